@@ -1,0 +1,53 @@
+"""The `colorize` command: a thin click group. Commands parse flags, build a config, call the library.
+
+Command families live in their own modules (stages, train, video, gan) and register themselves here.
+User errors (colorize.errors.ColorizeError) become one line on stderr and their exit code; Ctrl-C
+exits 130. Nothing here knows about tensors.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from colorize import __version__
+from colorize.errors import ColorizeError
+from colorize.progress import set_quiet
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars (errors are still printed).")
+@click.version_option(__version__, prog_name="colorize")
+def cli(quiet: bool) -> None:
+    """Colorize line-art video: extract frames, draw line-art, train, colorize, reassemble."""
+    set_quiet(quiet)
+
+
+def _register_commands() -> None:
+    from colorize.cli import evaluate, gan, lineart, pipeline, stages, train, video
+
+    for module in (stages, lineart, pipeline, train, evaluate, video, gan):
+        module.register(cli)
+
+
+_register_commands()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the CLI, turning user errors into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="colorize", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except ColorizeError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    sys.exit(0)
