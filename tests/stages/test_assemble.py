@@ -1,0 +1,195 @@
+"""stages.assemble: streaming frames into MP4 with audio, atomic output, and round trips with extract."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from colorize.data.toon import ToonConfig, write_toon_video
+from colorize.errors import InputError
+from colorize.stages import assemble
+from colorize.stages.assemble import VideoWriter, assemble_folder, fps_fraction, write_video
+from colorize.stages.extract import ExtractConfig, extract_to_folder, iter_frames, probe
+
+
+def gray_frames(n: int, width: int = 32, height: int = 24, value: int = 128):
+    return (np.full((height, width, 3), value, np.uint8) for _ in range(n))
+
+
+def visible(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    """A 2 s, 24-frame toon clip at 12 fps with a 440 Hz tone."""
+    cfg = ToonConfig(width=64, height=48, n_frames=24, fps=12.0, tone_hz=440.0)
+    return write_toon_video(tmp_path_factory.mktemp("clip") / "toon.mp4", cfg)
+
+
+# ------------------------------------------------------------------------------------------ round trip
+
+@pytest.mark.parametrize("fps", [12.0, 23.976])
+def test_extract_assemble_round_trip_keeps_count_fps_size_and_audio(tmp_path, fps):
+    cfg = ToonConfig(width=64, height=48, n_frames=24, fps=fps, tone_hz=440.0)
+    source = write_toon_video(tmp_path / "source.mp4", cfg)
+    frames = extract_to_folder(source, tmp_path / "frames", ExtractConfig())
+    out = assemble_folder(frames, tmp_path / "out.mp4", fps=probe(source).fps, audio_from=source)
+    info = probe(out)
+    assert (info.frame_count, info.width, info.height) == (24, 64, 48)
+    assert info.fps == pytest.approx(fps, abs=0.01)
+    assert info.has_audio
+    # The audio is cut to the video, not the other way round (so no trailing sound-only tail).
+    assert info.duration == pytest.approx(24 / fps, abs=0.05)
+    assert visible(tmp_path) == ["frames", "out.mp4", "source.mp4"]
+
+
+def test_audio_longer_than_the_frames_is_cut_and_can_be_offset(clip, tmp_path):
+    frames = extract_to_folder(clip, tmp_path / "frames", ExtractConfig(start=0.5, end=1.0))
+    out = assemble_folder(frames, tmp_path / "out.mp4", fps=12.0, audio_from=clip, audio_start=0.5)
+    info = probe(out)
+    assert info.frame_count == 6 and info.has_audio
+    assert info.duration == pytest.approx(0.5, abs=0.05)
+
+
+def test_audio_shorter_than_the_frames_keeps_every_frame(clip, tmp_path):
+    out = write_video(gray_frames(36), tmp_path / "long.mp4", fps=12.0, audio_from=clip)  # 3 s > 2 s
+    info = probe(out)
+    assert info.frame_count == 36 and info.has_audio
+    assert info.duration == pytest.approx(3.0, abs=0.05)
+
+
+def test_audio_source_without_audio_gives_a_silent_video(tmp_path):
+    silent = write_video(gray_frames(4), tmp_path / "silent.mp4", fps=8.0)
+    out = write_video(gray_frames(4), tmp_path / "out.mp4", fps=8.0, audio_from=silent)
+    assert probe(out).has_audio is False
+
+
+def test_tone_adds_an_audio_track(tmp_path):
+    assert probe(write_video(gray_frames(4), tmp_path / "t.mp4", 8.0, tone_hz=300.0)).has_audio
+    assert not probe(write_video(gray_frames(4), tmp_path / "s.mp4", 8.0)).has_audio
+
+
+def test_fps_fraction_recovers_ntsc_rates():
+    assert fps_fraction(24000 / 1001) == pytest.approx(24000 / 1001, rel=1e-9)
+    assert fps_fraction(24000 / 1001).denominator == 1001
+    assert fps_fraction(12.0).denominator == 1
+
+
+# -------------------------------------------------------------------------------------------- frames
+
+def test_gray_frames_are_expanded_and_pixels_survive(tmp_path):
+    frames = (np.full((24, 32), 90, np.uint8) for _ in range(3))
+    out = write_video(frames, tmp_path / "gray.mp4", fps=10.0, crf=0)
+    decoded = [f.image for f in iter_frames(out)]
+    assert len(decoded) == 3 and decoded[0].shape == (24, 32, 3)
+    assert np.abs(decoded[0].astype(int) - 90).max() <= 2
+
+
+def test_odd_sizes_are_padded_to_even(tmp_path):
+    out = write_video(gray_frames(3, width=45, height=33), tmp_path / "odd.mp4", fps=10.0)
+    info = probe(out)
+    assert (info.width, info.height) == (46, 34)
+    # Edge replication, not a black bar: the padded column matches its neighbour.
+    image = next(iter_frames(out)).image.astype(int)
+    assert np.abs(image[:, -1] - image[:, -2]).max() <= 3
+
+
+def test_crf_trades_size_for_quality(clip, tmp_path):
+    frames = [f.image for f in iter_frames(clip)]
+    small = write_video(frames, tmp_path / "small.mp4", 12.0, crf=40)
+    large = write_video(frames, tmp_path / "large.mp4", 12.0, crf=5)
+    assert small.stat().st_size < large.stat().st_size
+
+
+# -------------------------------------------------------------------------------------------- errors
+
+def test_a_frame_of_another_size_fails_and_leaves_nothing(tmp_path):
+    def frames():
+        yield from gray_frames(3)
+        yield np.zeros((10, 10, 3), np.uint8)
+
+    with pytest.raises(InputError, match=r"frame 3 is 10x10 but the video .* is 32x24"):
+        write_video(frames(), tmp_path / "out.mp4", fps=10.0, tone_hz=440.0)
+    assert visible(tmp_path) == []  # no final file and no hidden temporaries
+
+
+def test_a_failure_leaves_an_existing_file_untouched(tmp_path):
+    target = tmp_path / "out.mp4"
+    target.write_bytes(b"previous result")
+    with pytest.raises(RuntimeError):
+        with VideoWriter(target, fps=10.0) as writer:
+            for frame in gray_frames(3):
+                writer.write(frame)
+            raise RuntimeError("the colorizer crashed")
+    assert target.read_bytes() == b"previous result"
+    assert visible(tmp_path) == ["out.mp4"]
+
+
+def test_ffmpeg_errors_become_one_input_error_line(tmp_path, monkeypatch):
+    real = assemble._ffmpeg_args
+    monkeypatch.setattr(assemble, "_ffmpeg_args", lambda graph: real(graph) + ["-no_such_option", "1"])
+    with pytest.raises(InputError, match="ffmpeg could not write") as err:
+        write_video(gray_frames(50), tmp_path / "out.mp4", fps=10.0)
+    assert "\n" not in str(err.value) and "no_such_option" in str(err.value)
+    assert visible(tmp_path) == []
+
+
+def test_no_frames_is_an_input_error(tmp_path):
+    with pytest.raises(InputError, match="no frames"):
+        write_video(iter(()), tmp_path / "out.mp4", fps=10.0)
+    assert visible(tmp_path) == []
+
+
+def test_unwritable_output_path_is_an_input_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("a regular file, so no folder can be created below it")
+    with pytest.raises(InputError, match="cannot create output folder"):
+        write_video(gray_frames(2), blocker / "out.mp4", fps=10.0)
+
+
+@pytest.mark.parametrize("kwargs, error, words", [
+    ({"path": "out.avi"}, InputError, "must end in"),
+    ({"audio_from": "missing.mp4"}, InputError, "audio source not found"),
+    ({"fps": 0.0}, ValueError, "fps"),
+    ({"crf": 60}, ValueError, "crf"),
+    ({"preset": "warp"}, ValueError, "preset"),
+])
+def test_bad_settings_fail_before_encoding(tmp_path, kwargs, error, words):
+    args = {"path": "out.mp4", "fps": 10.0} | kwargs
+    if "audio_from" in args:
+        args["audio_from"] = tmp_path / args["audio_from"]
+    with pytest.raises(error, match=words):
+        VideoWriter(tmp_path / args.pop("path"), **args)
+    assert visible(tmp_path) == []
+
+
+def test_assemble_folder_rejects_empty_and_mixed_folders(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no images"):
+        assemble_folder(tmp_path / "empty", tmp_path / "a.mp4", fps=10.0)
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    cv2.imwrite(str(mixed / "f0.png"), np.zeros((24, 32, 3), np.uint8))
+    cv2.imwrite(str(mixed / "f1.png"), np.zeros((20, 32, 3), np.uint8))
+    with pytest.raises(InputError, match="f1.png is 32x20"):
+        assemble_folder(mixed, tmp_path / "b.mp4", fps=10.0)
+    assert visible(tmp_path) == ["empty", "mixed"]
+
+
+def test_explicit_size_is_enforced_and_close_is_idempotent(tmp_path):
+    writer = VideoWriter(tmp_path / "out.mp4", fps=10.0, size=(32, 24))
+    with pytest.raises(InputError, match="frame 0 is 16x16"):
+        writer.write(np.zeros((16, 16, 3), np.uint8))
+    writer.write(np.zeros((24, 32, 3), np.uint8))
+    assert writer.close() == writer.close() == tmp_path / "out.mp4"
+    assert probe(tmp_path / "out.mp4").frame_count == 1
+
+
+def test_non_uint8_frames_are_a_programming_error(tmp_path):
+    with pytest.raises(ValueError, match="uint8"):
+        write_video([np.zeros((8, 8, 3), np.float32)], tmp_path / "out.mp4", fps=10.0)
+    assert visible(tmp_path) == []
