@@ -1,0 +1,280 @@
+"""Pipelines: a strict TOML list of steps, each one stage of the package, checked before anything runs.
+
+A pipeline file is an array of tables `[[steps]]`. Every step names its `stage` and gives flat keys
+for its paths and run arguments; the stage's own config dataclass (the one the library function
+takes) is a nested table named after the stage:
+
+    [[steps]]
+    stage = "lineart"
+    input = "samples/sample.mp4"        # relative paths resolve against the current directory
+    output = "out/lineart"
+    device = "auto"
+    [steps.lineart]                     # LineArtConfig; omitted keys keep their defaults
+    sigma = 1.2
+
+Unknown stages, unknown keys, wrong types and missing required keys are ConfigError (exit 2), all
+reported with the file and step number before any step runs. Inputs must exist or be written by an
+earlier step. New stages join through `register_stage(name, StepDataclass, runner)`.
+
+    pipeline = load_pipeline("pipelines/lineart_sample.toml")
+    for line in plan(pipeline): print(line)             # what --dry-run shows
+    for result in run_pipeline(pipeline): ...           # runs the steps in order, one result each
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from colorize.config import from_dict, to_dict
+from colorize.data.toon import ToonConfig, write_toon_frames, write_toon_video
+from colorize.errors import ConfigError, InputError
+from colorize.stages.assemble import VIDEO_SUFFIXES, assemble_folder
+from colorize.stages.extract import ExtractConfig, extract_to_folder
+from colorize.stages.lineart import LineArtConfig, run_lineart
+
+# Keys of a step dataclass that name files or folders the step reads (checked before running).
+INPUT_KEYS = ("input", "audio_from")
+TOP_LEVEL_KEYS = ("description", "steps")
+
+# ------------------------------------------------------------------------------------ step configs
+
+
+@dataclass
+class ExtractStep:
+    """Video `input` -> folder `output` of frame_NNNNNN.png + manifest.json (new or empty folder)."""
+
+    input: Path
+    output: Path
+    extract: ExtractConfig = field(default_factory=ExtractConfig)
+
+
+@dataclass
+class LineartStep:
+    """Video or image folder `input` -> line-art PNG folder, or an .mp4 (keeping a video's audio)."""
+
+    input: Path
+    output: Path
+    device: str = "auto"
+    lineart: LineArtConfig = field(default_factory=LineArtConfig)
+
+
+@dataclass
+class AssembleStep:
+    """Image folder `input` -> H.264 video `output` at `fps`, with `audio_from`'s audio if given."""
+
+    input: Path
+    output: Path
+    fps: float
+    audio_from: Path | None = None
+    audio_start: float = 0.0
+    crf: int = 18
+    preset: str = "veryfast"
+
+
+@dataclass
+class ToonStep:
+    """A generated toon clip -> `output`: a video (.mp4/.m4v/.mov) or else a folder of PNG frames."""
+
+    output: Path
+    toon: ToonConfig = field(default_factory=ToonConfig)
+
+
+def _run_extract(step: ExtractStep) -> Path:
+    return extract_to_folder(step.input, step.output, step.extract)
+
+
+def _run_lineart(step: LineartStep) -> Path:
+    return run_lineart(step.input, step.output, step.lineart, step.device)
+
+
+def _run_assemble(step: AssembleStep) -> Path:
+    return assemble_folder(step.input, step.output, step.fps, audio_from=step.audio_from, crf=step.crf,
+                           preset=step.preset, audio_start=step.audio_start)
+
+
+def _run_toon(step: ToonStep) -> Path:
+    if step.output.suffix.lower() in VIDEO_SUFFIXES:
+        return write_toon_video(step.output, step.toon)
+    write_toon_frames(step.output, step.toon)
+    return step.output
+
+
+# --------------------------------------------------------------------------------------- registry
+
+
+@dataclass(frozen=True)
+class Stage:
+    """A pipeline stage: the dataclass a step's keys build, and the function that runs it."""
+
+    config: type
+    run: Callable[[Any], Path]
+
+
+STAGES: dict[str, Stage] = {
+    "extract": Stage(ExtractStep, _run_extract),
+    "lineart": Stage(LineartStep, _run_lineart),
+    "assemble": Stage(AssembleStep, _run_assemble),
+    "toon": Stage(ToonStep, _run_toon),
+}
+
+
+def register_stage(name: str, config: type, run: Callable[[Any], Path]) -> None:
+    """Make `stage = "<name>"` available to pipelines: `config` is a dataclass, `run(cfg) -> Path`."""
+    if not dataclasses.is_dataclass(config):
+        raise TypeError(f"stage {name!r}: config must be a dataclass, got {config!r}")
+    STAGES[name] = Stage(config, run)
+
+
+# ----------------------------------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class Step:
+    """One validated step: its 1-based position, stage name and built config dataclass."""
+
+    number: int
+    stage: str
+    config: Any
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    source: str  # the file it came from (for messages)
+    steps: tuple[Step, ...]
+    description: str = ""
+
+
+def load_pipeline(path: str | os.PathLike) -> Pipeline:
+    """Read and validate a pipeline TOML file; ConfigError (one line, naming the file) on any problem."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"pipeline file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"pipeline {path} is a folder, not a TOML file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_pipeline(data, str(path))
+
+
+def parse_pipeline(data: dict[str, Any], source: str = "<pipeline>") -> Pipeline:
+    """Validate already-parsed TOML data (see load_pipeline); `source` names it in messages."""
+    unknown = sorted(set(data) - set(TOP_LEVEL_KEYS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown top-level key {unknown[0]!r} "
+                          f"(known: {', '.join(TOP_LEVEL_KEYS)})")
+    steps = data.get("steps")
+    if not isinstance(steps, list) or not steps or not all(isinstance(s, dict) for s in steps):
+        raise ConfigError(f"{source}: no steps; add at least one [[steps]] table with a stage key")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise ConfigError(f"{source}: description must be a string, got {description!r}")
+    built = tuple(_parse_step(table, number, source) for number, table in enumerate(steps, start=1))
+    return Pipeline(source=source, steps=built, description=description)
+
+
+def _parse_step(table: dict[str, Any], number: int, source: str) -> Step:
+    keys = dict(table)
+    stage = keys.pop("stage", None)
+    known = ", ".join(sorted(STAGES))
+    if stage is None:
+        raise ConfigError(f"{source}: step {number} has no stage key (one of {known})")
+    if stage not in STAGES:
+        raise ConfigError(f"{source}: step {number} has unknown stage {stage!r} (one of {known})")
+    config_cls = STAGES[stage].config
+    where = f"{source}: step {number} ({stage})"
+    missing = [f.name for f in dataclasses.fields(config_cls) if f.init and f.name not in keys
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ConfigError(f"{where} needs the key {missing[0]!r}")
+    try:
+        config = from_dict(config_cls, keys)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {_strip_class_prefix(str(exc), config_cls)}") from None
+    return Step(number=number, stage=stage, config=config)
+
+
+def _strip_class_prefix(message: str, cls: type) -> str:
+    """from_dict prefixes validation errors with the class name; the step already says which stage."""
+    prefix = f"{cls.__name__}: "
+    return message[len(prefix):] if message.startswith(prefix) else message
+
+
+# ------------------------------------------------------------------------------- checking, running
+
+
+def step_paths(step: Step, keys: tuple[str, ...]) -> list[Path]:
+    """The Path values of `step.config` under `keys` (absent or None ones skipped)."""
+    values = (getattr(step.config, k, None) for k in keys)
+    return [Path(v) for v in values if isinstance(v, Path)]
+
+
+def check_inputs(pipeline: Pipeline) -> None:
+    """InputError unless every step's inputs exist now or are the output of an earlier step."""
+    produced: set[Path] = set()
+    for step in pipeline.steps:
+        for path in step_paths(step, INPUT_KEYS):
+            if path.resolve() not in produced and not path.exists():
+                raise InputError(f"{pipeline.source}: step {step.number} ({step.stage}) reads {path}, "
+                                 "which does not exist and no earlier step writes it")
+        produced.update(p.resolve() for p in step_paths(step, ("output",)))
+
+
+def describe(step: Step, total: int) -> str:
+    """`step 2/3 lineart: in -> out` (the one line printed per step)."""
+    inputs = step_paths(step, ("input",))
+    outputs = step_paths(step, ("output",))
+    source = f"{inputs[0]} -> " if inputs else ""
+    target = outputs[0] if outputs else "?"
+    return f"step {step.number}/{total} {step.stage}: {source}{target}"
+
+
+def settings(step: Step) -> str:
+    """The step's remaining keys as `k=v` pairs, nested tables dotted (`lineart.sigma=1.0`)."""
+    flat: dict[str, Any] = {}
+    for key, value in to_dict(step.config).items():
+        if key in ("input", "output"):
+            continue
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return " ".join(f"{k}={v}" for k, v in flat.items())
+
+
+def plan(pipeline: Pipeline) -> list[str]:
+    """Lines describing what the pipeline would do (the --dry-run output), after checking inputs."""
+    check_inputs(pipeline)
+    total = len(pipeline.steps)
+    return [f"{describe(step, total)}  [{settings(step)}]" for step in pipeline.steps]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    step: Step
+    output: Path
+    seconds: float
+
+
+def run_pipeline(pipeline: Pipeline) -> Iterator[StepResult]:
+    """Check inputs, then run the steps in order, yielding each step's result as it finishes."""
+    check_inputs(pipeline)
+    for step in pipeline.steps:
+        started = time.perf_counter()
+        output = STAGES[step.stage].run(step.config)
+        yield StepResult(step=step, output=Path(output), seconds=time.perf_counter() - started)
+
+
+__all__ = [
+    "AssembleStep", "ExtractStep", "LineartStep", "Pipeline", "STAGES", "Stage", "Step", "StepResult",
+    "ToonStep", "check_inputs", "describe", "load_pipeline", "parse_pipeline", "plan", "register_stage",
+    "run_pipeline", "settings",
+]
