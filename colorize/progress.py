@@ -32,7 +32,9 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "", un
                 leave=False, **kwargs)
 
 
-def bar(total: int | None = None, desc: str = "", unit: str = "frame", **kwargs) -> tqdm:
-    """A manually advanced bar (`b.update(n)`, `b.set_postfix(...)`), disabled when quiet."""
-    return tqdm(total=total, desc=desc, unit=unit, disable=_QUIET, dynamic_ncols=True, leave=False,
-                **kwargs)
+def bar(total: int | None = None, desc: str = "", unit: str = "frame", enabled: bool = True,
+        **kwargs) -> tqdm:
+    """A manually advanced bar (`b.update(n)`, `b.set_postfix(...)`), off when quiet or not `enabled`
+    (e.g. on every rank but 0 of a distributed job)."""
+    return tqdm(total=total, desc=desc, unit=unit, disable=_QUIET or not enabled, dynamic_ncols=True,
+                leave=False, **kwargs)

@@ -1,0 +1,148 @@
+"""Checkpoints and model files that cannot run code when loaded.
+
+Two kinds of file:
+- a training checkpoint (`last.pt`, `best.pt`): a dict of tensors and plain data saved with torch.save
+  and loaded only with `torch.load(weights_only=True)`; holds the variant's networks, optimizers,
+  schedulers, scaler, step, RNG states and the resolved config, enough to resume exactly.
+- a generator file (`generator.safetensors`): safetensors weights plus JSON metadata (architecture,
+  line-art recipe, stride). This is what users share and what `colorize video` loads by default.
+
+`load_generator` accepts either kind, rebuilds the architecture named in the metadata and refuses
+files of another architecture with one clear sentence.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from colorize.errors import InputError
+from colorize.images import atomic_path
+
+TRAIN_FORMAT = "colorize-train"
+GENERATOR_FORMAT = "colorize-generator"
+
+
+def _unet(**kwargs) -> nn.Module:
+    from colorize.gans.nets.unet import UNetGenerator
+
+    return UNetGenerator(**kwargs)
+
+
+# Architectures a generator file may name. Explicit, so a file cannot ask us to build arbitrary classes.
+GENERATOR_ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"unet": _unet}
+
+
+def register_generator_architecture(name: str, build: Callable[..., nn.Module]) -> None:
+    """Let a variant's generator (e.g. a reference-guided U-Net) be saved and loaded by name."""
+    GENERATOR_ARCHITECTURES[name] = build
+
+
+def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
+    """Atomically write a training checkpoint (tensors and plain data only)."""
+    state = {"format": TRAIN_FORMAT, **state}
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+    return Path(path)
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    """Load a training checkpoint safely; InputError when missing, corrupt or not ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"checkpoint not found: {path}")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # arbitrary bytes can fail anywhere in the unpickler (KeyError, EOFError, ...)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path} is not a loadable colorize checkpoint ({first[:160]})") from None
+    if not isinstance(state, dict) or state.get("format") != TRAIN_FORMAT:
+        raise InputError(f"{path} is not a colorize training checkpoint")
+    return state
+
+
+def save_generator(path: str | os.PathLike, net: nn.Module, meta: dict[str, Any]) -> Path:
+    """Write generator weights as safetensors with JSON metadata.
+
+    `meta` must hold "architecture": {"name": ..., "kwargs": {...}} (see GENERATOR_ARCHITECTURES);
+    other keys (line-art recipe, stride, training step) are kept as they are.
+    """
+    from safetensors.torch import save_file
+
+    arch = meta.get("architecture", {})
+    if arch.get("name") not in GENERATOR_ARCHITECTURES:
+        raise ValueError(f"meta['architecture']['name'] must be one of {sorted(GENERATOR_ARCHITECTURES)}")
+    tensors = {k: v.detach().contiguous().cpu() for k, v in _plain_state_dict(net).items()}
+    header = {"format": GENERATOR_FORMAT, "meta": json.dumps(meta)}
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata=header)
+    return Path(path)
+
+
+def _plain_state_dict(net: nn.Module) -> dict[str, torch.Tensor]:
+    """State dict without torch.compile's `_orig_mod.` prefix (so compiled runs save portable files)."""
+    net = getattr(net, "_orig_mod", net)
+    return net.state_dict()
+
+
+def _read_generator_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            header = fh.metadata() or {}
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise InputError(f"{path} is not a readable safetensors model file ({exc})") from None
+    if header.get("format") != GENERATOR_FORMAT:
+        raise InputError(f"{path} is a safetensors file but not a colorize generator")
+    return tensors, json.loads(header["meta"])
+
+
+def _generator_from_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    state = load_checkpoint(path)
+    gen = state.get("generator")
+    if not isinstance(gen, dict) or "weights" not in gen or "meta" not in gen:
+        raise InputError(f"{path} is a training checkpoint without an exportable generator")
+    return gen["weights"], gen["meta"]
+
+
+def load_generator(path: str | os.PathLike, device: torch.device | str = "cpu"
+                   ) -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild and load a generator from a .safetensors model file or a training checkpoint.
+
+    Returns (network in eval mode on `device`, metadata). InputError for a missing file, a file that
+    is not a model, an unknown architecture, or weights that do not fit the named architecture.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"model file not found: {path}")
+    if path.suffix == ".safetensors":
+        weights, meta = _read_generator_file(path)
+    else:
+        weights, meta = _generator_from_checkpoint(path)
+    arch = meta.get("architecture") or {}
+    build = GENERATOR_ARCHITECTURES.get(arch.get("name"))
+    if build is None:
+        raise InputError(f"{path} holds a generator of architecture {arch.get('name')!r}, which this "
+                         f"version cannot build (known: {', '.join(sorted(GENERATOR_ARCHITECTURES))})")
+    try:
+        net = build(**arch.get("kwargs", {}))
+        net.load_state_dict(weights, strict=True)
+    except (RuntimeError, TypeError, ValueError) as exc:
+        detail = str(exc).strip().splitlines()[0][:160]
+        raise InputError(f"{path} does not match its declared {arch['name']} architecture ({detail})") from None
+    return net.to(device).eval(), meta
+
+
+def generator_record(net: nn.Module, meta: dict[str, Any]) -> dict[str, Any]:
+    """The {"weights", "meta"} entry a training checkpoint carries so load_generator can use it."""
+    weights = {k: v.detach().cpu().clone() for k, v in _plain_state_dict(net).items()}
+    return {"weights": weights, "meta": meta}

@@ -1,0 +1,102 @@
+"""Training the colorizer: paired data from the user's clips + the pix2pix variant + the one Trainer.
+
+    cfg = load_toml(TrainConfig, "pipelines/train.toml")
+    summary = train_colorizer(["clip1.mp4", "frames/"], "runs/mine", cfg, resume=False)
+
+The `[data]`, `[model]` and `[trainer]` tables of a training config map to PairedDataConfig,
+Pix2PixConfig and TrainerConfig. Line-art is made with the project's own stage and cached under
+RUN_DIR/cache unless data.cache_dir says otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Any, Sequence
+
+from torch import nn
+
+from colorize.config import to_dict
+from colorize.data.paired import PairedDataConfig, PairedDataset, check_input, prepare_pairs
+from colorize.errors import ConfigError, InputError
+from colorize.gans.trainer import Trainer, TrainerConfig
+from colorize.gans.variant import DataInfo
+from colorize.gans.variants.pix2pix import Pix2Pix, Pix2PixConfig
+from colorize.runtime import dist_info, seed_everything
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """A colorizer training run: `[data]`, `[model]`, `[trainer]` tables of pipelines/train.toml."""
+
+    data: PairedDataConfig = dataclasses.field(default_factory=PairedDataConfig)
+    model: Pix2PixConfig = dataclasses.field(default_factory=Pix2PixConfig)
+    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+
+    def __post_init__(self):
+        stride = 2 ** self.model.generator.depth
+        if self.data.crop % stride:
+            raise ValueError(f"data.crop ({self.data.crop}) must be a multiple of the generator's stride "
+                             f"2**depth = {stride}")
+
+
+def _with_cache(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
+    if cfg.data.cache_dir is not None:
+        return cfg
+    data = dataclasses.replace(cfg.data, cache_dir=str(run_dir / "cache"))
+    return dataclasses.replace(cfg, data=data)
+
+
+def build_datasets(inputs: Sequence[str | os.PathLike], cfg: TrainConfig) -> tuple[PairedDataset, PairedDataset]:
+    """Prepare (and cache) pairs, then the train and validation datasets (split by time per clip).
+
+    Under torchrun, rank 0 builds the cache first and the other ranks reuse it.
+    """
+    from colorize.runtime import barrier, init_distributed, resolve_device
+
+    device = resolve_device(cfg.trainer.device)
+    info = init_distributed(device)
+    for path in inputs:  # on every rank, so a bad input fails everywhere instead of hanging a barrier
+        check_input(Path(path))
+    if info.enabled and not info.is_main:
+        barrier()  # wait for rank 0 to fill the cache
+    index = prepare_pairs(inputs, cfg.data, device=device)
+    if info.enabled and info.is_main:
+        barrier()
+    train, val = PairedDataset(index, "train", cfg.data), PairedDataset(index, "val", cfg.data)
+    if len(train) < cfg.trainer.batch_size * max(1, info.world_size):
+        raise InputError(f"only {len(train)} training frames for a batch of {cfg.trainer.batch_size} per "
+                         f"process: add clips, lower data.every or trainer.batch_size")
+    return train, val
+
+
+def train_colorizer(inputs: Sequence[str | os.PathLike], run_dir: str | os.PathLike, cfg: TrainConfig,
+                    resume: bool = False, vgg: nn.Module | None = None) -> dict[str, Any]:
+    """Train (or resume) a colorizer on `inputs` (videos and/or frame folders) into `run_dir`.
+
+    `vgg` injects the perceptual network (tests); otherwise pretrained VGG19 is loaded when the
+    perceptual or style weight is above zero. Returns the Trainer's summary.
+    """
+    run_dir = Path(run_dir)
+    cfg = _with_cache(cfg, run_dir)
+    train, val = build_datasets(inputs, cfg)
+    data = DataInfo(channels=3, size=cfg.data.crop, extra={"lineart": to_dict(cfg.data.lineart)})
+    seed_everything(cfg.trainer.seed)  # the initial weights are part of a reproducible run
+    variant = Pix2Pix(cfg.model, data, vgg=vgg)
+    trainer = Trainer(variant, train, run_dir, cfg.trainer, full_config=cfg, val_set=val)
+    return trainer.fit(resume=resume)
+
+
+def resolved_config_for_resume(run_dir: str | os.PathLike) -> dict[str, Any]:
+    """The config a run was started with (RUN_DIR/config.json), for `--resume` without `--config`."""
+    import json
+
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise ConfigError(f"cannot resume: {path} not found (was the run started in that folder?)")
+    return json.loads(path.read_text())
+
+
+def is_main_process() -> bool:
+    return dist_info().is_main

@@ -1,0 +1,159 @@
+"""The one training loop, driven by the colorizer (pix2pix) on generated toon frames, on CPU."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader
+
+from colorize.gans import checkpoint as ckpt
+from colorize.gans.colorizer import build_datasets, train_colorizer
+from colorize.gans.trainer import ResumableSampler, TrainingInterrupted, linear_decay
+from colorize.gans.variants.pix2pix import Pix2Pix
+from tests.gans._tiny import tiny_config, toon_frames
+
+
+def _val_l1(generator: torch.nn.Module, val_set) -> float:
+    generator.eval()
+    losses = []
+    with torch.no_grad():
+        for batch in DataLoader(val_set, batch_size=8):
+            fake = (generator(batch["lineart"] * 2 - 1) + 1) / 2
+            losses.append(F.l1_loss(fake, batch["color"]).item())
+    return sum(losses) / len(losses)
+
+
+def test_training_lowers_validation_l1_well_below_untrained(tmp_path):
+    frames = toon_frames(tmp_path)
+    cfg = tiny_config(tmp_path, steps=32)
+    _, val = build_datasets([frames], cfg)
+    torch.manual_seed(0)
+    untrained = _val_l1(Pix2Pix(cfg.model).G, val)
+
+    summary = train_colorizer([frames], tmp_path / "run", cfg)
+
+    generator, meta = ckpt.load_generator(tmp_path / "run" / "generator.safetensors")
+    trained = _val_l1(generator, val)
+    assert summary["steps"] == 32
+    assert trained < 0.6 * untrained, (untrained, trained)
+    assert meta["lineart"] == dataclasses.asdict(cfg.data.lineart)
+    run = tmp_path / "run"
+    for name in ("last.pt", "best.pt", "config.json", "metrics.jsonl", "loss.png"):
+        assert (run / name).is_file(), name
+    assert list((run / "samples").glob("step_*.png"))
+
+
+def _interrupt_at(step: int):
+    original = Pix2Pix.train_step
+
+    def train_step(self, batch, ctx):
+        if ctx.iteration == step:
+            raise KeyboardInterrupt
+        return original(self, batch, ctx)
+
+    return train_step
+
+
+def test_interrupted_run_resumes_to_identical_weights(tmp_path, monkeypatch):
+    frames = toon_frames(tmp_path)
+    cfg = tiny_config(tmp_path, steps=6, lr_decay_start=0.0)  # LR changes every step: resume must match
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(
+        cfg.model, generator=dataclasses.replace(cfg.model.generator, dropout=0.5, dropout_layers=1)))
+
+    train_colorizer([frames], tmp_path / "straight", cfg)
+
+    with monkeypatch.context() as m:
+        m.setattr(Pix2Pix, "train_step", _interrupt_at(3))
+        with pytest.raises(TrainingInterrupted):
+            train_colorizer([frames], tmp_path / "resumed", cfg)
+    assert ckpt.load_checkpoint(tmp_path / "resumed" / "last.pt")["step"] == 3
+    train_colorizer([frames], tmp_path / "resumed", cfg, resume=True)
+
+    straight = ckpt.load_checkpoint(tmp_path / "straight" / "last.pt")
+    resumed = ckpt.load_checkpoint(tmp_path / "resumed" / "last.pt")
+    assert resumed["step"] == straight["step"] == 6
+    for key, value in straight["model"].items():
+        assert torch.equal(value, resumed["model"][key]), key
+    assert straight["schedulers"]["g"] == resumed["schedulers"]["g"]
+
+
+def test_checkpoint_loads_with_weights_only_and_rejects_strangers(tmp_path):
+    frames = toon_frames(tmp_path)
+    train_colorizer([frames], tmp_path / "run", tiny_config(tmp_path, steps=2))
+    state = torch.load(tmp_path / "run" / "last.pt", weights_only=True)
+    assert state["step"] == 2 and "generator" in state
+
+    not_a_checkpoint = tmp_path / "notes.pt"
+    not_a_checkpoint.write_text("hello")
+    with pytest.raises(ckpt.InputError, match="not a loadable"):
+        ckpt.load_generator(not_a_checkpoint)
+
+    class Evil:  # a pickle that would run code if loaded without weights_only
+        def __reduce__(self):
+            return (os.system, ("echo pwned",))
+
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "colorize-train", "x": Evil()}, evil)
+    with pytest.raises(ckpt.InputError):
+        ckpt.load_checkpoint(evil)
+
+
+def test_generator_of_another_architecture_is_refused(tmp_path):
+    from colorize.gans.nets.unet import UNetGenerator
+
+    net = UNetGenerator(depth=3, base_channels=4)
+    path = tmp_path / "g.safetensors"
+    ckpt.save_generator(path, net, {"architecture": {"name": "unet", "kwargs": {"depth": 4, "base_channels": 4}}})
+    with pytest.raises(ckpt.InputError, match="does not match"):
+        ckpt.load_generator(path)
+
+    ckpt.GENERATOR_ARCHITECTURES["other"] = lambda **kw: UNetGenerator(**kw)
+    try:
+        ckpt.save_generator(path, net, {"architecture": {"name": "other", "kwargs": {}}})
+    finally:
+        del ckpt.GENERATOR_ARCHITECTURES["other"]
+    with pytest.raises(ckpt.InputError, match="architecture 'other'"):
+        ckpt.load_generator(path)
+
+
+def test_sampler_resumes_mid_epoch_and_shards_ranks():
+    full = ResumableSampler(10, seed=1)
+    stream = [k for _, k in zip(range(25), full)]
+    resumed = [k for _, k in zip(range(12), ResumableSampler(10, seed=1, start=13))]
+    assert resumed == stream[13:25]
+    assert sorted(i for i, _ in stream[:10]) == list(range(10))  # an epoch is a permutation
+    rank0 = {i for _, (i, _) in zip(range(5), ResumableSampler(10, 1, rank=0, world=2))}
+    rank1 = {i for _, (i, _) in zip(range(5), ResumableSampler(10, 1, rank=1, world=2))}
+    assert not rank0 & rank1
+
+
+def test_linear_decay_holds_then_reaches_zero():
+    f = linear_decay(100, 0.5)
+    assert f(0) == f(49) == 1.0
+    assert f(75) == pytest.approx(0.5)
+    assert f(100) == 0.0
+
+
+WORKER = Path(__file__).with_name("ddp_worker.py")
+
+
+def test_two_process_gloo_training_keeps_ranks_identical(tmp_path):
+    frames = toon_frames(tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "OMP_NUM_THREADS": "1"}
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+           str(WORKER), str(frames), str(tmp_path / "run")]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rank0 = torch.load(tmp_path / "run" / "rank0.pt", weights_only=True)
+    rank1 = torch.load(tmp_path / "run" / "rank1.pt", weights_only=True)
+    for key in rank0:
+        assert torch.equal(rank0[key], rank1[key]), key
+    assert sorted(p.name for p in (tmp_path / "run").glob("*.pt")) == ["best.pt", "last.pt", "rank0.pt", "rank1.pt"]
+    assert ckpt.load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 4
