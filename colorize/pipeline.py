@@ -105,6 +105,28 @@ def _run_toon(step: ToonStep) -> Path:
     return step.output
 
 
+@dataclass
+class TrainStep:
+    """Train the colorizer on `inputs` (videos/folders) into the run folder `output`.
+
+    `config` is a training TOML (see pipelines/train.toml); `resume` continues output/last.pt.
+    """
+
+    inputs: list[Path]
+    output: Path
+    config: Path | None = None
+    resume: bool = False
+
+
+def _run_train(step: TrainStep) -> Path:
+    from colorize.config import load_toml
+    from colorize.gans.colorizer import TrainConfig, train_colorizer
+
+    cfg = load_toml(TrainConfig, step.config) if step.config else TrainConfig()
+    train_colorizer(step.inputs, step.output, cfg, resume=step.resume)
+    return step.output
+
+
 # --------------------------------------------------------------------------------------- registry
 
 
@@ -121,6 +143,7 @@ STAGES: dict[str, Stage] = {
     "lineart": Stage(LineartStep, _run_lineart),
     "assemble": Stage(AssembleStep, _run_assemble),
     "toon": Stage(ToonStep, _run_toon),
+    "train": Stage(TrainStep, _run_train),
 }
 
 
@@ -275,6 +298,6 @@ def run_pipeline(pipeline: Pipeline) -> Iterator[StepResult]:
 
 __all__ = [
     "AssembleStep", "ExtractStep", "LineartStep", "Pipeline", "STAGES", "Stage", "Step", "StepResult",
-    "ToonStep", "check_inputs", "describe", "load_pipeline", "parse_pipeline", "plan", "register_stage",
+    "ToonStep", "TrainStep", "check_inputs", "describe", "load_pipeline", "parse_pipeline", "plan", "register_stage",
     "run_pipeline", "settings",
 ]

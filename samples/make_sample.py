@@ -14,7 +14,7 @@ from pathlib import Path
 from colorize.data.toon import ToonConfig, write_toon_video
 
 SAMPLE = ToonConfig(width=192, height=128, n_frames=60, fps=12.0, seed=2024, n_shapes=5, outline_px=2,
-                    tone_hz=440.0, cut_every=36, antialias=False)
+                    tone_hz=440.0, cut_every=36, antialias=False, palette="by_kind")
 
 
 def main(argv: list[str]) -> None:

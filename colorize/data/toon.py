@@ -36,6 +36,10 @@ _SHIFT = 4
 _SCALE = 1 << _SHIFT
 _SHAPE_KINDS = ("ellipse", "polygon", "rounded_rect", "star")
 _MAX_SHAPES = 255  # labels are drawn in a uint8 layer
+# palette="by_kind": every shape kind is a "character" with its own colours (hue, saturation, value),
+# as in animation model sheets, so the colours can be learnt from line-art alone.
+_KIND_COLOURS = {"ellipse": (0.0, 0.75, 0.95), "polygon": (0.6, 0.7, 0.85),
+                 "rounded_rect": (0.33, 0.65, 0.8), "star": (0.14, 0.85, 1.0)}
 
 
 @dataclass
@@ -58,8 +62,11 @@ class ToonConfig:
     tone_hz: float = 0.0
     cut_every: int = 0
     antialias: bool = False
+    palette: str = "random"   # "random": new hues every scene; "by_kind": fixed colours per shape kind
 
     def __post_init__(self) -> None:
+        if self.palette not in ("random", "by_kind"):
+            raise ValueError(f"palette must be 'random' or 'by_kind', got {self.palette!r}")
         if self.width < 8 or self.height < 8:
             raise ValueError(f"frame size must be at least 8x8, got {self.width}x{self.height}")
         if self.n_frames < 1:
@@ -145,14 +152,17 @@ _UNIT_SHAPES = {
 }
 
 
-def _make_shape(rng: np.random.Generator, shape_id: int, hue: float) -> _Shape:
+def _make_shape(rng: np.random.Generator, shape_id: int, hue: float, palette: str = "random") -> _Shape:
     kind = _SHAPE_KINDS[int(rng.integers(len(_SHAPE_KINDS)))]
     speed = rng.uniform(0.12, 0.35)
     heading = rng.uniform(0.0, 2 * math.pi)
+    saturation, value = rng.uniform(0.55, 0.95), rng.uniform(0.75, 1.0)
+    if palette == "by_kind":
+        hue, saturation, value = _KIND_COLOURS[kind]
     return _Shape(
         shape_id=shape_id,
         unit_points=_UNIT_SHAPES[kind](rng),
-        fill=_hsv(hue, rng.uniform(0.55, 0.95), rng.uniform(0.75, 1.0)),
+        fill=_hsv(hue, saturation, value),
         # Ink is a very dark tint of the fill (max channel <= 0.14 * 255 = 36), as in cel animation.
         ink=_hsv(hue, rng.uniform(0.3, 0.7), rng.uniform(0.04, 0.14)),
         radius=rng.uniform(0.12, 0.24),
@@ -270,7 +280,7 @@ class ToonClip:
         offset = rng.uniform(0.0, 1.0)
         hues = [offset + k / max(n, 1) + rng.uniform(-0.04, 0.04) for k in range(n)]
         order = rng.permutation(n)
-        shapes = tuple(_make_shape(rng, int(k) + 1, hues[k]) for k in order)
+        shapes = tuple(_make_shape(rng, int(k) + 1, hues[k], self.cfg.palette) for k in order)
         return _Scene(background=background, shapes=shapes)
 
     def _geometry(self, i: int) -> tuple[_Scene, list[np.ndarray]]:
