@@ -1,9 +1,97 @@
-"""CLI commands of the video family (see colorize.cli)."""
+"""CLI commands of the video family (see colorize.cli): `video`, `frames` and `export`.
+
+    colorize video clip.mp4 -o colour.mp4 [--model generator.safetensors] [--lineart] [--side-by-side]
+    colorize frames lineart_frames/ colour_frames/ --lineart      # resumable; torchrun shards it
+    colorize export -o colorizer.pt                                # or .onnx (pip install "colorize[export]")
+
+Without --model the default model samples/model/generator.safetensors is used.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
+
+from colorize.stages.assemble import X264_PRESETS
+
+_MODEL_HELP = "Generator file (.safetensors or a training checkpoint). Default: samples/model/generator.safetensors."
+
+
+def _inference_options(command):
+    """The flags `video` and `frames` share: model, input kind, device, batching, precision, tiles."""
+    options = [
+        click.option("--model", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_MODEL_HELP),
+        click.option("--lineart", "is_lineart", is_flag=True,
+                     help="Input is line-art already (dark lines on light; light-on-dark is inverted). "
+                          "Without it, line-art is drawn from colour input with the model's recipe."),
+        click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True,
+                     help="Frames per generator pass."),
+        click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
+        click.option("--precision", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16",
+                     show_default=True, help="Mixed precision on GPU (the CPU always runs fp32)."),
+        click.option("--tile", type=click.IntRange(min=0), default=0, show_default=True,
+                     help="Process frames in N x N overlapping tiles (0: only frames too large for memory)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _options(**kwargs):
+    from colorize.stages.colorize_jobs import ColorizeOptions
+
+    return ColorizeOptions(**kwargs)
+
+
+@click.command("video")
+@click.argument("input", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Output MP4.")
+@_inference_options
+@click.option("--side-by-side", is_flag=True, help="Write line-art | colorized | original in one video.")
+@click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
+              help="x264 quality (0 lossless, 18 visually lossless, 51 worst).")
+@click.option("--preset", type=click.Choice(X264_PRESETS), default="veryfast", show_default=True,
+              help="x264 speed; veryfast keeps the encoder ahead of the generator.")
+def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, **inference) -> None:
+    """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio)."""
+    from colorize.stages.colorize_jobs import colorize_video
+
+    path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
+                                                  **inference))
+    click.echo(f"wrote {path}")
+
+
+@click.command("frames")
+@click.argument("in_dir", type=click.Path(path_type=Path))
+@click.argument("out_dir", type=click.Path(path_type=Path))
+@_inference_options
+def frames_command(in_dir: Path, out_dir: Path, **inference) -> None:
+    """Colorize every image below IN_DIR into OUT_DIR (same relative paths, PNG).
+
+    Finished outputs are skipped, so rerunning a killed job resumes it. Under torchrun each rank
+    takes its own share of the images.
+    """
+    from colorize.stages.colorize_jobs import colorize_folder
+
+    summary = colorize_folder(in_dir, out_dir, _options(**inference))
+    rank = f" (rank {summary.rank} of {summary.world_size})" if summary.world_size > 1 else ""
+    click.echo(f"colorized {summary.written} images into {out_dir}, {summary.skipped} already done{rank}")
+
+
+@click.command("export")
+@click.option("--model", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_MODEL_HELP)
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Output file: .pt (TorchScript) or .onnx (ONNX, needs colorize[export]).")
+def export_command(model: Path | None, output: Path) -> None:
+    """Export the generator as TorchScript (.pt) or ONNX (.onnx): B x 1 x H x W in [-1, 1] -> B x 3 x H x W."""
+    from colorize.stages.export import export_generator
+
+    click.echo(f"wrote {export_generator(model, output)}")
 
 
 def register(group: click.Group) -> None:
     """Add this family's commands to the top-level group."""
+    for command in (video_command, frames_command, export_command):
+        group.add_command(command)

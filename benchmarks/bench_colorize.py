@@ -1,0 +1,153 @@
+"""Speed and memory of inference: generator-only vs end-to-end `colorize video`, and RSS vs clip length.
+
+    python benchmarks/bench_colorize.py                         # default model, CPU, 256 x 192 clips
+    python benchmarks/bench_colorize.py --model g.safetensors --device cuda --size 1920x1080
+    python benchmarks/bench_colorize.py --tiny                  # a random depth-4 U-Net (no model yet)
+
+Prints:
+  generator-only frames/s   Colorizer.colorize_batch on ready line-art tensors (pad/crop included)
+  end-to-end frames/s       colorize_video (decode -> line-art -> generator -> encode) with the model
+                            already loaded; the target is >= 90% of generator-only
+  peak RSS                  of `python -m colorize video` on a short and a 6x longer clip (default 10 s
+                            and 60 s); streaming means the two should be within ~10%
+
+Never run by the tests. Numbers depend on the machine and on what else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from colorize.config import to_dict
+from colorize.data.toon import ToonConfig, write_toon_video
+from colorize.gans.checkpoint import save_generator
+from colorize.gans.nets.unet import UNetGenerator
+from colorize.progress import set_quiet
+from colorize.runtime import resolve_device
+from colorize.stages.colorize import Colorizer, default_model_path
+from colorize.stages.colorize_jobs import ColorizeOptions, colorize_video
+from colorize.stages.lineart import LineArtConfig
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, default=None, help="generator file (default: the default model)")
+    parser.add_argument("--tiny", action="store_true", help="benchmark a random depth-4 U-Net instead")
+    parser.add_argument("--random-pix2pix", action="store_true",
+                        help="benchmark a random U-Net of the default model's size (depth 8, 64 channels)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--size", default="256x192", help="frame WIDTHxHEIGHT (1920x1080 on a GPU)")
+    parser.add_argument("--fps", type=float, default=24.0)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--frames", type=int, default=48, help="frames for the speed figures")
+    parser.add_argument("--short", type=float, default=10.0, help="seconds of the short RSS clip")
+    parser.add_argument("--long", type=float, default=60.0, help="seconds of the long RSS clip")
+    parser.add_argument("--skip-rss", action="store_true")
+    return parser.parse_args()
+
+
+def random_model(folder: Path, **unet_kwargs) -> Path:
+    """A random U-Net saved like a trained one (its stride, the default line-art recipe)."""
+    torch.manual_seed(0)
+    net = UNetGenerator(**unet_kwargs)
+    meta = {"architecture": {"name": "unet", "kwargs": net.config}, "stride": net.stride,
+            "lineart": to_dict(LineArtConfig())}
+    return save_generator(folder / "random.safetensors", net, meta)
+
+
+def pick_model(args: argparse.Namespace, work: Path) -> Path:
+    if args.tiny:  # depth 4, 16 channels: 0.26 M parameters
+        return random_model(work, depth=4, base_channels=16, max_channels=64, dropout=0.0, dropout_layers=0)
+    if args.random_pix2pix:  # the pix2pix default the lead trains: 54 M parameters
+        return random_model(work)
+    return args.model or default_model_path()
+
+
+def sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def generator_fps(colorizer: Colorizer, width: int, height: int, frames: int, batch: int) -> float:
+    """Frames/s of colorize_batch alone on line-art already on the device (one warm-up batch)."""
+    lineart = (torch.rand(batch, 1, height, width, device=colorizer.device) > 0.1).float()
+    colorizer.colorize_batch(lineart)
+    sync(colorizer.device)
+    start = time.perf_counter()
+    done = 0
+    while done < frames:
+        colorizer.colorize_batch(lineart)
+        done += batch
+    sync(colorizer.device)
+    return done / (time.perf_counter() - start)
+
+
+def end_to_end_fps(colorizer: Colorizer, clip: Path, out: Path, options: ColorizeOptions, frames: int) -> float:
+    """Frames/s of colorize_video (model already loaded), timed over the whole clip."""
+    start = time.perf_counter()
+    colorize_video(clip, out, options, colorizer=colorizer)
+    return frames / (time.perf_counter() - start)
+
+
+def peak_rss_mib(model: Path, clip: Path, out: Path, device: str, batch: int) -> float:
+    """Peak resident memory (MiB) of a `python -m colorize -q video` process, from wait4's rusage."""
+    proc = subprocess.Popen([sys.executable, "-m", "colorize", "-q", "video", str(clip), "-o", str(out),
+                             "--model", str(model), "--device", device, "--batch-size", str(batch)])
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"colorize video failed on {clip} (exit {proc.returncode})")
+    return usage.ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def main() -> None:
+    args = parse_args()
+    set_quiet(True)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    device = resolve_device(args.device)
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        model = pick_model(args, work)
+        colorizer = Colorizer.from_file(model, device=device)
+        arch = colorizer.generator.config if hasattr(colorizer.generator, "config") else {}
+        print(f"model {model} ({sum(p.numel() for p in colorizer.generator.parameters()) / 1e6:.2f} M params, "
+              f"{arch}), device {device}, torch threads {torch.get_num_threads()}, {width}x{height}, "
+              f"batch {args.batch_size}")
+
+        gen = generator_fps(colorizer, width, height, args.frames, args.batch_size)
+        print(f"generator-only : {gen:8.2f} frames/s")
+
+        n = args.frames
+        clip = write_toon_video(work / "clip.mp4", ToonConfig(width=width, height=height, n_frames=n,
+                                                               fps=args.fps, tone_hz=440.0))
+        options = ColorizeOptions(model=model, device=str(device), batch_size=args.batch_size)
+        e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
+        print(f"end-to-end     : {e2e:8.2f} frames/s ({100 * e2e / gen:.0f}% of generator-only; target >= 90%)")
+
+        if args.skip_rss:
+            return
+        rss = {}
+        for seconds in (args.short, args.long):
+            frames = int(round(seconds * args.fps))
+            clip = write_toon_video(work / f"clip_{seconds:g}s.mp4",
+                                    ToonConfig(width=width, height=height, n_frames=frames, fps=args.fps,
+                                               tone_hz=440.0))
+            start = time.perf_counter()
+            rss[seconds] = peak_rss_mib(Path(model), clip, work / f"out_{seconds:g}s.mp4", str(device),
+                                        args.batch_size)
+            print(f"peak RSS {seconds:5g} s clip ({frames} frames): {rss[seconds]:8.1f} MiB "
+                  f"({frames / (time.perf_counter() - start):.1f} frames/s incl. start-up)")
+        short, long = rss[args.short], rss[args.long]
+        print(f"RSS long / short: {long / short:.3f} (target within 10%)")
+
+
+if __name__ == "__main__":
+    main()
