@@ -1,6 +1,6 @@
 """Where and how tensors run: device choice, autocast, channels_last, compile, DDP, seeding. One place.
 
-Nothing else in the package picks a device or calls `.cuda()`; code takes a `torch.device` (or makes
+Nothing else in the package picks a device or hard-codes CUDA; code takes a `torch.device` (or makes
 tensors on its input's device) and asks this module for contexts.
 
     dev = resolve_device("auto")                 # cuda if present, else cpu

@@ -29,6 +29,7 @@ from torch import nn
 from colorize.errors import InputError
 from colorize.runtime import Precision, autocast, prepare_module, resolve_device, to_device
 from colorize.stages.tiling import crop, pad_to_multiple, tiled_apply
+from colorize.stages.extract import batch_by_size
 
 DEFAULT_MODEL = Path("samples") / "model" / "generator.safetensors"
 
@@ -245,15 +246,3 @@ def tensor_to_uint8(images: torch.Tensor) -> np.ndarray:
     return (images.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()
 
 
-def batch_by_size(items: Iterable, batch_size: int) -> Iterator[list]:
-    """Group consecutive items (with an `.image` array) into lists of <= batch_size equal-shape images."""
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-    group: list = []
-    for item in items:
-        if group and (len(group) == batch_size or item.image.shape != group[0].image.shape):
-            yield group
-            group = []
-        group.append(item)
-    if group:
-        yield group

@@ -24,7 +24,7 @@ import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import cv2
 import imageio_ffmpeg
@@ -370,3 +370,17 @@ def _write_manifest(path: Path, info: VideoInfo, cfg: ExtractConfig, indices: li
     }
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+def batch_by_size(items: Iterable, batch_size: int) -> Iterator[list]:
+    """Group consecutive items (with an `.image` array) into lists of <= batch_size equal-shape images."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    group: list = []
+    for item in items:
+        if group and (len(group) == batch_size or item.image.shape != group[0].image.shape):
+            yield group
+            group = []
+        group.append(item)
+    if group:
+        yield group

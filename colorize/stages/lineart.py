@@ -37,6 +37,7 @@ from colorize.errors import InputError
 from colorize.images import check_writable, list_images, read_rgb, write_image
 from colorize.progress import progress
 from colorize.runtime import resolve_device
+from colorize.stages.extract import batch_by_size
 
 if TYPE_CHECKING:
     from colorize.stages.extract import Frame
@@ -210,20 +211,8 @@ def iter_lineart(frames: Iterable[Frame], cfg: LineArtConfig,
         for frame in frames:
             yield _with_image(frame, lineart_numpy(frame.image, cfg))
         return
-    for batch in _same_size_batches(frames, cfg.batch_size):
+    for batch in batch_by_size(frames, cfg.batch_size):
         yield from _kornia_batch(batch, cfg, device)
-
-
-def _same_size_batches(frames: Iterable[Frame], batch_size: int) -> Iterator[list[Frame]]:
-    """Group consecutive frames into lists of at most batch_size frames sharing one image shape."""
-    batch: list[Frame] = []
-    for frame in frames:
-        if batch and (len(batch) == batch_size or frame.image.shape != batch[0].image.shape):
-            yield batch
-            batch = []
-        batch.append(frame)
-    if batch:
-        yield batch
 
 
 def _kornia_batch(batch: list[Frame], cfg: LineArtConfig, device: torch.device) -> Iterator[Frame]:
