@@ -22,6 +22,9 @@ import itertools
 import json
 import math
 import random
+import signal
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Iterator, Literal
@@ -30,6 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
+from tqdm import tqdm
 
 from colorize import runtime
 from colorize.config import save_json, to_dict
@@ -166,6 +170,35 @@ def _set_rng_state(state: dict[str, Any]) -> None:
     random.setstate((version, tuple(internal), gauss))
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class _StopRequest:
+    """Ctrl-C / SIGTERM during training: finish the current step, then save and stop.
+
+    Stopping at a step boundary keeps the checkpoint consistent (never D updated but not G), so
+    `--resume` continues exactly. A second signal aborts at once.
+    """
+
+    def __init__(self):
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        tqdm.write("stopping after this step and saving a checkpoint (press Ctrl-C again to abort)",
+                   file=sys.stderr)
+
+    def __enter__(self) -> "_StopRequest":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
 
 
 def linear_decay(total_steps: int, decay_start: float):
@@ -365,19 +398,8 @@ class Trainer:
         started, first_step = time.perf_counter(), self.step
         self.variant.train()
         try:
-            while self.step < cfg.steps:
-                batch = move_batch(next(data), self.device, cfg.channels_last)
-                if self._grid_batch is None:
-                    self._grid_batch = batch
-                ctx = StepContext(self.step, self.device, self.optimizers, self.scaler, autocast,
-                                  self.dist.world_size)
-                logs = self.variant.train_step(batch, ctx)
-                self._after_step()
-                for k, v in logs.items():
-                    running.setdefault(k, []).append(float(v))
-                progress.update(1)
-                progress.set_postfix({k: f"{v:.3g}" for k, v in logs.items()}, refresh=False)
-                self._periodic(running)
+            with _StopRequest() as stop:
+                self._loop(data, progress, running, autocast, stop)
         except KeyboardInterrupt:
             progress.close()
             self.save("last")
@@ -391,6 +413,25 @@ class Trainer:
         seconds = time.perf_counter() - started
         return {"steps": self.step, "seconds": seconds, "steps_run": self.step - first_step,
                 "best": self.best, "run_dir": str(self.run_dir)}
+
+    def _loop(self, data, progress, running: dict[str, list[float]], autocast, stop: _StopRequest) -> None:
+        """Steps until cfg.steps: batch -> variant step -> bookkeeping -> periodic logs/grids/saves."""
+        cfg = self.cfg
+        while self.step < cfg.steps:
+            batch = move_batch(next(data), self.device, cfg.channels_last)
+            if self._grid_batch is None:
+                self._grid_batch = batch
+            ctx = StepContext(self.step, self.device, self.optimizers, self.scaler, autocast,
+                              self.dist.world_size)
+            logs = self.variant.train_step(batch, ctx)
+            self._after_step()
+            for k, v in logs.items():
+                running.setdefault(k, []).append(float(v))
+            progress.update(1)
+            progress.set_postfix({k: f"{v:.3g}" for k, v in logs.items()}, refresh=False)
+            self._periodic(running)
+            if stop.requested:
+                raise KeyboardInterrupt
 
     def _after_step(self) -> None:
         """Bookkeeping after a variant step: scaler, LR schedules, buffer sync, EMA, step counter."""

@@ -157,3 +157,31 @@ def test_two_process_gloo_training_keeps_ranks_identical(tmp_path):
         assert torch.equal(rank0[key], rank1[key]), key
     assert sorted(p.name for p in (tmp_path / "run").glob("*.pt")) == ["best.pt", "last.pt", "rank0.pt", "rank1.pt"]
     assert ckpt.load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 4
+
+
+def test_sigterm_finishes_the_step_saves_and_resumes(tmp_path):
+    """A real signal (as a scheduler or `kill` sends) mid-run: last.pt at a step boundary, exit 130."""
+    import signal
+    import time
+
+    frames = toon_frames(tmp_path)
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import sys\n"
+        "from tests.gans._tiny import tiny_config\n"
+        "from colorize.gans.colorizer import train_colorizer\n"
+        "from pathlib import Path\n"
+        "tmp = Path(sys.argv[1])\n"
+        "train_colorizer([sys.argv[2]], tmp / 'run', tiny_config(tmp, steps=100000, log_every=1))\n")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    proc = subprocess.Popen([sys.executable, str(script), str(tmp_path), str(frames)], env=env,
+                            stderr=subprocess.PIPE, text=True)
+    metrics = tmp_path / "run" / "metrics.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (metrics.is_file() and metrics.read_text().count("\n") >= 2):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=120)
+    assert "stopping after this step" in stderr
+    state = ckpt.load_checkpoint(tmp_path / "run" / "last.pt")
+    assert state["step"] >= 2
