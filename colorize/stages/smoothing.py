@@ -21,8 +21,8 @@ For frame t with guide g_t and output o_t, and the previous guide g_{t-1} and sm
     s_t = m * (strength * s_{t-1}(x + b(x)) + (1 - strength) * o_t) + (1 - m) * o_t
 
 Multiplying the blurred mask by the hard one keeps m exactly 0 on every occluded, disoccluded or
-mismatched pixel: a line that moved, or a character that appeared, never takes a colour from the
-previous frame. The guide check is what protects lines: where the flow is wrong, the warped previous
+mismatched pixel: a line the flow failed to follow, or a character that appeared, never takes a
+colour from the previous frame. The guide check is what protects lines: where the flow is wrong, the warped previous
 line-art does not match the current one. Being recursive, the filter averages along motion
 trajectories with weights strength^k; uncorrelated flicker keeps (1 - strength) / (1 + strength) of its
 variance (1/3 at the default 0.5).
@@ -170,7 +170,8 @@ class TemporalSmoother:
     `smoother(guide, output)` takes the next guide (H x W uint8, or H x W x 3 uint8 RGB, converted to
     gray) and output (H x W x 3 uint8 RGB, same H x W) and returns the smoothed output (a new H x W x 3
     uint8 array; the inputs are not modified). The first frame after construction or reset() is
-    returned unchanged. Holds only the previous guide and smoothed output.
+    returned unchanged, and so are frames too small for optical flow (both sides below 12 px).
+    Holds only the previous guide and smoothed output.
     """
 
     def __init__(self, cfg: SmoothingConfig | None = None) -> None:
