@@ -54,12 +54,16 @@ def _options(**kwargs):
               help="x264 quality (0 lossless, 18 visually lossless, 51 worst).")
 @click.option("--preset", type=click.Choice(X264_PRESETS), default="veryfast", show_default=True,
               help="x264 speed; veryfast keeps the encoder ahead of the generator.")
-def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, **inference) -> None:
+@click.option("--smooth", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.0, show_default=True,
+              help="Temporal smoothing strength against flicker: blends each frame with the previous one "
+                   "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
+def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, smooth: float,
+                  **inference) -> None:
     """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio)."""
     from colorize.stages.colorize_jobs import colorize_video
 
     path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
-                                                  **inference))
+                                                  smooth=smooth, **inference))
     click.echo(f"wrote {path}")
 
 

@@ -14,10 +14,11 @@ each rank takes every WORLD_SIZE-th image.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -52,6 +53,7 @@ class ColorizeOptions:
     crf: int = 18
     preset: str = "veryfast"
     queue_size: int = 8
+    smooth: float = 0.0   # video only: temporal smoothing strength in [0, 1) (0 = off); resets at shot cuts
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -60,6 +62,8 @@ class ColorizeOptions:
             raise ValueError(f"tile must be >= 0 (0 = automatic), got {self.tile}")
         if self.queue_size < 1:
             raise ValueError(f"queue_size must be >= 1, got {self.queue_size}")
+        if not 0.0 <= self.smooth < 1.0:
+            raise ValueError(f"smooth must be in [0, 1), got {self.smooth}")
 
 
 def load_colorizer(options: ColorizeOptions) -> Colorizer:
@@ -78,6 +82,20 @@ def side_by_side(item: ColorizedFrame) -> np.ndarray:
         original = np.repeat(original[:, :, None], 3, axis=2)
     lineart = np.repeat(item.lineart[:, :, None], 3, axis=2)
     return np.concatenate([lineart, item.colour, original], axis=1)
+
+
+def smoothed(items: Iterable[ColorizedFrame], strength: float) -> Iterator[ColorizedFrame]:
+    """Blend each colour frame with the previous one warped by optical flow on the line-art, where
+    the flow is reliable; shot cuts (detected on the source frames) reset it, so no colour crosses
+    a cut. Holds one previous frame: memory stays flat."""
+    from colorize.stages.shots import ShotDetector
+    from colorize.stages.smoothing import SmoothingConfig, TemporalSmoother
+
+    detector, smoother = ShotDetector(), TemporalSmoother(SmoothingConfig(strength=strength))
+    for item in items:
+        if detector.update(item.source.image):
+            smoother.reset()
+        yield dataclasses.replace(item, colour=smoother(item.lineart, item.colour))
 
 
 def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options: ColorizeOptions,
@@ -101,7 +119,10 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     progress = bar(total=info.frame_count, desc=f"colorize {info.path.name}")
     try:
         with writer, BackgroundSink(writer.write, maxsize=options.queue_size, name="encode") as sink:
-            for item in colorizer.iter_colorized(frames, options.is_lineart, options.batch_size):
+            items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size)
+            if options.smooth > 0:
+                items = smoothed(items, options.smooth)
+            for item in items:
                 sink.put(compose(item))
                 progress.update(1)
     finally:
