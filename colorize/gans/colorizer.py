@@ -80,10 +80,11 @@ def train_colorizer(inputs: Sequence[str | os.PathLike], run_dir: str | os.PathL
     """
     run_dir = Path(run_dir)
     cfg = _with_cache(cfg, run_dir)
-    train, val = build_datasets(inputs, cfg)
     data = DataInfo(channels=3, size=cfg.data.crop, extra={"lineart": to_dict(cfg.data.lineart)})
     seed_everything(cfg.trainer.seed)  # the initial weights are part of a reproducible run
+    # The model first: a missing VGG should fail in seconds, before any line-art is drawn.
     variant = Pix2Pix(cfg.model, data, vgg=vgg)
+    train, val = build_datasets(inputs, cfg)
     trainer = Trainer(variant, train, run_dir, cfg.trainer, full_config=cfg, val_set=val)
     return trainer.fit(resume=resume)
 

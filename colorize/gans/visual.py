@@ -73,7 +73,8 @@ def plot_history(history_path: str | os.PathLike, out_path: str | os.PathLike) -
     for key in train_keys:
         axes[0][0].plot(*series[key], label=key, linewidth=1)
     axes[0][0].set(xlabel="step", title="training losses")
-    axes[0][0].legend(fontsize=7)
+    if train_keys:
+        axes[0][0].legend(fontsize=7)
     if val_keys:
         for key in val_keys:
             axes[0][1].plot(*series[key], marker="o", label=key)

@@ -169,7 +169,7 @@ def hub_cache_file() -> Path:
 def _unavailable_message() -> str:
     return (f"VGG19 weights are not available offline: pass --vgg-weights PATH (a local torchvision vgg19 "
             f"state dict such as {VGG19_FILENAME}) or run once online so torchvision caches it in "
-            f"{hub_cache_file().parent}; or set the perceptual and style loss weights to 0 in the config")
+            f"{hub_cache_file().parent}; or train without them (--no-vgg, or perceptual = style = 0 in the config)")
 
 
 def find_pretrained_state() -> tuple[dict[str, torch.Tensor], str]:
