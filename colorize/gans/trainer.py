@@ -434,8 +434,7 @@ class Trainer:
                 raise KeyboardInterrupt
 
     def _after_step(self) -> None:
-        """Bookkeeping after a variant step: scaler, LR schedules, buffer sync, EMA, step counter."""
-        self.scaler.update()
+        """Bookkeeping after a variant step: LR schedules, buffer sync, EMA, step counter."""
         for s in self.schedulers.values():
             s.step()
         if self.dist.enabled:

@@ -75,6 +75,9 @@ class StepContext:
             self.scaler.unscale_(opt)
             torch.nn.utils.clip_grad_norm_(params, clip_grad_norm)
         self.scaler.step(opt)
+        # Update the loss scale after every step: fp16's GradScaler refuses a second step of the same
+        # optimizer (n_critic > 1) before update(). A no-op unless fp16 scaling is on.
+        self.scaler.update()
         opt.zero_grad(set_to_none=True)
 
     def zero_grad(self, name: str) -> None:
