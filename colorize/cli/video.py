@@ -62,9 +62,13 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
     """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio)."""
     from colorize.stages.colorize_jobs import colorize_video
 
+    from colorize.stages.extract import probe
+
     path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
                                                   smooth=smooth, **inference))
-    click.echo(f"wrote {path}")
+    info = probe(path)
+    audio = "with audio" if info.has_audio else "no audio"
+    click.echo(f"wrote {path} ({info.frame_count} frames, {info.width}x{info.height} at {info.fps:g} fps, {audio})")
 
 
 @click.command("frames")
