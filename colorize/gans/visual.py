@@ -67,7 +67,8 @@ def plot_history(history_path: str | os.PathLike, out_path: str | os.PathLike) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    train_keys = sorted(k for k in series if not k.startswith("val_"))
+    # Learning rates follow a known schedule and would flatten the loss axis: left out of the plot.
+    train_keys = sorted(k for k in series if not k.startswith(("val_", "lr_")))
     val_keys = sorted(k for k in series if k.startswith("val_"))
     fig, axes = plt.subplots(1, 2 if val_keys else 1, figsize=(12 if val_keys else 7, 4), squeeze=False)
     for key in train_keys:
