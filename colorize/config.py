@@ -113,17 +113,23 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
         raise ConfigError(f"{where or cls.__name__}: {exc}") from None
 
 
-def load_toml(cls: type[T], path: str | os.PathLike) -> T:
-    """Read a TOML file into dataclass `cls` (strict: unknown keys are errors)."""
+def read_toml(path: str | os.PathLike, kind: str = "config") -> dict[str, Any]:
+    """Parse a TOML file; ConfigError naming the file (and `kind`, e.g. "pipeline") on any problem."""
     path = Path(path)
     try:
         with path.open("rb") as fh:
-            data = tomllib.load(fh)
+            return tomllib.load(fh)
     except FileNotFoundError:
-        raise ConfigError(f"config file not found: {path}") from None
+        raise ConfigError(f"{kind} file not found: {path}") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{kind} {path} is a folder, not a TOML file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    return from_dict(cls, data)
+
+
+def load_toml(cls: type[T], path: str | os.PathLike) -> T:
+    """Read a TOML file into dataclass `cls` (strict: unknown keys are errors)."""
+    return from_dict(cls, read_toml(path))
 
 
 def to_dict(cfg: Any) -> dict[str, Any]:

@@ -26,12 +26,11 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from colorize.config import from_dict, to_dict
+from colorize.config import from_dict, read_toml, to_dict
 from colorize.data.toon import ToonConfig, write_toon_frames, write_toon_video
 from colorize.errors import ConfigError, InputError
 from colorize.stages.assemble import VIDEO_SUFFIXES, assemble_folder
@@ -175,17 +174,7 @@ class Pipeline:
 
 def load_pipeline(path: str | os.PathLike) -> Pipeline:
     """Read and validate a pipeline TOML file; ConfigError (one line, naming the file) on any problem."""
-    path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise ConfigError(f"pipeline file not found: {path}") from None
-    except IsADirectoryError:
-        raise ConfigError(f"pipeline {path} is a folder, not a TOML file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    return parse_pipeline(data, str(path))
+    return parse_pipeline(read_toml(path, kind="pipeline"), str(path))
 
 
 def parse_pipeline(data: dict[str, Any], source: str = "<pipeline>") -> Pipeline:
