@@ -47,7 +47,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--size", default="256x192", help="frame WIDTHxHEIGHT (1920x1080 on a GPU)")
     parser.add_argument("--fps", type=float, default=24.0)
     parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--frames", type=int, default=48, help="frames for the speed figures")
+    parser.add_argument("--frames", type=int, default=240,
+                        help="frames for the speed figures (long enough that ffmpeg start-up and the final mux are amortised)")
     parser.add_argument("--short", type=float, default=10.0, help="seconds of the short RSS clip")
     parser.add_argument("--long", type=float, default=60.0, help="seconds of the long RSS clip")
     parser.add_argument("--skip-rss", action="store_true")

@@ -52,8 +52,9 @@ def _options(**kwargs):
 @click.option("--side-by-side", is_flag=True, help="Write line-art | colorized | original in one video.")
 @click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
               help="x264 quality (0 lossless, 18 visually lossless, 51 worst).")
-@click.option("--preset", type=click.Choice(X264_PRESETS), default="veryfast", show_default=True,
-              help="x264 speed; veryfast keeps the encoder ahead of the generator.")
+@click.option("--preset", type=click.Choice(X264_PRESETS), default="ultrafast", show_default=True,
+              help="x264 speed: ultrafast keeps the encoder out of the generator's way (larger files); "
+                   "veryfast or medium make smaller files more slowly.")
 @click.option("--smooth", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.0, show_default=True,
               help="Temporal smoothing strength against flicker: blends each frame with the previous one "
                    "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
