@@ -5,6 +5,7 @@
     to_rgb_uint8(array)       the same conversion for an array already in memory (BGR(A) from OpenCV)
     write_image(path, rgb)    PNG/JPEG/WebP by suffix, written to a temporary name then renamed
     list_images(folder)       sorted image files below a folder (recursive), InputError when none
+    output_paths(in, out, files)  IN/<rel path> -> OUT/<rel path>.png without collisions (a.jpg, a.png)
     atomic_path(path)         context manager yielding a temporary sibling path, renamed on success
 """
 
@@ -122,3 +123,16 @@ def list_images(folder: str | os.PathLike, recursive: bool = True) -> list[Path]
     if not files:
         raise InputError(f"no images ({', '.join(IMAGE_SUFFIXES)}) in {folder}")
     return files
+
+
+def output_paths(in_dir: Path, out_dir: Path, files: list[Path]) -> dict[Path, Path]:
+    """Map each input to OUT_DIR/<relative path>.png.
+
+    Two inputs that differ only by suffix (a.jpg, a.png) would both become a.png; those keep their
+    suffix in the name instead (a.jpg.png, a.png.png) so no output overwrites another.
+    """
+    plain = {f: out_dir / f.relative_to(in_dir).with_suffix(".png") for f in files}
+    counts: dict[Path, int] = {}
+    for target in plain.values():
+        counts[target] = counts.get(target, 0) + 1
+    return {f: (t if counts[t] == 1 else out_dir / f"{f.relative_to(in_dir)}.png") for f, t in plain.items()}

@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.images import check_writable, list_images, read_rgb, write_image
+from colorize.images import check_writable, list_images, output_paths, read_rgb, write_image
 from colorize.progress import bar
 from colorize.runtime import Precision, dist_info
 from colorize.stages.colorize import (DEFAULT_MAX_PIXELS, DEFAULT_TILE_OVERLAP, ColorizedFrame,
@@ -154,19 +154,6 @@ class _Job:
     source: Path
     target: Path
     image: np.ndarray | None = None
-
-
-def output_paths(in_dir: Path, out_dir: Path, files: list[Path]) -> dict[Path, Path]:
-    """Map each input to OUT_DIR/<relative path>.png.
-
-    Two inputs that differ only by suffix (a.jpg, a.png) would both become a.png; those keep their
-    suffix in the name instead (a.jpg.png, a.png.png) so no output overwrites another.
-    """
-    plain = {f: out_dir / f.relative_to(in_dir).with_suffix(".png") for f in files}
-    counts: dict[Path, int] = {}
-    for target in plain.values():
-        counts[target] = counts.get(target, 0) + 1
-    return {f: (t if counts[t] == 1 else out_dir / f"{f.relative_to(in_dir)}.png") for f, t in plain.items()}
 
 
 def plan_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, rank: int = 0,

@@ -34,7 +34,7 @@ import torch
 import torch.nn.functional as F
 
 from colorize.errors import InputError
-from colorize.images import check_writable, list_images, read_rgb, write_image
+from colorize.images import check_writable, list_images, output_paths, read_rgb, write_image
 from colorize.progress import progress
 from colorize.runtime import resolve_device
 from colorize.stages.extract import batch_by_size
@@ -274,10 +274,10 @@ def _video_to_folder(video: Path, folder: Path, cfg: LineArtConfig, device: torc
 def _folder_to_folder(source: Path, folder: Path, cfg: LineArtConfig, device: torch.device) -> Path:
     files = list_images(source)
     check_writable(folder / "probe.png")
-    names = {i: f.relative_to(source).with_suffix(".png") for i, f in enumerate(files)}
+    targets = output_paths(source, folder, files)  # a.jpg and a.png must not both become a.png
     frames = progress(_folder_frames(files), total=len(files), desc="line-art")
     for frame in iter_lineart(frames, cfg, device):
-        write_image(folder / names[frame.index], frame.image)
+        write_image(targets[files[frame.index]], frame.image)
     return folder
 
 

@@ -236,3 +236,16 @@ def test_missing_input_and_file_as_output_folder_are_input_errors(toon_video, tm
     (tmp_path / "taken").write_text("x")
     with pytest.raises(InputError, match="is a file"):
         run_lineart(toon_video, tmp_path / "taken", LineArtConfig())
+
+
+def test_folder_inputs_differing_only_by_suffix_keep_separate_outputs(tmp_path):
+    import cv2
+
+    source = tmp_path / "in"
+    source.mkdir()
+    art = np.full((32, 32, 3), 255, np.uint8)
+    cv2.rectangle(art, (8, 8), (24, 24), (0, 0, 0), 2)
+    cv2.imwrite(str(source / "a.png"), art)
+    cv2.imwrite(str(source / "a.jpg"), art)
+    run_lineart(source, tmp_path / "out", LineArtConfig(), "cpu")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.jpg.png", "a.png.png"]
