@@ -14,12 +14,7 @@ TINY = ["--size", "16", "--batch-size", "10", "--device", "cpu", "--set", "model
         "--set", "model.z_dim=8", "--set", "model.grid_size=10", "--set", "trainer.sample_every=2"]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run_cli(capsys, *args) -> tuple[int, str, str]:

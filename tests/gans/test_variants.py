@@ -21,13 +21,7 @@ TINY = {"g_base": 8, "d_base": 8, "z_dim": 8, "grid_size": 20}
 TINY_CYCLE = {"g_base": 4, "d_base": 4, "n_blocks": 1, "n_down": 1, "d_layers": 2, "pool_size": 4}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """One thread: on a shared 2-core machine two threads per process mostly wait on each other."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_run_config(name: str, steps: int = 2, **trainer) -> dict:
