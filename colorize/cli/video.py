@@ -58,15 +58,28 @@ def _options(**kwargs):
 @click.option("--smooth", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.0, show_default=True,
               help="Temporal smoothing strength against flicker: blends each frame with the previous one "
                    "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
+@click.option("--reference", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Colour keyframe for frame 0: the first shot takes its colours from it "
+                   "(reference-guided models, such as the default one).")
+@click.option("--references", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of colour keyframes named by frame number (000120.png colours frame 120 on, "
+                   "until the next cut or keyframe).")
+@click.option("--self-reference/--no-self-reference", default=True, show_default=True,
+              help="A shot without a keyframe keeps the colours of its own first output frame "
+                   "(reference-guided models); off: every frame is coloured alone.")
 def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, smooth: float,
-                  **inference) -> None:
-    """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio)."""
+                  reference: Path | None, references: Path | None, self_reference: bool, **inference) -> None:
+    """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio).
+
+    Shot cuts are detected as the video streams; no colour is carried across a cut.
+    """
     from colorize.stages.colorize_jobs import colorize_video
 
     from colorize.stages.extract import probe
 
     path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
-                                                  smooth=smooth, **inference))
+                                                  smooth=smooth, reference=reference, references=references,
+                                                  self_reference=self_reference, **inference))
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     click.echo(f"wrote {path} ({info.frame_count} frames, {info.width}x{info.height} at {info.fps:g} fps, {audio})")

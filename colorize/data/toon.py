@@ -63,8 +63,12 @@ class ToonConfig:
     cut_every: int = 0
     antialias: bool = False
     palette: str = "random"   # "random": new hues every scene; "by_kind": fixed colours per shape kind
+    hue_range: tuple[float, float] = (0.0, 1.0)  # "random" shape hues lie in [low, high) turns
 
     def __post_init__(self) -> None:
+        low, high = self.hue_range
+        if not 0.0 <= low < high <= 1.0:
+            raise ValueError(f"hue_range must be (low, high) with 0 <= low < high <= 1, got {tuple(self.hue_range)}")
         if self.palette not in ("random", "by_kind"):
             raise ValueError(f"palette must be 'random' or 'by_kind', got {self.palette!r}")
         if self.width < 8 or self.height < 8:
@@ -279,6 +283,9 @@ class ToonClip:
         # Evenly spread hues (with jitter) keep shape colours distinct from each other.
         offset = rng.uniform(0.0, 1.0)
         hues = [offset + k / max(n, 1) + rng.uniform(-0.04, 0.04) for k in range(n)]
+        low, high = self.cfg.hue_range
+        if (low, high) != (0.0, 1.0):  # squeeze the spread hues into the range (held-out colours)
+            hues = [low + (h % 1.0) * (high - low) for h in hues]
         order = rng.permutation(n)
         shapes = tuple(_make_shape(rng, int(k) + 1, hues[k], self.cfg.palette) for k in order)
         return _Scene(background=background, shapes=shapes)

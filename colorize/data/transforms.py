@@ -48,6 +48,15 @@ class PairTransform:
         # albumentations may hand back H x W x 1 for a 2-D input; the contract is H x W.
         return np.ascontiguousarray(color), np.ascontiguousarray(lineart.reshape(lineart.shape[:2]))
 
+    def group(self, color: np.ndarray, lineart: np.ndarray, **others: np.ndarray) -> dict[str, np.ndarray]:
+        """The same geometry on more same-size images (names given as `extra_targets` when building):
+        returns {"color", "lineart", **others}; `color_only` reaches the colour image alone."""
+        out = self.geometric(image=color, lineart=lineart, **others)
+        color = out["image"] if self.color_only is None else self.color_only(image=out["image"])["image"]
+        result = {"color": color, "lineart": out["lineart"], **{k: out[k] for k in others}}
+        return {k: np.ascontiguousarray(v.reshape(v.shape[:2]) if v.ndim == 3 and v.shape[2] == 1 else v)
+                for k, v in result.items()}
+
     def reseed(self, seed: int) -> None:
         """Restart the random streams from `seed` (forked workers otherwise share one stream)."""
         self.geometric.set_random_seed(seed)
@@ -55,9 +64,10 @@ class PairTransform:
             self.color_only.set_random_seed(seed + 1)
 
 
-def _pair_compose(transforms: list) -> A.Compose:
-    """A Compose where the key `lineart` is a second image that receives the same parameters."""
-    return A.Compose(transforms, additional_targets={"lineart": "image"})
+def _pair_compose(transforms: list, extra_targets: Sequence[str] = ()) -> A.Compose:
+    """A Compose where the key `lineart` (and each of `extra_targets`) is another image that receives
+    the same parameters."""
+    return A.Compose(transforms, additional_targets={name: "image" for name in ("lineart", *extra_targets)})
 
 
 def _pad_to(crop: int) -> A.PadIfNeeded:
@@ -67,7 +77,7 @@ def _pad_to(crop: int) -> A.PadIfNeeded:
 
 
 def train_transform(crop: int, scale: Sequence[float] = (0.8, 1.2), flip: bool = True,
-                    color_only: A.Compose | None = None) -> PairTransform:
+                    color_only: A.Compose | None = None, extra_targets: Sequence[str] = ()) -> PairTransform:
     """Random scale in `scale` (factors, e.g. 0.8 to 1.2), white pad to `crop`, random crop, h-flip.
 
     `color_only` is an optional photometric Compose applied to the colour image alone (none by
@@ -82,9 +92,9 @@ def train_transform(crop: int, scale: Sequence[float] = (0.8, 1.2), flip: bool =
     steps += [_pad_to(crop), A.RandomCrop(height=crop, width=crop)]
     if flip:
         steps.append(A.HorizontalFlip(p=0.5))
-    return PairTransform(_pair_compose(steps), color_only)
+    return PairTransform(_pair_compose(steps, extra_targets), color_only)
 
 
-def val_transform(crop: int) -> PairTransform:
+def val_transform(crop: int, extra_targets: Sequence[str] = ()) -> PairTransform:
     """Deterministic: white pad to `crop` where needed, then the centre crop x crop."""
-    return PairTransform(_pair_compose([_pad_to(crop), A.CenterCrop(height=crop, width=crop)]))
+    return PairTransform(_pair_compose([_pad_to(crop), A.CenterCrop(height=crop, width=crop)], extra_targets))

@@ -34,8 +34,14 @@ def _unet(**kwargs) -> nn.Module:
     return UNetGenerator(**kwargs)
 
 
+def _reference_unet(**kwargs) -> nn.Module:
+    from colorize.gans.nets.reference import ReferenceUNet
+
+    return ReferenceUNet(**kwargs)
+
+
 # Architectures a generator file may name. Explicit, so a file cannot ask us to build arbitrary classes.
-GENERATOR_ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"unet": _unet}
+GENERATOR_ARCHITECTURES: dict[str, Callable[..., nn.Module]] = {"unet": _unet, "reference_unet": _reference_unet}
 
 
 def register_generator_architecture(name: str, build: Callable[..., nn.Module]) -> None:

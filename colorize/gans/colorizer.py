@@ -3,8 +3,9 @@
     cfg = load_toml(TrainConfig, "pipelines/train.toml")
     summary = train_colorizer(["clip1.mp4", "frames/"], "runs/mine", cfg, resume=False)
 
-The `[data]`, `[model]` and `[trainer]` tables of a training config map to PairedDataConfig,
-Pix2PixConfig and TrainerConfig. Line-art is made with the project's own stage and cached under
+The `[data]`, `[model]`, `[trainer]` and `[reference]` tables of a training config map to
+PairedDataConfig, Pix2PixConfig, TrainerConfig and ReferenceConfig; with `reference.enabled` the
+generator also learns to follow a colour keyframe of the same shot (variants/reference.py). Line-art is made with the project's own stage and cached under
 RUN_DIR/cache unless data.cache_dir says otherwise.
 """
 
@@ -19,6 +20,7 @@ from torch import nn
 
 from colorize.config import to_dict
 from colorize.data.paired import PairedDataConfig, PairedDataset, check_input, prepare_pairs
+from colorize.data.reference import ReferenceConfig, ReferencePairDataset
 from colorize.errors import ConfigError, InputError
 from colorize.gans.trainer import Trainer, TrainerConfig
 from colorize.gans.variant import DataInfo
@@ -28,14 +30,17 @@ from colorize.runtime import dist_info, seed_everything
 
 @dataclasses.dataclass
 class TrainConfig:
-    """A colorizer training run: `[data]`, `[model]`, `[trainer]` tables of pipelines/train.toml."""
+    """A colorizer training run: `[data]`, `[model]`, `[trainer]`, `[reference]` tables of pipelines/train.toml."""
 
     data: PairedDataConfig = dataclasses.field(default_factory=PairedDataConfig)
     model: Pix2PixConfig = dataclasses.field(default_factory=Pix2PixConfig)
     trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    reference: ReferenceConfig = dataclasses.field(default_factory=ReferenceConfig)
 
     def __post_init__(self):
         stride = 2 ** self.model.generator.depth
+        if self.reference.enabled:
+            stride = max(stride, self.reference.feature_stride)
         if self.data.crop % stride:
             raise ValueError(f"data.crop ({self.data.crop}) must be a multiple of the generator's stride "
                              f"2**depth = {stride}")
@@ -64,11 +69,24 @@ def build_datasets(inputs: Sequence[str | os.PathLike], cfg: TrainConfig) -> tup
     index = prepare_pairs(inputs, cfg.data, device=device)
     if info.enabled and info.is_main:
         barrier()
-    train, val = PairedDataset(index, "train", cfg.data), PairedDataset(index, "val", cfg.data)
+    if cfg.reference.enabled:
+        train = ReferencePairDataset(index, "train", cfg.data, cfg.reference)
+        val = ReferencePairDataset(index, "val", cfg.data, cfg.reference)
+    else:
+        train, val = PairedDataset(index, "train", cfg.data), PairedDataset(index, "val", cfg.data)
     if len(train) < cfg.trainer.batch_size * max(1, info.world_size):
         raise InputError(f"only {len(train)} training frames for a batch of {cfg.trainer.batch_size} per "
                          f"process: add clips, lower data.every or trainer.batch_size")
     return train, val
+
+
+def build_colorizer_variant(cfg: TrainConfig, data: DataInfo, vgg: nn.Module | None = None) -> Pix2Pix:
+    """pix2pix, or its reference-guided form when cfg.reference.enabled."""
+    if cfg.reference.enabled:
+        from colorize.gans.variants.reference import ReferencePix2Pix
+
+        return ReferencePix2Pix(cfg.model, data, vgg=vgg, reference=cfg.reference)
+    return Pix2Pix(cfg.model, data, vgg=vgg)
 
 
 def train_colorizer(inputs: Sequence[str | os.PathLike], run_dir: str | os.PathLike, cfg: TrainConfig,
@@ -83,7 +101,7 @@ def train_colorizer(inputs: Sequence[str | os.PathLike], run_dir: str | os.PathL
     data = DataInfo(channels=3, size=cfg.data.crop, extra={"lineart": to_dict(cfg.data.lineart)})
     seed_everything(cfg.trainer.seed)  # the initial weights are part of a reproducible run
     # The model first: a missing VGG should fail in seconds, before any line-art is drawn.
-    variant = Pix2Pix(cfg.model, data, vgg=vgg)
+    variant = build_colorizer_variant(cfg, data, vgg)
     train, val = build_datasets(inputs, cfg)
     trainer = Trainer(variant, train, run_dir, cfg.trainer, full_config=cfg, val_set=val)
     return trainer.fit(resume=resume)

@@ -22,6 +22,7 @@ from colorize.gans.variant import DataInfo, Variant
 
 VARIANTS: dict[str, str] = {
     "pix2pix": "colorize.gans.variants.pix2pix:Pix2Pix",
+    "pix2pix-ref": "colorize.gans.variants.reference:ReferencePix2Pix",
     "dcgan": "colorize.gans.variants.dcgan:DCGAN",
     "lsgan": "colorize.gans.variants.dcgan:DCGAN",
     "wgan": "colorize.gans.variants.dcgan:DCGAN",
@@ -47,6 +48,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 DESCRIPTIONS: dict[str, str] = {
     "pix2pix": "the line-art colorizer: U-Net generator + PatchGAN, L1 + adversarial",
+    "pix2pix-ref": "the colorizer guided by a colour keyframe of the same shot (attention on line-art)",
     "dcgan": "unconditional DCGAN, BCE-with-logits loss",
     "lsgan": "DCGAN with the least-squares loss",
     "wgan": "Wasserstein critic with weight clipping, RMSProp, n_critic 5",

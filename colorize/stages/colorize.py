@@ -20,7 +20,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -30,6 +30,9 @@ from colorize.errors import InputError
 from colorize.runtime import Precision, autocast, prepare_module, resolve_device, to_device
 from colorize.stages.tiling import crop, pad_to_multiple, tiled_apply
 from colorize.stages.extract import batch_by_size
+
+if TYPE_CHECKING:
+    from colorize.stages.references import ReferenceGuide
 
 DEFAULT_MODEL = Path("samples") / "model" / "generator.safetensors"
 
@@ -113,11 +116,20 @@ class Colorizer:
 
     # ------------------------------------------------------------------------------ tensors
 
-    def _forward(self, lineart: torch.Tensor) -> torch.Tensor:
-        """B x 1 x h x w [0,1] (h, w multiples of the stride) -> B x 3 x h x w float32 [0,1]."""
-        x = to_device(lineart * 2.0 - 1.0, self.device, channels_last=True)
+    @property
+    def takes_reference(self) -> bool:
+        """True when the generator accepts a colour reference (a reference-guided model)."""
+        return bool(getattr(self.generator, "takes_reference", False))
+
+    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """B x C x h x w [0,1] (h, w multiples of the stride) -> B x 3 x h x w float32 [0,1].
+
+        C = 1: line-art alone. C = 5: line-art, reference colour (3), reference line-art, stacked so
+        that padding and tiling cut the frame and its reference identically.
+        """
+        x = to_device(inputs * 2.0 - 1.0, self.device, channels_last=True)
         with autocast(self.device, self.precision):
-            out = self.generator(x)
+            out = self.generator(x) if x.shape[1] == 1 else self.generator(x[:, :1], x[:, 1:4], x[:, 4:5])
         return ((out.float() + 1.0) * 0.5).clamp_(0.0, 1.0)
 
     def _forward_padded(self, lineart: torch.Tensor) -> torch.Tensor:
@@ -130,15 +142,25 @@ class Colorizer:
         return self.tile > 0 or height * width > self.max_pixels
 
     @torch.inference_mode()
-    def colorize_batch(self, lineart: torch.Tensor) -> torch.Tensor:
+    def colorize_batch(self, lineart: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
         """B x 1 x H x W line-art in [0,1] (1 = paper), any H and W -> B x 3 x H x W colour in [0,1].
 
-        The result is on this colorizer's device. Large batches are split so one forward pass stays
-        under the pixel budget; frames above it (or every frame, with `tile` set) are tiled.
+        `reference` (reference-guided models only): 1 x 4 x H x W, a colour keyframe (3 channels) and
+        its line-art, in [0,1], used for every frame of the batch. The result is on this colorizer's
+        device. Large batches are split so one forward pass stays under the pixel budget; frames
+        above it (or every frame, with `tile` set) are tiled, the reference with them.
         """
         if lineart.dim() != 4 or lineart.shape[1] != 1:
             raise ValueError(f"expected B x 1 x H x W line-art, got shape {tuple(lineart.shape)}")
         x = lineart.to(self.device, torch.float32)
+        if reference is not None:
+            if not self.takes_reference:
+                raise InputError("this model takes no colour reference (train one with [reference] "
+                                 "enabled = true, or use the default model)")
+            if reference.shape != (1, 4, *x.shape[-2:]):
+                raise ValueError(f"expected a 1 x 4 x {x.shape[-2]} x {x.shape[-1]} reference, "
+                                 f"got {tuple(reference.shape)}")
+            x = torch.cat([x, reference.to(self.device, torch.float32).expand(x.shape[0], -1, -1, -1)], 1)
         h, w = x.shape[-2:]
         if self.needs_tiles(h, w):
             tile = self.tile or DEFAULT_TILE
@@ -179,17 +201,47 @@ class Colorizer:
         colour = self.colorize_batch(lineart)
         return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(colour))
 
-    def iter_colorized(self, frames: Iterable, is_lineart: bool, batch_size: int = 4
-                       ) -> Iterator[ColorizedFrame]:
+    def iter_colorized(self, frames: Iterable, is_lineart: bool, batch_size: int = 4,
+                       guide: "ReferenceGuide | None" = None) -> Iterator[ColorizedFrame]:
         """Stream ColorizedFrames for `frames` (objects with an H x W x 3 uint8 RGB `.image`), in order.
 
         Consecutive frames of the same size are batched (up to `batch_size`), so mixed-size folders
-        work and a video's frames go through the device `batch_size` at a time.
+        work and a video's frames go through the device `batch_size` at a time. With a `guide`
+        (consecutive video frames, reference-guided model) each shot follows its keyframe or its own
+        first output (see colorize.stages.references); without one every frame stands alone.
         """
+        if guide is not None and not self.takes_reference:
+            raise InputError("this model takes no colour reference (train one with [reference] "
+                             "enabled = true, or use the default model)")
+        state = _ReferenceState()
         for group in batch_by_size(frames, batch_size):
-            lineart, colour = self.colorize_arrays([f.image for f in group], is_lineart)
+            if guide is None:
+                lineart, colour = self.colorize_arrays([f.image for f in group], is_lineart)
+            else:
+                lineart, colour = self._colorize_guided(group, is_lineart, guide, state)
             for frame, line, col in zip(group, lineart, colour):
                 yield ColorizedFrame(frame, line, col)
+
+    def _colorize_guided(self, group: list, is_lineart: bool, guide, state: "_ReferenceState"
+                         ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """colorize_arrays for consecutive video frames, each segment with the reference the guide plans."""
+        lineart = self.lineart_of(np.stack([f.image for f in group]), is_lineart)
+        outputs = []
+        for seg in guide.plan(group):
+            if seg.new_shot:
+                state.reference = None
+            if seg.keyframe is not None:
+                key = uint8_to_tensor(seg.keyframe[None], self.device)
+                state.reference = torch.cat([key, lineart[seg.start:seg.start + 1]], 1)
+            if seg.end == seg.start:
+                continue
+            colour = self.colorize_batch(lineart[seg.start:seg.end], state.reference)
+            if seg.self_reference:
+                # quantised like a written frame, so a re-run from the saved frame gives the same result
+                own = tensor_to_uint8(colour[:1])
+                state.reference = torch.cat([uint8_to_tensor(own, self.device), lineart[seg.start:seg.start + 1]], 1)
+            outputs.append(colour)
+        return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(torch.cat(outputs)))
 
     def colorize_frames(self, frames: Iterable, is_lineart: bool, batch_size: int = 4) -> Iterator:
         """Frames in, Frames out: the same index and time, the image replaced by its colorization."""
@@ -200,6 +252,13 @@ class Colorizer:
 
 
 # ------------------------------------------------------------------------------------ helpers
+
+@dataclass
+class _ReferenceState:
+    """The reference a guided stream is using: 1 x 4 x H x W [0,1] on the device, or None."""
+
+    reference: torch.Tensor | None = None
+
 
 def _lineart_config(meta: dict, path: Path):
     """The LineArtConfig stored in a model's metadata, or None when the model has none."""

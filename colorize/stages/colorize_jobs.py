@@ -18,7 +18,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from colorize.runtime import Precision, dist_info
 from colorize.stages.colorize import (DEFAULT_MAX_PIXELS, DEFAULT_TILE_OVERLAP, ColorizedFrame,
                                       Colorizer)
 from colorize.stages.threads import BackgroundSink, prefetch
+
+if TYPE_CHECKING:
+    from colorize.stages.references import ReferenceGuide
 
 
 @dataclass
@@ -57,6 +60,9 @@ class ColorizeOptions:
     preset: str = "ultrafast"
     queue_size: int = 8
     smooth: float = 0.0   # video only: temporal smoothing strength in [0, 1) (0 = off); resets at shot cuts
+    reference: Path | None = None    # video only: colour keyframe for frame 0 (reference-guided models)
+    references: Path | None = None   # video only: folder of keyframes named by frame number
+    self_reference: bool = True      # video only: a shot without a keyframe follows its first output
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -101,28 +107,48 @@ def smoothed(items: Iterable[ColorizedFrame], strength: float) -> Iterator[Color
         yield dataclasses.replace(item, colour=smoother(item.lineart, item.colour))
 
 
+def reference_guide(options: ColorizeOptions, colorizer: Colorizer, keyframes) -> "ReferenceGuide | None":
+    """The per-shot reference plan for a video: keyframes and/or self-reference on a reference-guided
+    model; None (every frame alone) for a plain model without keyframes or with self-reference off."""
+    from colorize.stages.references import ReferenceGuide
+
+    if keyframes and not colorizer.takes_reference:
+        raise InputError("--reference/--references need a reference-guided model; this one colours from "
+                         "line-art only (train one with [reference] enabled = true, or use the default model)")
+    if not colorizer.takes_reference or not (keyframes or options.self_reference):
+        return None
+    return ReferenceGuide(keyframes, self_reference=options.self_reference)
+
+
 def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options: ColorizeOptions,
                    colorizer: Colorizer | None = None) -> Path:
     """Colorize video `input` into MP4 `output` (same frame count, fps, size and audio); returns output.
 
-    `colorizer` overrides options.model (tests and callers that already hold one). InputError for an
-    unreadable input, a missing model or an unwritable output; the output appears only when complete.
+    With a reference-guided model every shot follows a keyframe (options.reference for frame 0,
+    options.references by frame number) or else its own first output frame; shot cuts drop the
+    reference. `colorizer` overrides options.model (tests and callers that already hold one).
+    InputError for an unreadable input, a missing model or keyframe, a keyframe past the last frame,
+    or an unwritable output; the output appears only when complete.
     """
     from colorize.stages.assemble import VideoWriter
     from colorize.stages.extract import iter_frames, probe
+    from colorize.stages.references import Keyframes
 
     info = probe(input)
+    keyframes = Keyframes.from_options(options.reference, options.references)
+    keyframes.check_within(info.frame_count, info.path.name)
     # The writer checks the output name and folder now, before the model is loaded; ffmpeg starts
     # with the first frame.
     writer = VideoWriter(output, fps=info.fps, audio_from=info.path if info.has_audio else None,
                          crf=options.crf, preset=options.preset)
     colorizer = colorizer or load_colorizer(options)
+    guide = reference_guide(options, colorizer, keyframes)
     frames = prefetch(iter_frames(info.path), maxsize=options.queue_size, name="decode")
     compose = side_by_side if options.side_by_side else (lambda item: item.colour)
     progress = bar(total=info.frame_count, desc=f"colorize {info.path.name}")
     try:
         with writer, BackgroundSink(writer.write, maxsize=options.queue_size, name="encode") as sink:
-            items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size)
+            items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide)
             if options.smooth > 0:
                 items = smoothed(items, options.smooth)
             for item in items:

@@ -16,7 +16,7 @@ from colorize.gans.variants.cyclegan import ImagePool
 from colorize.gans.run import load_run, run_config_from_dict, train_run
 
 SIZE = 16
-VARIANTS = [name for name in list_variants() if name != "pix2pix"]  # pix2pix has its own tests
+VARIANTS = [name for name in list_variants() if not name.startswith("pix2pix")]  # colorizers: own tests
 TINY = {"g_base": 8, "d_base": 8, "z_dim": 8, "grid_size": 20}
 TINY_CYCLE = {"g_base": 4, "d_base": 4, "n_blocks": 1, "n_down": 1, "d_layers": 2, "pool_size": 4}
 

@@ -87,6 +87,14 @@ def to_unit(x: torch.Tensor) -> torch.Tensor:
     return ((x.float() + 1) / 2).clamp(0, 1)
 
 
+def image_scores(fake: torch.Tensor, real: torch.Tensor, prefix: str = "") -> dict[str, float]:
+    """Batch-mean PSNR, SSIM and L1 of B x 3 x H x W [0, 1] images, keys prefixed by `prefix`."""
+    from colorize.metrics.image import psnr, ssim
+
+    return {f"{prefix}psnr": psnr(fake, real).mean().item(), f"{prefix}ssim": ssim(fake, real).mean().item(),
+            f"{prefix}l1": F.l1_loss(fake, real).item()}
+
+
 class Pix2Pix(Variant):
     """Batches are dicts with "lineart" (B x 1 x H x W, 1 = paper) and "color" (B x 3 x H x W), in [0, 1].
 
@@ -103,12 +111,20 @@ class Pix2Pix(Variant):
         self.cfg = cfg
         self.data = data or DataInfo()
         g, d = cfg.generator, cfg.discriminator
-        self.G = UNetGenerator(1, 3, g.depth, g.base_channels, g.max_channels, g.norm, g.dropout, g.dropout_layers)
+        self.G = self.build_generator(g)
         self.D = PatchDiscriminator(1 + 3, d.base_channels, d.n_layers, d.norm, d.spectral_norm)
         init_weights(self.G)
         init_weights(self.D)
         self.adversarial = get_adversarial(cfg.loss.adversarial)
         self.vgg_loss = self._build_vgg_loss(cfg.loss, vgg) if cfg.loss.uses_vgg else None
+
+    def build_generator(self, g: GeneratorConfig) -> nn.Module:
+        """The generator network (subclasses swap in another architecture)."""
+        return UNetGenerator(1, 3, g.depth, g.base_channels, g.max_channels, g.norm, g.dropout, g.dropout_layers)
+
+    def generate(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """G's output for a batch, in [-1, 1] (B x 3 x H x W). Subclasses add their extra inputs here."""
+        return self.G(to_signed(batch["lineart"]))
 
     @staticmethod
     def _build_vgg_loss(loss: LossConfig, vgg: nn.Module | None) -> nn.Module:
@@ -150,7 +166,7 @@ class Pix2Pix(Variant):
         lineart, real = to_signed(batch["lineart"]), to_signed(batch["color"])
         w = self.cfg.loss
         with ctx.autocast():
-            fake = self.G(lineart)
+            fake = self.generate(batch)
 
         # D: real pairs up, generated pairs down (fake detached: this step must not move G).
         with ctx.autocast():
@@ -180,23 +196,18 @@ class Pix2Pix(Variant):
         return {"d": loss_d.item(), "g": loss_g.item(), **{k: v.item() for k, v in terms.items()}}
 
     @torch.no_grad()
-    def colorize(self, lineart: torch.Tensor) -> torch.Tensor:
-        """B x 1 x H x W [0, 1] line-art -> B x 3 x H x W [0, 1] colour (in whatever mode G is in)."""
-        return to_unit(self.G(to_signed(lineart)))
+    def colorize(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """A batch's colorization, B x 3 x H x W in [0, 1] (in whatever mode G is in)."""
+        return to_unit(self.generate(batch))
 
     @torch.no_grad()
     def validate(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
-        from colorize.metrics.image import psnr, ssim
-
-        fake = self.colorize(batch["lineart"])
-        real = batch["color"].float()
-        return {"psnr": psnr(fake, real).mean().item(), "ssim": ssim(fake, real).mean().item(),
-                "l1": F.l1_loss(fake, real).item()}
+        return image_scores(self.colorize(batch), batch["color"].float())
 
     @torch.no_grad()
     def visualize(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Grid rows of line-art | output | ground truth."""
-        return columns_grid([batch["lineart"].float(), self.colorize(batch["lineart"]), batch["color"].float()])
+        return columns_grid([batch["lineart"].float(), self.colorize(batch), batch["color"].float()])
 
     def ema_module(self) -> nn.Module:
         return self.G

@@ -1,0 +1,176 @@
+"""Training samples for the reference-guided colorizer: (line-art t, colour reference s, target t).
+
+    shots = clip_shots(clip)                         # shot number of each cached frame (cached too)
+    train = ReferencePairDataset(index, "train", data_cfg, ref_cfg)
+    train[0] -> {"lineart", "color"             (as PairedDataset),
+                 "ref_color": 3 x crop x crop, "ref_lineart": 1 x crop x crop (zeros without a reference),
+                 "has_ref": 1-element float tensor (1 = the reference is real), "clip", "frame"}
+
+The reference is another frame of the same shot, at most `max_offset` cached frames away (either
+side; any split: a reference is an input, never a target). With probability `dropout` a sample has
+no reference, so one model learns both modes. One random geometry (scale, crop, flip) moves all
+four images, as a camera would. With probability `hue_jitter`, a referenced sample has the hues of
+its target and its reference rotated by the same random angle: the colours then cannot be learnt
+from the line-art and must be read from the reference.
+
+Validation items always carry the first frame of their shot as reference (deterministic), which is
+how `colorize video` uses a keyframe.
+
+Shots come from colorize.stages.shots.ShotDetector run over a clip's cached colour frames once; the
+result is stored in the clip's cache folder as shots.json.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import cv2
+import numpy as np
+import torch
+
+from colorize.data.paired import (ClipPairs, PairedDataConfig, PairIndex, Split, _to_tensor, read_color,
+                                  read_lineart)
+from colorize.data.transforms import train_transform, val_transform
+from colorize.images import atomic_path
+
+SHOTS_NAME = "shots.json"
+_REF_TARGETS = ("ref_color", "ref_lineart")
+
+
+@dataclasses.dataclass
+class ReferenceConfig:
+    """The `[reference]` table of a training config: train a reference-guided colorizer.
+
+    enabled: train the reference-guided generator (False: plain pix2pix). max_offset: how many cached
+    frames (before or after, same shot) the reference may be from the target. dropout: probability a
+    sample has no reference. hue_jitter: probability a referenced sample's hues are rotated (target and
+    reference alike). feature_channels / feature_stride: the matching encoder (see nets.reference).
+    """
+
+    enabled: bool = False
+    max_offset: int = 24
+    dropout: float = 0.3
+    hue_jitter: float = 0.5
+    feature_channels: int = 64
+    feature_stride: int = 4
+
+    def __post_init__(self) -> None:
+        if self.max_offset < 1:
+            raise ValueError(f"max_offset must be 1 or more, got {self.max_offset}")
+        for name in ("dropout", "hue_jitter"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+
+
+def detect_clip_shots(clip: ClipPairs) -> list[int]:
+    """Shot number of each of the clip's cached frames (in time order), by running the cut detector."""
+    from colorize.stages.shots import ShotDetector
+
+    detector = ShotDetector()
+    shots = []
+    for ref in clip.frames:
+        detector.update(read_color(clip.paths(ref)[0]))
+        shots.append(detector.shot)
+    return shots
+
+
+def clip_shots(clip: ClipPairs) -> list[int]:
+    """detect_clip_shots, cached as shots.json in the clip's folder (the cache is keyed by content)."""
+    path = clip.folder / SHOTS_NAME
+    names = [r.name for r in clip.frames]
+    try:
+        data = json.loads(path.read_text())
+        if data["frames"] == names:
+            return [int(s) for s in data["shots"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    shots = detect_clip_shots(clip)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"frames": names, "shots": shots}) + "\n")
+    return shots
+
+
+def shot_spans(shots: list[int]) -> list[tuple[int, int]]:
+    """For each frame position, the [start, end) positions of its shot (shots are runs of equal numbers)."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for i in range(1, len(shots) + 1):
+        if i == len(shots) or shots[i] != shots[start]:
+            spans += [(start, i)] * (i - start)
+            start = i
+    return spans
+
+
+def rotate_hue(images: list[np.ndarray], turn: float) -> list[np.ndarray]:
+    """Rotate the hue of H x W x 3 uint8 RGB images by `turn` of a full circle (the same for all)."""
+    shift = int(round(turn * 256)) % 256
+    out = []
+    for image in images:
+        hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV_FULL)
+        hsv[..., 0] = (hsv[..., 0].astype(np.int32) + shift).astype(np.uint8)  # wraps at 256, as hue does
+        out.append(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL))
+    return out
+
+
+class ReferencePairDataset(torch.utils.data.Dataset):
+    """(line-art t, reference s, target t) samples of one split of a PairIndex; see the module docstring.
+
+    Randomness (offset, dropout, hue, geometry) comes from a generator seeded like PairedDataset's
+    augmentation: from torch's per-process seed, so runs repeat and DataLoader workers differ.
+    """
+
+    def __init__(self, index: PairIndex, split: Split, cfg: PairedDataConfig, ref: ReferenceConfig):
+        self.split, self.ref = split, ref
+        self.clips = index.clips
+        self.items = index.samples(split)
+        self.spans = [shot_spans(clip_shots(clip)) for clip in self.clips]
+        self.positions = [{r.name: i for i, r in enumerate(clip.frames)} for clip in self.clips]
+        if split == "train":
+            self.transform = train_transform(cfg.crop, cfg.scale, cfg.flip, extra_targets=_REF_TARGETS)
+        else:
+            self.transform = val_transform(cfg.crop, extra_targets=_REF_TARGETS)
+        self._seeded_from: int | None = None
+        self._rng = np.random.default_rng(0)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def reference_position(self, clip: int, position: int) -> int | None:
+        """Cached-frame position of the reference for frame `position` of `clip` (None: no reference)."""
+        start, end = self.spans[clip][position]
+        if self.split != "train":
+            return start
+        if self._rng.random() < self.ref.dropout:
+            return None
+        low, high = max(start, position - self.ref.max_offset), min(end, position + self.ref.max_offset + 1)
+        return int(self._rng.integers(low, high))
+
+    def __getitem__(self, i: int) -> dict:
+        self._reseed_if_new_worker()
+        clip_no, ref = self.items[i]
+        clip = self.clips[clip_no]
+        position = self.positions[clip_no][ref.name]
+        color_path, line_path = clip.paths(ref)
+        color, line = read_color(color_path), read_lineart(line_path)
+        ref_position = self.reference_position(clip_no, position)
+        if ref_position is None:
+            ref_color, ref_line = np.zeros_like(color), np.zeros_like(line)
+        else:
+            ref_color_path, ref_line_path = clip.paths(clip.frames[ref_position])
+            ref_color, ref_line = read_color(ref_color_path), read_lineart(ref_line_path)
+            if self.split == "train" and self._rng.random() < self.ref.hue_jitter:
+                color, ref_color = rotate_hue([color, ref_color], self._rng.random())
+        out = self.transform.group(color, line, ref_color=ref_color, ref_lineart=ref_line)
+        return {"lineart": _to_tensor(out["lineart"]), "color": _to_tensor(out["color"]),
+                "ref_color": _to_tensor(out["ref_color"]), "ref_lineart": _to_tensor(out["ref_lineart"]),
+                "has_ref": torch.tensor([0.0 if ref_position is None else 1.0]),
+                "clip": clip_no, "frame": ref.index}
+
+    def _reseed_if_new_worker(self) -> None:
+        """Same policy as PairedDataset: reseed whenever torch's per-process seed changes."""
+        seed = torch.initial_seed()
+        if seed != self._seeded_from:
+            self.transform.reseed(seed % 2**32)
+            self._rng = np.random.default_rng(seed % 2**32)
+            self._seeded_from = seed
