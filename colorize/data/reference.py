@@ -104,12 +104,13 @@ def shot_spans(shots: list[int]) -> list[tuple[int, int]]:
 
 def rotate_hue(images: list[np.ndarray], turn: float) -> list[np.ndarray]:
     """Rotate the hue of H x W x 3 uint8 RGB images by `turn` of a full circle (the same for all)."""
-    shift = int(round(turn * 256)) % 256
     out = []
     for image in images:
-        hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV_FULL)
-        hsv[..., 0] = (hsv[..., 0].astype(np.int32) + shift).astype(np.uint8)  # wraps at 256, as hue does
-        out.append(cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB_FULL))
+        # float HSV (hue in degrees): the 8-bit conversion would cost up to 6 levels per channel
+        hsv = cv2.cvtColor(image.astype(np.float32) / 255.0, cv2.COLOR_RGB2HSV)
+        hsv[..., 0] = (hsv[..., 0] + 360.0 * turn) % 360.0
+        rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
+        out.append((rgb.clip(0.0, 1.0) * 255.0 + 0.5).astype(np.uint8))
     return out
 
 

@@ -129,6 +129,76 @@ def test_lineart_video_light_on_dark_is_inverted(workdir, model):
     assert np.abs(outs[0] - outs[1]).mean() < 2.0
 
 
+# ----------------------------------------------------------------------------------- keyframes
+
+@pytest.fixture(scope="module")
+def reference_model(workdir) -> Path:
+    from colorize.gans.nets.reference import ReferenceUNet
+
+    torch.manual_seed(0)
+    net = ReferenceUNet(depth=3, base_channels=8, max_channels=16, norm="none", dropout=0.0, dropout_layers=0,
+                        feature_channels=16, feature_stride=4)
+    meta = {"architecture": {"name": "reference_unet", "kwargs": net.config}, "stride": net.stride,
+            "lineart": to_dict(LineArtConfig(backend="opencv"))}
+    return save_generator(workdir / "reference.safetensors", net, meta)
+
+
+@pytest.fixture(scope="module")
+def cut_clip(workdir) -> Path:
+    """100 x 60, 12 frames at 10 fps with a hard cut at frame 6 (the detector's shortest shot) and audio."""
+    return write_toon_video(workdir / "cut.mp4", ToonConfig(width=100, height=60, n_frames=12, fps=10.0,
+                                                            cut_every=6, tone_hz=330.0))
+
+
+@pytest.fixture(scope="module")
+def keyframes(workdir) -> Path:
+    folder = workdir / "keys"
+    folder.mkdir()
+    for number, bgr in ((0, (30, 30, 220)), (6, (220, 30, 30))):
+        cv2.imwrite(str(folder / f"frame_{number:06d}.png"), np.full((60, 100, 3), bgr, np.uint8))
+    return folder
+
+
+@pytest.mark.parametrize("flags", [["--reference", "keys/frame_000000.png"], ["--references", "keys"],
+                                   ["--no-self-reference"], ["--references", "keys", "--smooth", "0.5"]])
+def test_reference_modes_keep_frame_count_fps_size_and_audio(workdir, cut_clip, reference_model, keyframes, flags):
+    out = workdir / f"ref_{len(flags)}_{flags[0].strip('-')}.mp4"
+    flags = [str(workdir / f) if f.startswith("keys") else f for f in flags]
+    code, stdout, err = run_main(["-q", "video", str(cut_clip), "-o", str(out), "--model", str(reference_model),
+                                  "--device", "cpu", "--batch-size", "3", *flags])
+    assert code == 0, err
+    source, result = probe(cut_clip), probe(out)
+    assert (result.frame_count, result.fps, result.width, result.height, result.has_audio) == \
+           (source.frame_count, source.fps, source.width, source.height, True)
+
+
+def test_keyframes_change_the_frames_of_their_shot_only(workdir, cut_clip, reference_model, keyframes):
+    outs = {}
+    for name, flags in {"self": [], "key0": ["--reference", str(keyframes / "frame_000000.png")]}.items():
+        outs[name] = workdir / f"shots_{name}.mp4"
+        code, _, err = run_main(["-q", "video", str(cut_clip), "-o", str(outs[name]), "--model",
+                                 str(reference_model), "--device", "cpu", "--crf", "0", *flags])
+        assert code == 0, err
+    a = [f.image.astype(np.int16) for f in iter_frames(outs["self"])]
+    b = [f.image.astype(np.int16) for f in iter_frames(outs["key0"])]
+    assert all(np.abs(x - y).mean() > 0.5 for x, y in zip(a[:6], b[:6]))    # the keyframe's shot changed
+    assert all(np.abs(x - y).mean() < 0.5 for x, y in zip(a[6:], b[6:]))    # after the cut: untouched
+
+
+def test_keyframe_errors_are_one_line(workdir, cut_clip, model, reference_model, keyframes):
+    out = workdir / "never_ref.mp4"
+    code, _, err = run_main(["video", str(cut_clip), "-o", str(out), "--model", str(model),
+                             "--references", str(keyframes)])
+    assert_one_line_error(code, err, "reference-guided model")
+    late = workdir / "late"
+    late.mkdir()
+    cv2.imwrite(str(late / "40.png"), np.zeros((60, 100, 3), np.uint8))
+    code, _, err = run_main(["video", str(cut_clip), "-o", str(out), "--model", str(reference_model),
+                             "--references", str(late)])
+    assert_one_line_error(code, err, "frame 40", "12 frames")
+    assert not out.exists()
+
+
 # ---------------------------------------------------------------------------------- error paths
 
 def test_missing_model_file_is_one_line(workdir, clip):
