@@ -9,7 +9,10 @@ Prints:
   end-to-end frames/s       colorize_video (decode -> line-art -> generator -> encode) with the model
                             already loaded; the target is >= 90% of generator-only
   peak RSS                  of `python -m colorize video` on a short and a 6x longer clip (default 10 s
-                            and 60 s); streaming means the two should be within ~10%
+                            and 60 s); streaming means the two should be within ~10%. With a
+                            reference-guided model, in every mode: per-frame (--no-self-reference),
+                            self-reference (the default), keyframes (--references, one every 48
+                            frames) and keyframes + --smooth 0.5
 
 Never run by the tests. Numbers depend on the machine and on what else runs on it.
 """
@@ -98,10 +101,10 @@ def end_to_end_fps(colorizer: Colorizer, clip: Path, out: Path, options: Coloriz
     return frames / (time.perf_counter() - start)
 
 
-def peak_rss_mib(model: Path, clip: Path, out: Path, device: str, batch: int) -> float:
+def peak_rss_mib(model: Path, clip: Path, out: Path, device: str, batch: int, flags: list[str]) -> float:
     """Peak resident memory (MiB) of a `python -m colorize -q video` process, from wait4's rusage."""
     proc = subprocess.Popen([sys.executable, "-m", "colorize", "-q", "video", str(clip), "-o", str(out),
-                             "--model", str(model), "--device", device, "--batch-size", str(batch)])
+                             "--model", str(model), "--device", device, "--batch-size", str(batch), *flags])
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
@@ -135,19 +138,44 @@ def main() -> None:
 
         if args.skip_rss:
             return
-        rss = {}
+        clips = {}
         for seconds in (args.short, args.long):
             frames = int(round(seconds * args.fps))
-            clip = write_toon_video(work / f"clip_{seconds:g}s.mp4",
-                                    ToonConfig(width=width, height=height, n_frames=frames, fps=args.fps,
-                                               tone_hz=440.0))
-            start = time.perf_counter()
-            rss[seconds] = peak_rss_mib(Path(model), clip, work / f"out_{seconds:g}s.mp4", str(device),
-                                        args.batch_size)
-            print(f"peak RSS {seconds:5g} s clip ({frames} frames): {rss[seconds]:8.1f} MiB "
-                  f"({frames / (time.perf_counter() - start):.1f} frames/s incl. start-up)")
-        short, long = rss[args.short], rss[args.long]
-        print(f"RSS long / short: {long / short:.3f} (target within 10%)")
+            config = ToonConfig(width=width, height=height, n_frames=frames, fps=args.fps, tone_hz=440.0)
+            clips[seconds] = (write_toon_video(work / f"clip_{seconds:g}s.mp4", config), frames)
+        for mode in rss_modes(colorizer):
+            rss = {}
+            for seconds, (clip, frames) in clips.items():
+                flags = mode_flags(mode, work / f"keys_{frames}", frames, width, height)
+                start = time.perf_counter()
+                rss[seconds] = peak_rss_mib(Path(model), clip, work / f"out_{seconds:g}s.mp4", str(device),
+                                            args.batch_size, flags)
+                print(f"[{mode}] peak RSS {seconds:5g} s clip ({frames} frames): {rss[seconds]:8.1f} MiB "
+                      f"({frames / (time.perf_counter() - start):.1f} frames/s incl. start-up)")
+            print(f"[{mode}] RSS long / short: {rss[args.long] / rss[args.short]:.3f} (target within 10%)")
+
+
+def rss_modes(colorizer: Colorizer) -> list[str]:
+    """The `colorize video` modes the model supports."""
+    if not colorizer.takes_reference:
+        return ["per-frame"]
+    return ["per-frame", "self-reference", "keyframes", "keyframes + smooth"]
+
+
+def mode_flags(mode: str, keys: Path, frames: int, width: int, height: int) -> list[str]:
+    """`colorize video` flags of a mode; keyframe modes get flat-colour keyframes every 48 frames in `keys`."""
+    import numpy as np
+
+    from colorize.images import write_image
+
+    if mode == "per-frame":
+        return ["--no-self-reference"]
+    if mode == "self-reference":
+        return []
+    for number in range(0, frames, 48):
+        colour = ((40 * (number // 48)) % 255, 120, 200)
+        write_image(keys / f"{number:06d}.png", np.full((height, width, 3), colour, np.uint8))
+    return ["--references", str(keys)] + (["--smooth", "0.5"] if mode.endswith("smooth") else [])
 
 
 if __name__ == "__main__":

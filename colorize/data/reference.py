@@ -4,7 +4,9 @@
     train = ReferencePairDataset(index, "train", data_cfg, ref_cfg)
     train[0] -> {"lineart", "color"             (as PairedDataset),
                  "ref_color": 3 x crop x crop, "ref_lineart": 1 x crop x crop (zeros without a reference),
-                 "has_ref": 1-element float tensor (1 = the reference is real), "clip", "frame"}
+                 "has_ref": 1-element float tensor (1 = the reference is real), "clip", "frame",
+                 with temporal > 0 also "pair_lineart": 1 x crop x crop (a neighbouring frame n of the
+                 shot), "pair_flow": 2 x crop x crop (pixels, n -> t), "pair_mask": 1 x crop x crop}
 
 The reference is another frame of the same shot, at most `max_offset` cached frames away (either
 side; any split: a reference is an input, never a target). With probability `dropout` a sample has
@@ -15,6 +17,9 @@ from the line-art and must be read from the reference.
 
 Validation items always carry the first frame of their shot as reference (deterministic), which is
 how `colorize video` uses a keyframe.
+
+The temporal pair's flow is DIS optical flow on the true colour crops after augmentation (so it
+matches the crops exactly), masked by the forward-backward check of colorize.metrics.temporal.
 
 Shots come from colorize.stages.shots.ShotDetector run over a clip's cached colour frames once; the
 result is stored in the clip's cache folder as shots.json.
@@ -36,6 +41,7 @@ from colorize.images import atomic_path
 
 SHOTS_NAME = "shots.json"
 _REF_TARGETS = ("ref_color", "ref_lineart")
+_PAIR_TARGETS = ("pair_color", "pair_lineart")
 
 
 @dataclasses.dataclass
@@ -54,10 +60,13 @@ class ReferenceConfig:
     hue_jitter: float = 0.5
     feature_channels: int = 64
     feature_stride: int = 4
+    temporal: float = 0.0   # weight of the warp-consistency loss between neighbouring frames (0 = off)
 
     def __post_init__(self) -> None:
         if self.max_offset < 1:
             raise ValueError(f"max_offset must be 1 or more, got {self.max_offset}")
+        if self.temporal < 0:
+            raise ValueError(f"temporal must be 0 (off) or positive, got {self.temporal}")
         for name in ("dropout", "hue_jitter"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
@@ -114,6 +123,24 @@ def rotate_hue(images: list[np.ndarray], turn: float) -> list[np.ndarray]:
     return out
 
 
+def pair_flow(pair_color: np.ndarray, color: np.ndarray, valid: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """(2 x H x W flow from the pair frame to the target, 1 x H x W float mask of reliable pixels).
+
+    DIS flow on the true colours, both directions, kept where they agree (colorize.metrics.temporal);
+    an all-zero mask when `valid` is False (no neighbour) or the frames are too small for DIS.
+    """
+    from colorize.metrics.temporal import MIN_FLOW_SIDE, dis_flow, make_flow_engine, occlusion_mask, to_gray
+
+    h, w = color.shape[:2]
+    if not valid or max(h, w) < MIN_FLOW_SIDE:
+        return torch.zeros(2, h, w), torch.zeros(1, h, w)
+    engine = make_flow_engine()
+    backward = dis_flow(to_gray(pair_color), to_gray(color), engine)   # pair pixel -> where it is in t
+    forward = dis_flow(to_gray(color), to_gray(pair_color), engine)
+    mask = occlusion_mask(backward, forward)
+    return torch.from_numpy(backward.transpose(2, 0, 1).copy()), torch.from_numpy(mask[None].astype(np.float32))
+
+
 class ReferencePairDataset(torch.utils.data.Dataset):
     """(line-art t, reference s, target t) samples of one split of a PairIndex; see the module docstring.
 
@@ -127,10 +154,12 @@ class ReferencePairDataset(torch.utils.data.Dataset):
         self.items = index.samples(split)
         self.spans = [shot_spans(clip_shots(clip)) for clip in self.clips]
         self.positions = [{r.name: i for i, r in enumerate(clip.frames)} for clip in self.clips]
+        self.pairs = split == "train" and ref.temporal > 0
+        targets = _REF_TARGETS + (_PAIR_TARGETS if self.pairs else ())
         if split == "train":
-            self.transform = train_transform(cfg.crop, cfg.scale, cfg.flip, extra_targets=_REF_TARGETS)
+            self.transform = train_transform(cfg.crop, cfg.scale, cfg.flip, extra_targets=targets)
         else:
-            self.transform = val_transform(cfg.crop, extra_targets=_REF_TARGETS)
+            self.transform = val_transform(cfg.crop, extra_targets=targets)
         self._seeded_from: int | None = None
         self._rng = np.random.default_rng(0)
 
@@ -162,11 +191,29 @@ class ReferencePairDataset(torch.utils.data.Dataset):
             ref_color, ref_line = read_color(ref_color_path), read_lineart(ref_line_path)
             if self.split == "train" and self._rng.random() < self.ref.hue_jitter:
                 color, ref_color = rotate_hue([color, ref_color], self._rng.random())
-        out = self.transform.group(color, line, ref_color=ref_color, ref_lineart=ref_line)
-        return {"lineart": _to_tensor(out["lineart"]), "color": _to_tensor(out["color"]),
+        extra = {"ref_color": ref_color, "ref_lineart": ref_line}
+        pair_position = self.pair_position(clip_no, position) if self.pairs else None
+        if self.pairs:
+            pair_ref = clip.frames[position if pair_position is None else pair_position]
+            pair_color_path, pair_line_path = clip.paths(pair_ref)
+            extra["pair_color"], extra["pair_lineart"] = read_color(pair_color_path), read_lineart(pair_line_path)
+        out = self.transform.group(color, line, **extra)
+        item = {"lineart": _to_tensor(out["lineart"]), "color": _to_tensor(out["color"]),
                 "ref_color": _to_tensor(out["ref_color"]), "ref_lineart": _to_tensor(out["ref_lineart"]),
                 "has_ref": torch.tensor([0.0 if ref_position is None else 1.0]),
                 "clip": clip_no, "frame": ref.index}
+        if self.pairs:
+            flow, mask = pair_flow(out["pair_color"], out["color"], valid=pair_position is not None)
+            item.update(pair_lineart=_to_tensor(out["pair_lineart"]), pair_flow=flow, pair_mask=mask)
+        return item
+
+    def pair_position(self, clip: int, position: int) -> int | None:
+        """The neighbouring frame of the same shot for the temporal term (next, else previous; None
+        for a one-frame shot)."""
+        start, end = self.spans[clip][position]
+        if position + 1 < end:
+            return position + 1
+        return position - 1 if position - 1 >= start else None
 
     def _reseed_if_new_worker(self) -> None:
         """Same policy as PairedDataset: reseed whenever torch's per-process seed changes."""

@@ -178,3 +178,31 @@ def test_r1_penalty_backpropagates_into_d_and_needs_requires_grad():
     assert penalty.item() > 0
     weights = [p for name, p in d.named_parameters() if name.endswith("weight")]
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in weights)
+
+
+# ------------------------------------------------------------------------------ temporal (warp) loss
+
+def test_backward_warp_moves_an_image_along_the_flow():
+    from colorize.gans.losses.temporal import backward_warp
+
+    image = torch.rand(1, 3, 8, 10)
+    flow = torch.zeros(1, 2, 8, 10)
+    flow[:, 0] = 2.0  # every pixel reads the one 2 px to its right
+    warped = backward_warp(image, flow)
+    torch.testing.assert_close(warped[..., :8], image[..., 2:])
+    assert warped[..., 8:].abs().max() == 0  # outside the frame reads 0
+
+
+def test_warp_consistency_is_zero_when_colours_move_with_the_drawing_and_counts_only_kept_pixels():
+    from colorize.gans.losses.temporal import warp_consistency
+
+    t = torch.rand(2, 3, 8, 10)
+    n = torch.zeros_like(t)
+    n[..., :8] = t[..., 2:]                     # frame n is frame t moved 2 px left
+    flow = torch.zeros(2, 2, 8, 10)
+    flow[:, 0] = 2.0
+    mask = torch.zeros(2, 1, 8, 10)
+    mask[..., :8] = 1.0
+    assert warp_consistency(n, t, flow, mask).item() < 1e-6
+    assert warp_consistency(n + 0.1, t, flow, mask).item() == pytest.approx(0.1, abs=1e-5)
+    assert warp_consistency(n, t, flow, torch.zeros_like(mask)).item() == 0.0

@@ -135,3 +135,18 @@ def test_train_config_builds_the_reference_variant_and_checks_the_stride():
     with pytest.raises(ConfigError, match="multiple"):
         _tiny_train_config(feature_stride=64)
     assert build_variant("pix2pix-ref", {"loss": {"perceptual": 0.0}}, DataInfo()).name == "pix2pix-ref"
+
+
+def test_temporal_term_joins_the_generator_loss_when_batches_carry_a_neighbour():
+    import contextlib
+
+    from colorize.gans.variant import StepContext
+
+    variant = build_colorizer_variant(_tiny_train_config(temporal=5.0), DataInfo(size=32))
+    ctx = StepContext(0, torch.device("cpu"), variant.configure_optimizers(),
+                      torch.amp.GradScaler("cpu", enabled=False), contextlib.nullcontext)
+    batch = {**_batch(), "pair_lineart": torch.rand(4, 1, 32, 32), "pair_flow": torch.zeros(4, 2, 32, 32),
+             "pair_mask": torch.ones(4, 1, 32, 32)}
+    losses = variant.train_step(batch, ctx)
+    assert losses["temporal"] > 0
+    assert "temporal" not in variant.train_step(_batch(), ctx)

@@ -189,11 +189,18 @@ class Pix2Pix(Variant):
             if w.style > 0:
                 terms["style"] = vgg_terms["style"].float()
         weights = {"g_adv": w.adv, "l1": w.l1, "perceptual": w.perceptual, "style": w.style}
+        for name, (weight, value) in self.extra_generator_terms(batch, fake, ctx).items():
+            terms[name], weights[name] = value, weight
         loss_g = sum(weights[k] * v for k, v in terms.items())
         ctx.backward(loss_g, "g")
         ctx.step("g")
         set_requires_grad(self.D, True)
         return {"d": loss_d.item(), "g": loss_g.item(), **{k: v.item() for k, v in terms.items()}}
+
+    def extra_generator_terms(self, batch: dict[str, torch.Tensor], fake: torch.Tensor, ctx: StepContext
+                              ) -> dict[str, tuple[float, torch.Tensor]]:
+        """More generator loss terms, name -> (weight, value); subclasses add theirs (none here)."""
+        return {}
 
     @torch.no_grad()
     def colorize(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:

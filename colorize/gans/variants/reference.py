@@ -3,7 +3,9 @@
 The same losses, discriminator and step as pix2pix (the D judges line-art + colour pairs; the
 reference is the generator's business). Batches carry "ref_color", "ref_lineart" and "has_ref" (see
 colorize.data.reference); samples whose reference was dropped train the reference-free mode, so one
-generator file serves both `colorize video` with and without keyframes.
+generator file serves both `colorize video` with and without keyframes. With `[reference] temporal`
+above 0, batches also carry a neighbouring frame and the true flow to it, and the generator pays
+for outputs that do not move with the drawing (gans.losses.temporal).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import torch
 from torch import nn
 
 from colorize.data.reference import ReferenceConfig
+from colorize.gans.losses.temporal import warp_consistency
 from colorize.gans.nets.reference import ReferenceUNet
-from colorize.gans.variant import DataInfo
+from colorize.gans.variant import DataInfo, StepContext
 from colorize.gans.variants.pix2pix import GeneratorConfig, Pix2Pix, Pix2PixConfig, image_scores, to_signed
 from colorize.gans.visual import columns_grid
 
@@ -41,6 +44,18 @@ class ReferencePix2Pix(Pix2Pix):
             return self.G(to_signed(batch["lineart"]))
         return self.G(to_signed(batch["lineart"]), to_signed(batch["ref_color"]),
                       to_signed(batch["ref_lineart"]), batch["has_ref"])
+
+    def extra_generator_terms(self, batch: dict[str, torch.Tensor], fake: torch.Tensor, ctx: StepContext
+                              ) -> dict[str, tuple[float, torch.Tensor]]:
+        """The warp-consistency term (reference.temporal > 0): the neighbouring frame's output, with the
+        same reference, against this frame's output moved along the true flow."""
+        if self.reference.temporal <= 0 or "pair_lineart" not in batch:
+            return {}
+        pair = {**batch, "lineart": batch["pair_lineart"]}
+        with ctx.autocast():
+            fake_pair = self.generate(pair)
+        return {"temporal": (self.reference.temporal,
+                             warp_consistency(fake_pair, fake, batch["pair_flow"], batch["pair_mask"]))}
 
     @torch.no_grad()
     def validate(self, batch: dict[str, torch.Tensor]) -> dict[str, float]:
