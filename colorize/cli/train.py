@@ -42,12 +42,17 @@ def _load_config(config: Path | None, out: Path, resume: bool):
 @click.option("--vgg-weights", type=click.Path(path_type=Path),
               help="Local VGG19 state dict for the perceptual/style losses (else torchvision's cache).")
 @click.option("--no-vgg", is_flag=True, help="Turn the perceptual and style terms off (no VGG needed).")
-def train_cmd(inputs, out, config, resume, steps, batch_size, device, precision, workers, vgg_weights, no_vgg):
+@click.option("--reference/--no-reference", "reference", default=None,
+              help="Train the reference-guided colorizer, which also follows a colour keyframe of the shot "
+                   "(overrides reference.enabled; default: the config's, off in pipelines/train.toml).")
+def train_cmd(inputs, out, config, resume, steps, batch_size, device, precision, workers, vgg_weights, no_vgg,
+              reference):
     """Train the colorizer on INPUTS (videos and/or folders of frames).
 
     Pairs (line-art, colour) are made with the line-art stage and cached in RUN_DIR/cache; the last
     frames of each clip are held out for validation. Every trainer.sample_every steps a grid
-    (line-art | output | truth) and validation PSNR/SSIM are written; Ctrl-C saves last.pt.
+    (line-art | output | truth; with --reference: reference | line-art | output without and with it |
+    truth) and validation PSNR/SSIM are written; Ctrl-C saves last.pt.
     Multi-GPU or multi-process: torchrun --nproc_per_node N -m colorize train ...
     """
     from colorize.gans.colorizer import train_colorizer
@@ -55,7 +60,8 @@ def train_cmd(inputs, out, config, resume, steps, batch_size, device, precision,
     cfg = _load_config(config, out, resume)
     cfg = override(cfg, {"trainer.steps": steps, "trainer.batch_size": batch_size, "trainer.device": device,
                          "trainer.precision": precision, "trainer.num_workers": workers,
-                         "model.loss.vgg_weights": str(vgg_weights) if vgg_weights else None})
+                         "model.loss.vgg_weights": str(vgg_weights) if vgg_weights else None,
+                         "reference.enabled": reference})
     if no_vgg:
         cfg = override(cfg, {"model.loss.perceptual": 0.0, "model.loss.style": 0.0})
     summary = train_colorizer(inputs, out, cfg, resume=resume)

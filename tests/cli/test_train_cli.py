@@ -56,6 +56,21 @@ def test_train_then_resume_to_more_steps(tmp_path, capsys):
     assert steps == sorted(steps) and steps[-1] == 6
 
 
+def test_train_reference_flag_makes_a_keyframe_model(tmp_path, capsys):
+    from colorize.gans.checkpoint import load_generator
+
+    frames = toon_frames(tmp_path)
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY + "[reference]\nfeature_channels = 16\n")
+    run = tmp_path / "run"
+    code, out, err = _run(["-q", "train", str(frames), "--out", str(run), "--config", str(config),
+                           "--reference", "--steps", "2"], capsys)
+    assert code == 0, err
+    net, meta = load_generator(run / "generator.safetensors")
+    assert meta["architecture"]["name"] == "reference_unet" and meta["takes_reference"]
+    assert json.loads((run / "config.json").read_text())["reference"]["enabled"] is True
+
+
 def test_missing_vgg_weights_is_one_line_and_no_work_is_done(tmp_path, capsys, monkeypatch):
     import torch
 
