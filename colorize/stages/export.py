@@ -5,6 +5,7 @@
 
 The exported network is the bare generator: input B x 1 x H x W line-art in [-1, 1] (1 = paper), H and
 W multiples of its stride; output B x 3 x H x W colour in [-1, 1]. Batch, height and width are dynamic.
+A reference-guided model (the default one) is exported in its no-keyframe mode: the same one input.
 The model's metadata (stride, line-art recipe, architecture) travels inside the file: as the
 TorchScript extra file `meta.json`, or as ONNX metadata_props["colorize"].
 """
