@@ -159,16 +159,15 @@ def print_table(table: dict) -> None:
 
 
 def print_verdict(table: dict) -> None:
-    """The two numbers the issue asks for, spelled out."""
+    """The two figures the issue's done-when asks for, spelled out."""
     unseen = table["unseen colours"]
     gain = unseen["keyframe"].row()["char PSNR"] - unseen["per-frame"].row()["char PSNR"]
-    print(f"\nkeyframe vs per-frame, characters of unseen colours: {gain:+.2f} dB char PSNR")
+    print(f"\nkeyframe vs per-frame, characters of unseen colours: {gain:+.2f} dB char PSNR (target >= +3)")
     for set_name, modes in table.items():
-        base = modes["per-frame"].row()["PSNR"]
-        ok = {m: s.row() for m, s in modes.items() if s.row()["PSNR"] >= base}
-        best = min(ok, key=lambda m: ok[m]["TC"])
-        print(f"{set_name}: lowest TC with PSNR >= per-frame's: {best} (TC {ok[best]['TC']:.2f}, "
-              f"PSNR {ok[best]['PSNR']:.2f} vs {base:.2f})")
+        rows = {m: s.row() for m, s in modes.items()}
+        best = max(rows, key=lambda m: rows[m]["PSNR"])
+        print(f"{set_name}: best mode {best}: TC {rows[best]['TC']:.2f} (target <= 1.5), PSNR "
+              f"{rows[best]['PSNR']:.2f} vs per-frame {rows['per-frame']['PSNR']:.2f} (target: no lower)")
 
 
 def save_strip(path: Path, truth: list[np.ndarray], strip: dict, picks=(3, 10, 20, 27, 40)) -> None:

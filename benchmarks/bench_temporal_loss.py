@@ -1,7 +1,7 @@
 """Does the warp-consistency training loss help? Two equal fine-tunes of a trained reference model, scored alike.
 
     colorize run pipelines/default_model.toml                      # the base run (runs/default_model)
-    python benchmarks/bench_temporal_loss.py --steps 800 --weight 20
+    python benchmarks/bench_temporal_loss.py --steps 800 --weight 50
 
 From the base run's last.pt, trains two arms for `--steps` more steps on the same clips, with the
 same config, seed and learning-rate schedule: one without and one with `[reference] temporal =
@@ -44,7 +44,7 @@ def main() -> None:
     parser.add_argument("--base", type=Path, default=Path("runs/default_model"))
     parser.add_argument("--out", type=Path, default=Path("runs/temporal_loss"))
     parser.add_argument("--steps", type=int, default=800)
-    parser.add_argument("--weight", type=float, default=20.0)
+    parser.add_argument("--weight", type=float, default=50.0)
     parser.add_argument("--clips", type=int, default=3)
     parser.add_argument("--frames", type=int, default=48)
     parser.add_argument("--smooth", type=float, default=0.5)
