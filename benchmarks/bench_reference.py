@@ -3,6 +3,7 @@
     colorize run pipelines/default_model.toml       # trains the model on generated clips (~40 min, CPU)
     python benchmarks/bench_reference.py            # scores samples/model/generator.safetensors
     python benchmarks/bench_reference.py --model runs/default_model/generator.safetensors --strip docs/x.png
+    python benchmarks/bench_reference.py --baseline plain_pix2pix.safetensors     # adds that model, per frame
 
 Two sets of generated clips the model never saw (other seeds), each `--clips` clips of `--frames`
 frames at 192 x 128 and 12 fps with a hard cut every 24 frames:
@@ -123,9 +124,13 @@ def write_keyframes(clip: ToonClip, folder: Path) -> None:
         write_image(folder / f"{start:06d}.png", clip.frame(start))
 
 
-def score(colorizer: Colorizer, args) -> tuple[dict, dict]:
-    """{set: {mode: Scores}} and, for the strip, {mode: outputs} of the first unseen-colours clip."""
-    table: dict[str, dict[str, Scores]] = {name: {m: Scores() for m in MODES} for name in SETS}
+def score(colorizer: Colorizer, args, baseline: Colorizer | None = None) -> tuple[dict, dict]:
+    """{set: {mode: Scores}} and, for the strip, {mode: outputs} of the first unseen-colours clip.
+
+    `baseline` (any model, e.g. a plain pix2pix) adds a "baseline" row: that model, per frame.
+    """
+    modes = MODES + (("baseline",) if baseline is not None else ())
+    table: dict[str, dict[str, Scores]] = {name: {m: Scores() for m in modes} for name in SETS}
     strip: dict[str, list[np.ndarray]] = {}
     for set_name, options in SETS.items():
         for c in range(args.clips):
@@ -135,8 +140,9 @@ def score(colorizer: Colorizer, args) -> tuple[dict, dict]:
             frames = clip_frames(clip)
             with tempfile.TemporaryDirectory() as tmp:
                 write_keyframes(clip, Path(tmp))
-                for mode in MODES:
-                    outputs = run_mode(mode, colorizer, frames, Path(tmp), args.smooth)
+                for mode in modes:
+                    outputs = (run_mode("per-frame", baseline, frames, Path(tmp), args.smooth) if mode == "baseline"
+                               else run_mode(mode, colorizer, frames, Path(tmp), args.smooth))
                     if set_name == "unseen colours" and c == 0:
                         strip[mode] = outputs
                     for start in range(0, len(clip), CUT_EVERY):
@@ -187,13 +193,15 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=48, help="frames per clip (a cut every 24)")
     parser.add_argument("--smooth", type=float, default=0.5, help="smoothing strength of the smoothed modes")
     parser.add_argument("--strip", type=Path, default=None, help="write a frame strip PNG of an unseen-colours clip")
+    parser.add_argument("--baseline", default=None, help="another model (e.g. a plain pix2pix) scored per frame")
     args = parser.parse_args()
     torch.manual_seed(0)
     colorizer = Colorizer.from_file(args.model, device="cpu")
     if not colorizer.takes_reference:
         raise SystemExit("this benchmark needs a reference-guided model")
     print(f"model {args.model or 'default'}: {args.clips} clips x {args.frames} frames per set, smooth {args.smooth}")
-    table, strip = score(colorizer, args)
+    baseline = Colorizer.from_file(args.baseline, device="cpu") if args.baseline else None
+    table, strip = score(colorizer, args, baseline)
     print_table(table)
     print_verdict(table)
     if args.strip:
