@@ -233,8 +233,6 @@ class Colorizer:
             if seg.keyframe is not None:
                 key = uint8_to_tensor(seg.keyframe[None], self.device)
                 state.reference = torch.cat([key, lineart[seg.start:seg.start + 1]], 1)
-            if seg.end == seg.start:
-                continue
             colour = self.colorize_batch(lineart[seg.start:seg.end], state.reference)
             if seg.self_reference:
                 # quantised like a written frame, so a re-run from the saved frame gives the same result

@@ -111,7 +111,7 @@ class Segment:
 class ReferenceGuide:
     """Plans, batch by batch, which frames share a reference (see the module docstring for the rules).
 
-    Holds the shot detector's previous thumbnail and a flag: memory is flat at any video length.
+    Holds the shot detector's previous thumbnail and two counters: memory is flat at any video length.
     """
 
     def __init__(self, keyframes: Keyframes | None = None, self_reference: bool = True,
@@ -121,7 +121,6 @@ class ReferenceGuide:
         self.detector = ShotDetector(shots)
         self.cuts = 0          # shots started so far (the first frame starts one)
         self.used = 0          # keyframes applied so far
-        self._has_reference = False
 
     def plan(self, frames: Sequence) -> list[Segment]:
         """Segments covering `frames` (objects with .index and .image, consecutive in the video)."""
@@ -129,20 +128,12 @@ class ReferenceGuide:
         for i, frame in enumerate(frames):
             cut = self.detector.update(frame.image)
             self.cuts += cut
-            key = None
             if frame.index in self.keyframes.by_frame:
                 h, w = frame.image.shape[:2]
-                key = self.keyframes.load(frame.index, h, w)
+                starts.append(Segment(i, i, keyframe=self.keyframes.load(frame.index, h, w), new_shot=cut))
                 self.used += 1
-            if cut:
-                self._has_reference = False
-            if key is not None:
-                self._has_reference = True
-                starts.append(Segment(i, i, keyframe=key, new_shot=cut))
             elif cut:
-                own = self.self_reference
-                self._has_reference = own
-                starts.append(Segment(i, i, new_shot=True, self_reference=own))
+                starts.append(Segment(i, i, new_shot=True, self_reference=self.self_reference))
         return _close(starts, len(frames))
 
 
