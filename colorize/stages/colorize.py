@@ -70,11 +70,13 @@ def resolve_model_path(model: str | os.PathLike | None) -> Path:
 @dataclass(frozen=True)
 class ColorizedFrame:
     """One frame through the colorizer: the source Frame, its line-art (H x W uint8, 255 = paper) and
-    the colour result (H x W x 3 uint8 RGB)."""
+    the colour result (H x W x 3 uint8 RGB). `new_shot`: whether the frame starts a shot, when a
+    reference guide has detected it (None: not detected)."""
 
     source: object  # colorize.stages.extract.Frame (or anything with .image)
     lineart: np.ndarray
     colour: np.ndarray
+    new_shot: bool | None = None
 
 
 class Colorizer:
@@ -217,17 +219,21 @@ class Colorizer:
         for group in batch_by_size(frames, batch_size):
             if guide is None:
                 lineart, colour = self.colorize_arrays([f.image for f in group], is_lineart)
+                starts: list[bool | None] = [None] * len(group)
             else:
-                lineart, colour = self._colorize_guided(group, is_lineart, guide, state)
-            for frame, line, col in zip(group, lineart, colour):
-                yield ColorizedFrame(frame, line, col)
+                lineart, colour, starts = self._colorize_guided(group, is_lineart, guide, state)
+            for frame, line, col, start in zip(group, lineart, colour, starts):
+                yield ColorizedFrame(frame, line, col, start)
 
     def _colorize_guided(self, group: list, is_lineart: bool, guide, state: "_ReferenceState"
-                         ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """colorize_arrays for consecutive video frames, each segment with the reference the guide plans."""
+                         ) -> tuple[list[np.ndarray], list[np.ndarray], list[bool]]:
+        """colorize_arrays for consecutive video frames, each segment with the reference the guide
+        plans; also says which frames start a shot."""
         lineart = self.lineart_of(np.stack([f.image for f in group]), is_lineart)
         outputs = []
+        starts = [False] * len(group)
         for seg in guide.plan(group):
+            starts[seg.start] = seg.new_shot
             if seg.new_shot:
                 state.reference = None
             if seg.keyframe is not None:
@@ -239,7 +245,7 @@ class Colorizer:
                 own = tensor_to_uint8(colour[:1])
                 state.reference = torch.cat([uint8_to_tensor(own, self.device), lineart[seg.start:seg.start + 1]], 1)
             outputs.append(colour)
-        return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(torch.cat(outputs)))
+        return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(torch.cat(outputs))), starts
 
     def colorize_frames(self, frames: Iterable, is_lineart: bool, batch_size: int = 4) -> Iterator:
         """Frames in, Frames out: the same index and time, the image replaced by its colorization."""

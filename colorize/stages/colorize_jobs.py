@@ -102,7 +102,9 @@ def smoothed(items: Iterable[ColorizedFrame], strength: float) -> Iterator[Color
 
     detector, smoother = ShotDetector(), TemporalSmoother(SmoothingConfig(strength=strength))
     for item in items:
-        if detector.update(item.source.image):
+        # a reference guide has already found the cuts; detect them here only when none has
+        new_shot = item.new_shot if item.new_shot is not None else detector.update(item.source.image)
+        if new_shot:
             smoother.reset()
         yield dataclasses.replace(item, colour=smoother(item.lineart, item.colour))
 

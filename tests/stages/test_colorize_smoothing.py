@@ -40,3 +40,12 @@ def test_smoothing_lowers_temporal_inconsistency_against_the_true_frames():
     before = temporal_consistency([r.colour for r in raw], truth)["tc"]
     after = temporal_consistency([o.colour for o in out], truth)["tc"]
     assert after < 0.7 * before, (before, after)
+
+
+def test_smoothing_trusts_the_cuts_a_reference_guide_already_found():
+    import dataclasses
+
+    raw = [dataclasses.replace(item, new_shot=item.source.index in (0, 3)) for item in _items(cut_every=0)]
+    out = list(smoothed(iter(raw), strength=0.5))
+    assert np.array_equal(out[3].colour, raw[3].colour)       # the guide's cut resets the smoother
+    assert not np.array_equal(out[4].colour, raw[4].colour)
