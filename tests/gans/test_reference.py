@@ -150,3 +150,27 @@ def test_temporal_term_joins_the_generator_loss_when_batches_carry_a_neighbour()
     losses = variant.train_step(batch, ctx)
     assert losses["temporal"] > 0
     assert "temporal" not in variant.train_step(_batch(), ctx)
+
+
+def test_a_keyframe_shared_by_the_batch_is_encoded_once_with_the_same_result():
+    net = tiny_net()
+    line = torch.rand(3, 1, 32, 32) * 2 - 1
+    ref_color, ref_line = torch.rand(1, 3, 32, 32) * 2 - 1, torch.rand(1, 1, 32, 32) * 2 - 1
+    calls = []
+    net.encoder.register_forward_hook(lambda module, inputs, output: calls.append(inputs[0].shape[0]))
+    with torch.no_grad():
+        batched = net(line, ref_color.expand(3, -1, -1, -1), ref_line.expand(3, -1, -1, -1))
+        alone = torch.cat([net(line[i:i + 1], ref_color, ref_line) for i in range(3)])
+    assert calls[0] == 3 + 1  # three frames and one keyframe, not three copies of it
+    torch.testing.assert_close(batched, alone, atol=1e-5, rtol=1e-4)
+
+
+def test_large_frames_attend_on_a_pooled_grid():
+    from colorize.gans.nets.reference import pool_factor
+
+    assert pool_factor(32, 48, 4096) == 1          # 192 x 128 at stride 4: as trained
+    assert pool_factor(270, 480, 4096) == 6         # 1080p at stride 4: 45 x 80 = 3600 positions
+    net = tiny_net(attention_positions=4)
+    line = torch.rand(1, 1, 32, 48)
+    with torch.no_grad():
+        assert net(line, torch.rand(1, 3, 32, 48), line).shape == (1, 3, 32, 48)

@@ -18,7 +18,8 @@ confidence (its largest weight) and the has-reference flag: 1 + 3 + 1 + 1 input 
 a reference those five extra channels are zero and the encoder is not run.
 
 Attention costs (H W / s^2)^2: 1536 positions for a 192 x 128 frame at s = 4; a 1080p frame at s = 4
-has 129,600, so queries are processed in chunks of `attention_chunk` to bound memory.
+would have 129,600, so above `attention_positions` the grid is average-pooled until it fits (1080p:
+6 x 6, 3600 positions), and queries are processed in blocks that bound memory.
 """
 
 from __future__ import annotations
@@ -82,6 +83,10 @@ def _grid_positions(height: int, width: int, device: torch.device) -> torch.Tens
     return torch.stack([grid_y.flatten(), grid_x.flatten()], dim=1)
 
 
+# Largest attention block, in weights (B x queries x keys): 16 M floats = 64 MB per temporary.
+MAX_BLOCK = 2**24
+
+
 def attend(query: torch.Tensor, key: torch.Tensor, values: torch.Tensor, temperature: torch.Tensor,
            locality: torch.Tensor, chunk: int = 4096) -> tuple[torch.Tensor, torch.Tensor]:
     """Carry `values` from the key positions to the query positions by feature similarity.
@@ -89,9 +94,11 @@ def attend(query: torch.Tensor, key: torch.Tensor, values: torch.Tensor, tempera
     query, key: B x C x h x w features of the frame and the reference; values: B x V x h x w.
     weights = softmax over key positions of temperature * cos(q, k) - locality * |p_q - p_k|^2.
     Returns (B x V x h x w carried values, B x 1 x h x w largest weight per query). Queries are
-    processed `chunk` at a time, so memory is chunk x (h w) per sample, not (h w)^2.
+    processed at most `chunk` at a time and at most MAX_BLOCK weights per block, so memory is
+    bounded whatever the frame size and batch.
     """
     b, _, h, w = query.shape
+    chunk = max(1, min(chunk, MAX_BLOCK // (b * h * w)))
     q = F.normalize(query.flatten(2).float(), dim=1).transpose(1, 2)   # B x N x C
     k = F.normalize(key.flatten(2).float(), dim=1)                      # B x C x N
     v = values.flatten(2).float().transpose(1, 2)                       # B x N x V
@@ -101,7 +108,9 @@ def attend(query: torch.Tensor, key: torch.Tensor, values: torch.Tensor, tempera
     for start in range(0, h * w, chunk):
         p = pos[start:start + chunk]
         dist2 = (p * p).sum(1, keepdim=True) + key_sq[None] - 2 * p @ pos.T   # n x N
-        logits = temperature * torch.bmm(q[:, start:start + chunk], k) - locality * dist2
+        # one fused op: -locality * dist2 + temperature * (q . k), without B x n x N temporaries
+        bias = (dist2 * -locality).expand(b, -1, -1)
+        logits = torch.baddbmm(bias, q[:, start:start + chunk] * temperature, k)
         weights = logits.softmax(dim=-1)                                 # B x n x N
         out.append(torch.bmm(weights, v))
         confidence.append(weights.amax(dim=-1))
@@ -109,22 +118,40 @@ def attend(query: torch.Tensor, key: torch.Tensor, values: torch.Tensor, tempera
     return carried, torch.cat(confidence, 1).reshape(b, 1, h, w)
 
 
+def pool_factor(height: int, width: int, max_positions: int) -> int:
+    """The smallest k such that a ceil(height / k) x ceil(width / k) grid has at most max_positions."""
+    k = 1
+    while math.ceil(height / k) * math.ceil(width / k) > max_positions:
+        k += 1
+    return k
+
+
+def _all_same(batch: torch.Tensor) -> bool:
+    """True when every sample of B x ... equals the first (the same keyframe repeated)."""
+    return bool(torch.equal(batch, batch[:1].expand_as(batch)))
+
+
 class ReferenceUNet(nn.Module):
     """U-Net colorizer guided by an optional colour reference; see the module docstring.
 
     U-Net arguments as UNetGenerator's (its input has 1 + GUIDE_CHANNELS channels). feature_channels /
     feature_stride: the matching encoder's width and resolution (1/stride). attention_chunk: queries
-    per attention block (memory vs speed; no effect on the result).
+    per attention block (memory vs speed; no effect on the result). attention_positions: above this
+    many feature positions (large frames), features and colours are average-pooled until they fit
+    before attending, so the cost of attention stays bounded (4096: a 256 x 256 frame at stride 4
+    is not pooled; 1080p is pooled 6 x 6).
     """
 
     takes_reference = True
 
     def __init__(self, depth: int = 8, base_channels: int = 64, max_channels: int = 512,
                  norm: NormKind = "batch", dropout: float = 0.5, dropout_layers: int = 3,
-                 feature_channels: int = 64, feature_stride: int = 4, attention_chunk: int = 4096):
+                 feature_channels: int = 64, feature_stride: int = 4, attention_chunk: int = 4096,
+                 attention_positions: int = 4096):
         super().__init__()
-        if attention_chunk < 1:
-            raise ConfigError(f"attention_chunk must be >= 1, got {attention_chunk}")
+        if attention_chunk < 1 or attention_positions < 1:
+            raise ConfigError(f"attention_chunk and attention_positions must be >= 1, got {attention_chunk} "
+                              f"and {attention_positions}")
         self.unet = UNetGenerator(1 + GUIDE_CHANNELS, 3, depth, base_channels, max_channels, norm, dropout,
                                   dropout_layers)
         self.encoder = LineArtEncoder(feature_channels, feature_stride)
@@ -132,10 +159,12 @@ class ReferenceUNet(nn.Module):
         self.log_temperature = nn.Parameter(torch.tensor(math.log(20.0)))
         self.locality_raw = nn.Parameter(torch.tensor(math.log(math.expm1(4.0))))  # softplus -> 4
         self.config: dict[str, Any] = {**self.unet.config, "feature_channels": feature_channels,
-                                       "feature_stride": feature_stride, "attention_chunk": attention_chunk}
+                                       "feature_stride": feature_stride, "attention_chunk": attention_chunk,
+                                       "attention_positions": attention_positions}
         del self.config["in_channels"], self.config["out_channels"]
         self.feature_stride = feature_stride
         self.attention_chunk = attention_chunk
+        self.attention_positions = attention_positions
         self.stride = max(self.unet.stride, feature_stride)
         self.in_channels, self.out_channels = 1, 3
 
@@ -145,13 +174,24 @@ class ReferenceUNet(nn.Module):
         if ref_color.shape[-2:] != lineart.shape[-2:] or ref_lineart.shape[-2:] != lineart.shape[-2:]:
             raise ValueError(f"reference {tuple(ref_color.shape[-2:])} and frame {tuple(lineart.shape[-2:])} "
                              f"must have the same size")
+        b = lineart.shape[0]
+        # One keyframe for a whole batch (a shot) is the usual case at inference: encode it once.
+        shared = b > 1 and not self.training and _all_same(ref_color) and _all_same(ref_lineart)
+        if shared:
+            ref_color, ref_lineart = ref_color[:1], ref_lineart[:1]
         both = self.encoder(torch.cat([lineart, ref_lineart]))
-        query, key = both.chunk(2)
         colours = F.avg_pool2d(ref_color.float(), self.feature_stride) if self.feature_stride > 1 else ref_color
+        k = pool_factor(*both.shape[-2:], self.attention_positions)
+        if k > 1:  # a large frame: match on a coarser grid (ceil_mode keeps the borders)
+            both = F.avg_pool2d(both, k, ceil_mode=True)
+            colours = F.avg_pool2d(colours, k, ceil_mode=True)
+        query, key = both[:b], both[b:]
+        if shared:
+            key, colours = key.expand(b, -1, -1, -1), colours.expand(b, -1, -1, -1)
         carried, confidence = attend(query, key, colours, self.log_temperature.exp(),
                                      F.softplus(self.locality_raw), self.attention_chunk)
         guide = torch.cat([carried, confidence * 2 - 1], 1)
-        if self.feature_stride > 1:
+        if guide.shape[-2:] != lineart.shape[-2:]:
             guide = F.interpolate(guide, size=lineart.shape[-2:], mode="bilinear", align_corners=False)
         return guide.to(lineart.dtype)
 
