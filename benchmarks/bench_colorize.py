@@ -4,7 +4,7 @@
     python benchmarks/bench_colorize.py --model g.safetensors --device cuda --size 1920x1080
     python benchmarks/bench_colorize.py --tiny                  # a random depth-4 U-Net (no model yet)
 
-Prints:
+Prints, per frame and (reference-guided models) with a keyframe / each shot's first output:
   generator-only frames/s   Colorizer.colorize_batch on ready line-art tensors (pad/crop included)
   end-to-end frames/s       colorize_video (decode -> line-art -> generator -> encode) with the model
                             already loaded; the target is >= 90% of generator-only
@@ -79,15 +79,18 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def generator_fps(colorizer: Colorizer, width: int, height: int, frames: int, batch: int) -> float:
-    """Frames/s of colorize_batch alone on line-art already on the device (one warm-up batch)."""
+def generator_fps(colorizer: Colorizer, width: int, height: int, frames: int, batch: int,
+                  with_reference: bool = False) -> float:
+    """Frames/s of colorize_batch alone on line-art already on the device (one warm-up batch), with
+    one keyframe for all frames when `with_reference`."""
     lineart = (torch.rand(batch, 1, height, width, device=colorizer.device) > 0.1).float()
-    colorizer.colorize_batch(lineart)
+    reference = torch.rand(1, 4, height, width, device=colorizer.device) if with_reference else None
+    colorizer.colorize_batch(lineart, reference)
     sync(colorizer.device)
     start = time.perf_counter()
     done = 0
     while done < frames:
-        colorizer.colorize_batch(lineart)
+        colorizer.colorize_batch(lineart, reference)
         done += batch
     sync(colorizer.device)
     return done / (time.perf_counter() - start)
@@ -131,15 +134,20 @@ def main() -> None:
               f"{arch}), device {device}, torch threads {torch.get_num_threads()}, {width}x{height}, "
               f"batch {args.batch_size}")
 
-        gen = generator_fps(colorizer, width, height, args.frames, args.batch_size)
-        print(f"generator-only : {gen:8.2f} frames/s")
-
         n = args.frames
         clip = write_toon_video(work / "clip.mp4", ToonConfig(width=width, height=height, n_frames=n,
                                                                fps=args.fps, tone_hz=440.0))
-        options = ColorizeOptions(model=model, device=str(device), batch_size=args.batch_size)
-        e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
-        print(f"end-to-end     : {e2e:8.2f} frames/s ({100 * e2e / gen:.0f}% of generator-only; target >= 90%)")
+        # (label, reference?, options): a reference-guided model by default follows each shot's first output
+        modes = [("per-frame", False, dict(self_reference=False))]
+        if colorizer.takes_reference:
+            modes.append(("self-reference", True, dict(self_reference=True)))
+        for label, with_reference, extra in modes:
+            gen = generator_fps(colorizer, width, height, args.frames, args.batch_size, with_reference)
+            print(f"[{label}] generator-only : {gen:8.2f} frames/s")
+            options = ColorizeOptions(model=model, device=str(device), batch_size=args.batch_size, **extra)
+            e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
+            print(f"[{label}] end-to-end     : {e2e:8.2f} frames/s ({100 * e2e / gen:.0f}% of generator-only; "
+                  f"target >= 90%)")
 
         if args.skip_rss:
             return
