@@ -96,7 +96,7 @@ def run_mode(mode: str, colorizer: Colorizer, frames: list[Frame], key_dir: Path
     if mode == "keyframe chain":
         return run_chain(colorizer, frames)
     guide = None
-    if mode in ("self-reference",):
+    if mode == "self-reference":
         guide = ReferenceGuide(Keyframes({}), self_reference=True)
     elif mode.startswith("keyframe"):
         guide = ReferenceGuide(Keyframes.from_options(references_dir=key_dir), self_reference=False)
