@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from colorize.config import from_dict, to_dict
+from colorize.errors import ConfigError
 from colorize.gans.checkpoint import load_generator, save_generator
 from colorize.gans.colorizer import TrainConfig, build_colorizer_variant
 from colorize.gans.nets.reference import ReferenceUNet, attend
@@ -58,8 +60,6 @@ def test_generator_without_reference_equals_a_dropped_reference_and_keeps_shapes
 
 def test_reference_of_another_size_and_bad_frame_sizes_are_errors():
     net = tiny_net()
-    import pytest
-
     with pytest.raises(ValueError, match="same size"):
         net(torch.zeros(1, 1, 32, 32), torch.zeros(1, 3, 64, 32), torch.zeros(1, 1, 64, 32))
     with pytest.raises(ValueError, match="multiples of 8"):
@@ -124,10 +124,6 @@ def test_variant_steps_validates_both_modes_and_exports_a_reference_generator():
 
 
 def test_train_config_builds_the_reference_variant_and_checks_the_stride():
-    import pytest
-
-    from colorize.errors import ConfigError
-
     cfg = _tiny_train_config()
     variant = build_colorizer_variant(cfg, DataInfo(size=32))
     assert isinstance(variant, ReferencePix2Pix) and variant.G.encoder.head.out_channels == 16
