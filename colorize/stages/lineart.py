@@ -1,6 +1,11 @@
-"""Line-art from colour frames: Canny edges drawn as black ink on white paper.
+"""Line-art from colour frames: black ink on white paper, by one of two recipes (`LineArtConfig.method`).
 
-Two implementations of one detector, chosen per device:
+* "canny" (the default, and what a model saved without a method used): Canny edges. Cheap, on any
+  device, but a drawn ink stroke gets a line on each side and a filled black area only its outline.
+* "ink": the dark pixels themselves plus the ink-less colour boundaries (colorize.stages.ink): one
+  line per stroke, solid blacks kept. CPU (OpenCV) only; the tensor path goes through numpy.
+
+Two implementations of the Canny detector, chosen per device:
 
 * `lineart_tensor` runs kornia's Canny on batches of tensors on any device (the GPU path). Its
   hysteresis is replaced by an equivalent max-pool flood fill that checks for convergence only every
@@ -24,7 +29,7 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable, Iterator, Literal
 
@@ -36,6 +41,7 @@ import torch.nn.functional as F
 from colorize.errors import InputError
 from colorize.images import check_writable, list_images, output_paths, read_rgb, write_image
 from colorize.progress import progress
+from colorize.stages.ink import InkConfig, ink_lineart
 from colorize.runtime import resolve_device
 from colorize.stages.extract import batch_by_size
 
@@ -43,6 +49,8 @@ if TYPE_CHECKING:
     from colorize.stages.extract import Frame
 
 Backend = Literal["auto", "kornia", "opencv"]
+Method = Literal["canny", "ink"]
+METHODS = ("canny", "ink")
 
 # cv2.Canny clamps its thresholds to 32767 before squaring them for the L2 magnitude: 128 in
 # kornia units (x 255), far above the largest magnitude of a [0, 1] image (4 * sqrt(2)).
@@ -58,13 +66,18 @@ VIDEO_SUFFIXES = (".mp4",)
 class LineArtConfig:
     """How line-art is drawn (validated on construction; ValueError names the bad field).
 
+    method: "canny" (edges; the default, and what a saved recipe without `method` means) or "ink"
+        (dark pixels + ink-less colour boundaries, settings in `ink`; see colorize.stages.ink).
+    The Canny settings (sigma, low, high) are ignored by "ink"; `thickness` applies to both.
     sigma: Gaussian blur before the gradient, in pixels (0 = no blur); kernel 2*ceil(2*sigma)+1.
     low, high: hysteresis thresholds on the unnormalised Sobel magnitude of a [0, 1] image
         (kornia's units; a sharp black/white step reaches ~2.6 after the default blur); a pixel is
         weak above `low`, strong above `high`, 0 < low <= high.
     thickness: line width in pixels (1 = the thin Canny line; k dilates it with a k x k square).
-    backend: "kornia" (tensors, any device), "opencv" (fast CPU) or "auto" (kornia on a GPU).
+    backend: "kornia" (tensors, any device), "opencv" (fast CPU) or "auto" (kornia on a GPU; always
+        OpenCV for "ink").
     batch_size: frames per kornia batch.
+    ink: the ink recipe's settings (used when method is "ink").
     """
 
     sigma: float = 1.0
@@ -73,8 +86,12 @@ class LineArtConfig:
     thickness: int = 1
     backend: Backend = "auto"
     batch_size: int = 8
+    method: Method = "canny"
+    ink: InkConfig = field(default_factory=InkConfig)
 
     def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise ValueError(f"method must be canny or ink, got {self.method!r}")
         if not (math.isfinite(self.sigma) and 0.0 <= self.sigma <= 20.0):
             raise ValueError(f"sigma must be between 0 and 20 pixels, got {self.sigma}")
         if not 0.0 < self.low <= self.high:  # (False for NaN too)
@@ -110,6 +127,8 @@ def lineart_tensor(images: torch.Tensor, cfg: LineArtConfig) -> torch.Tensor:
         raise ValueError(f"lineart_tensor expects B x 1|3 x H x W, got {tuple(images.shape)}")
     if not images.is_floating_point():
         images = images.float() / 255.0
+    if cfg.method == "ink":
+        return _ink_tensor(images, cfg)
     ksize = gaussian_kernel_size(cfg.sigma)
     sigma = (cfg.sigma, cfg.sigma) if cfg.sigma > 0 else (1.0, 1.0)  # ignored when ksize == 1
     _, graded = kornia.filters.canny(images, cfg.low, cfg.high, kernel_size=ksize, sigma=sigma,
@@ -117,6 +136,13 @@ def lineart_tensor(images: torch.Tensor, cfg: LineArtConfig) -> torch.Tensor:
     ink = hysteresis(strong=graded == 1.0, weak=graded > 0.0)
     ink = thicken_tensor(ink, cfg.thickness)
     return 1.0 - ink.to(images.dtype)
+
+
+def _ink_tensor(images: torch.Tensor, cfg: LineArtConfig) -> torch.Tensor:
+    """The ink recipe on a B x 1|3 x H x W [0, 1] batch, through numpy (it has no tensor version)."""
+    rgb = (images.clamp(0, 1) * 255.0 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    drawn = np.stack([lineart_numpy(image[..., 0] if image.shape[2] == 1 else image, cfg) for image in rgb])
+    return torch.from_numpy(drawn).to(images.device, images.dtype)[:, None] / 255.0
 
 
 def hysteresis(strong: torch.Tensor, weak: torch.Tensor) -> torch.Tensor:
@@ -153,7 +179,10 @@ def lineart_numpy(rgb: np.ndarray, cfg: LineArtConfig) -> np.ndarray:
     """Fast CPU line-art matching `lineart_tensor` (the same gray, blur, gradient and thresholds).
 
     rgb: H x W x 3 uint8 RGB or H x W uint8 gray. Returns H x W uint8, 255 paper, 0 ink.
+    With method "ink" this is colorize.stages.ink.ink_lineart (the only implementation of that recipe).
     """
+    if cfg.method == "ink":
+        return ink_lineart(rgb, cfg.ink, cfg.thickness)
     gray = _to_gray_uint8(rgb)
     dx, dy = _uint8_gradients(gray, cfg.sigma)
     unit = 255.0  # kornia's magnitude is of a [0, 1] image; these derivatives are of 0..255
@@ -193,7 +222,10 @@ def _uint8_gradients(gray: np.ndarray, sigma: float) -> tuple[np.ndarray, np.nda
 
 
 def choose_backend(cfg: LineArtConfig, device: torch.device) -> Literal["kornia", "opencv"]:
-    """"auto" -> kornia on an accelerator, OpenCV on the CPU (where it is ~100x faster)."""
+    """"auto" -> kornia on an accelerator, OpenCV on the CPU (where it is ~100x faster); "ink" is
+    drawn by OpenCV whatever the backend says (it has no kornia version)."""
+    if cfg.method == "ink":
+        return "opencv"
     if cfg.backend != "auto":
         return cfg.backend
     return "opencv" if device.type == "cpu" else "kornia"

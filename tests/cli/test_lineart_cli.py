@@ -24,9 +24,12 @@ def run_cli(*args: str) -> subprocess.CompletedProcess:
 def test_help_documents_every_flag_with_the_configs_defaults():
     result = CliRunner().invoke(cli, ["lineart", "--help"])
     assert result.exit_code == 0
-    for flag in ("--sigma", "--low", "--high", "--thickness", "--backend", "--device", "--batch-size"):
+    for flag in ("--sigma", "--low", "--high", "--thickness", "--backend", "--device", "--batch-size",
+                 "--method", "--dark"):
         assert flag in result.output
-    assert HELP_DEFAULTS == dataclasses.asdict(LineArtConfig())
+    defaults = dataclasses.asdict(LineArtConfig())
+    defaults["ink.dark"] = defaults.pop("ink")["dark"]
+    assert HELP_DEFAULTS == defaults
 
 
 def test_folder_to_folder_uses_the_flags(tmp_path):
@@ -57,3 +60,17 @@ def test_unreadable_video_is_one_line_exit_1(tmp_path):
     assert result.stderr.startswith("error:") and result.stderr.strip().count("\n") == 0
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "art.mp4").exists()
+
+
+def test_method_ink_draws_the_ink_recipe(tmp_path):
+    write_toon_frames(tmp_path / "in", ToonConfig(width=64, height=48, n_frames=2, outline_px=3))
+    result = CliRunner().invoke(cli, ["-q", "lineart", str(tmp_path / "in"), str(tmp_path / "out"),
+                                      "--method", "ink", "--dark", "0.25"])
+    assert result.exit_code == 0, result.output
+    written = read_rgb(tmp_path / "out" / "frame_000001.png")[:, :, 0]
+    cfg = LineArtConfig(method="ink")
+    cfg.ink.dark = 0.25
+    expected = lineart_numpy(read_rgb(tmp_path / "in" / "frame_000001.png"), cfg)
+    assert np.array_equal(written, expected)
+    canny = lineart_numpy(read_rgb(tmp_path / "in" / "frame_000001.png"), LineArtConfig())
+    assert not np.array_equal(written, canny)
