@@ -11,14 +11,17 @@ DataLoader workers only read two small PNGs and augment them. Each input becomes
 
     <cache_dir>/<name>-<key>/color/000000.png    H x W x 3 RGB frame (resized if resize_short)
                             /line/000000.png     H x W line-art, 255 paper, 0 ink
+                            /line-ink/000000.png (with line-art augmentation: each other recipe)
                             /complete.json       written last: the frames list and the cache key
 
 where <key> hashes everything the pairs depend on (absolute path, file sizes and mtimes, every,
 resize_short, max_frames_per_clip, the line-art settings). A folder without complete.json was
 interrupted: its finished pairs (each PNG is written atomically) are kept and the rest are redone.
 
-Validation is split by time, per clip: the last `val_fraction` of each clip's frames (at least one
-when a clip has two or more), so the model is judged on moments it never trained on.
+Validation is split by time, per clip: `val_fraction` of each clip's frames (at least one when a clip
+has two or more, and at least MIN_VAL_FRAMES where that leaves three quarters to train on), held out
+as short runs of consecutive frames spread evenly over the clip, so the model is judged on moments
+it never trained on, from every part of the clip (not only its last, often near-identical, frames).
 """
 
 from __future__ import annotations
@@ -39,13 +42,15 @@ import numpy as np
 import torch
 
 from colorize.config import to_dict
+from colorize.data.lineart_augment import (LineArtAugmentConfig, LineArtAugmenter, extra_recipes,
+                                           recipe_folder, recipe_path)
 from colorize.data.transforms import PairTransform, train_transform, val_transform
 from colorize.errors import InputError
 from colorize.images import atomic_path, check_writable, list_images, read_rgb, write_image
 from colorize.progress import progress
 from colorize.runtime import resolve_device
 from colorize.stages.extract import Frame, iter_folder, iter_frames, probe, resize_to
-from colorize.stages.lineart import LineArtConfig, choose_backend, iter_lineart
+from colorize.stages.lineart import LineArtConfig, choose_backend, iter_lineart, lineart_numpy
 
 Split = Literal["train", "val"]
 
@@ -60,11 +65,12 @@ class PairedDataConfig:
 
     every: keep every N-th frame of each input. crop: side of the square training crops.
     scale: random scale factors (low, high) before cropping. flip: random horizontal flips.
-    val_fraction: the last fraction of each clip's frames (by time) held out for validation.
+    val_fraction: the fraction of each clip's frames held out for validation (short runs spread over the clip).
     max_frames_per_clip: stop after this many kept frames per input (None: all).
-    resize_short: resize frames so the short side has this many pixels before anything else.
+    resize_short: resize frames so the short side has this many pixels before anything else (0: keep).
     cache_dir: where pairs are cached (None: $XDG_CACHE_HOME or ~/.cache, then colorize/pairs).
     lineart: the line-art stage's settings.
+    lineart_augment: line-art augmentation of training samples (off by default; see data.lineart_augment).
     """
 
     every: int = 1
@@ -76,6 +82,7 @@ class PairedDataConfig:
     resize_short: int | None = None
     cache_dir: str | None = None
     lineart: LineArtConfig = field(default_factory=LineArtConfig)
+    lineart_augment: LineArtAugmentConfig = field(default_factory=LineArtAugmentConfig)
 
     def __post_init__(self) -> None:
         if self.every < 1:
@@ -89,8 +96,8 @@ class PairedDataConfig:
             raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
         if self.max_frames_per_clip is not None and self.max_frames_per_clip < 1:
             raise ValueError(f"max_frames_per_clip must be 1 or more, got {self.max_frames_per_clip}")
-        if self.resize_short is not None and self.resize_short < 8:
-            raise ValueError(f"resize_short must be at least 8 pixels, got {self.resize_short}")
+        if self.resize_short and self.resize_short < 8:
+            raise ValueError(f"resize_short must be at least 8 pixels (0 = keep the size), got {self.resize_short}")
 
 
 # ------------------------------------------------------------------------------------------- index
@@ -106,7 +113,7 @@ class FrameRef:
 
 @dataclass(frozen=True)
 class ClipPairs:
-    """The cached pairs of one input, frames sorted by time; the last `n_val` are validation."""
+    """The cached pairs of one input, frames sorted by time; `n_val` of them (see val_positions) are validation."""
 
     source: Path
     folder: Path
@@ -114,9 +121,9 @@ class ClipPairs:
     n_val: int
 
     def split(self, split: Split) -> tuple[FrameRef, ...]:
-        """The train frames (earlier) or val frames (the last n_val)."""
-        cut = len(self.frames) - self.n_val
-        return self.frames[:cut] if split == "train" else self.frames[cut:]
+        """The train frames or the val frames (short runs spread over the clip), each in time order."""
+        held = set(val_positions(len(self.frames), self.n_val))
+        return tuple(f for i, f in enumerate(self.frames) if (i in held) == (split == "val"))
 
     def paths(self, ref: FrameRef) -> tuple[Path, Path]:
         """(colour PNG, line-art PNG) of a cached frame."""
@@ -139,12 +146,34 @@ class PairIndex:
         return sum(len(clip.split(split)) for clip in self.clips)
 
 
+MIN_VAL_FRAMES = 8     # per clip, where that is at most a quarter of it: a mean over 1-2 frames is noise
+VAL_SEGMENT = 3        # consecutive validation frames per held-out run
+
+
 def val_count(n_frames: int, val_fraction: float) -> int:
     """Frames of an n-frame clip held out: ceil(n * fraction), at least 1 when n >= 2 and fraction > 0,
-    and never the whole clip (a clip must keep one frame to train on)."""
+    at least min(MIN_VAL_FRAMES, n // 4), and never the whole clip (one frame must stay to train on)."""
     if val_fraction <= 0 or n_frames < 2:
         return 0
-    return min(n_frames - 1, max(1, math.ceil(n_frames * val_fraction - 1e-9)))
+    wanted = max(1, math.ceil(n_frames * val_fraction - 1e-9), min(MIN_VAL_FRAMES, n_frames // 4))
+    return min(n_frames - 1, wanted)
+
+
+def val_positions(n_frames: int, n_val: int) -> list[int]:
+    """Positions (0-based, sorted) of the validation frames of an n-frame clip: runs of up to
+    VAL_SEGMENT consecutive frames, one in the middle of each of ceil(n_val / VAL_SEGMENT) equal blocks.
+    Each block keeps at least one training frame, so a very high fraction may hold out a few less."""
+    if n_val <= 0:
+        return []
+    blocks = math.ceil(n_val / VAL_SEGMENT)
+    bounds = [round(i * n_frames / blocks) for i in range(blocks + 1)]
+    positions = []
+    for i in range(blocks):
+        start, length = bounds[i], bounds[i + 1] - bounds[i]
+        size = min(n_val // blocks + (i < n_val % blocks), max(0, length - 1)) if length > 1 else 0
+        first = start + (length - size) // 2
+        positions += range(first, first + size)
+    return positions
 
 
 # ------------------------------------------------------------------------------------------- cache
@@ -174,9 +203,16 @@ def cache_key(path: Path, cfg: PairedDataConfig, device: torch.device) -> dict:
     lineart = to_dict(cfg.lineart)
     lineart.pop("batch_size", None)  # how many frames per batch does not change the drawing
     lineart["backend"] = choose_backend(cfg.lineart, device)
-    return {"version": CACHE_VERSION, "source": _fingerprint(path), "every": cfg.every,
-            "resize_short": cfg.resize_short, "max_frames_per_clip": cfg.max_frames_per_clip,
-            "lineart": lineart}
+    # Only the chosen method's own settings change its drawing (all of them when others are cached too).
+    extras = extra_recipes(cfg.lineart_augment, cfg.lineart.method)
+    if cfg.lineart.method == "canny" and "ink" not in extras:
+        lineart.pop("ink")
+    key = {"version": CACHE_VERSION, "source": _fingerprint(path), "every": cfg.every,
+           "resize_short": cfg.resize_short, "max_frames_per_clip": cfg.max_frames_per_clip,
+           "lineart": lineart}
+    if extras:
+        key["extra_recipes"] = list(extras)
+    return key
 
 
 def clip_cache_folder(path: Path, cfg: PairedDataConfig, device: torch.device) -> Path:
@@ -187,7 +223,13 @@ def clip_cache_folder(path: Path, cfg: PairedDataConfig, device: torch.device) -
     return root / f"{path.resolve().name}-{digest}"
 
 
-def _read_marker(folder: Path) -> list[FrameRef] | None:
+def line_kinds(cfg: PairedDataConfig) -> tuple[str, ...]:
+    """The cache sub-folders of line-art: "line" and one "line-<method>" per extra recipe."""
+    extras = extra_recipes(cfg.lineart_augment, cfg.lineart.method)
+    return ("line",) + tuple(recipe_folder(m, cfg.lineart.method) for m in extras)
+
+
+def _read_marker(folder: Path, kinds: tuple[str, ...] = ("line",)) -> list[FrameRef] | None:
     """The frames of a completed cache folder, or None if it is unfinished, unreadable or has lost a
     file since (then the missing pairs are redrawn and the rest kept)."""
     try:
@@ -195,7 +237,7 @@ def _read_marker(folder: Path) -> list[FrameRef] | None:
         refs = [FrameRef(int(i), float(t), str(n)) for i, t, n in data["frames"]]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    complete = all((folder / kind / r.name).is_file() for r in refs for kind in ("color", "line"))
+    complete = all((folder / kind / r.name).is_file() for r in refs for kind in ("color",) + kinds)
     return refs if complete else None
 
 
@@ -218,7 +260,7 @@ def short_side_size(height: int, width: int, short: int) -> tuple[int, int]:
 
 def _resize_short(frames: Iterable[Frame], short: int | None) -> Iterator[Frame]:
     for frame in frames:
-        if short is not None:
+        if short:  # None or 0: keep the size (TOML has no null, so configs write 0)
             h, w = frame.image.shape[:2]
             frame = dataclasses.replace(frame, image=resize_to(frame.image, short_side_size(h, w, short)))
         yield frame
@@ -259,7 +301,7 @@ def _frame_name(position: int) -> str:
 
 def _draw_missing(frames: Iterable[Frame], folder: Path, cfg: PairedDataConfig, device: torch.device,
                   refs: list[FrameRef]) -> Iterator[tuple[Frame, Frame]]:
-    """Yield (colour frame, line-art frame) for every frame whose pair is not cached yet.
+    """Yield (colour frame, line-art frame) for every frame whose pair (every line kind) is not cached yet.
 
     Appends a FrameRef for every frame (cached or not) to `refs` as the stream passes. Colour frames
     wait in a queue while the line-art stage batches them, so memory stays at one batch.
@@ -270,8 +312,8 @@ def _draw_missing(frames: Iterable[Frame], folder: Path, cfg: PairedDataConfig, 
         for position, frame in enumerate(frames):
             ref = FrameRef(frame.index, frame.time, _frame_name(position))
             refs.append(ref)
-            color_path, line_path = folder / "color" / ref.name, folder / "line" / ref.name
-            if color_path.is_file() and line_path.is_file():
+            names = ("color",) + line_kinds(cfg)
+            if all((folder / kind / ref.name).is_file() for kind in names):
                 continue  # finished before an interruption; each file was written atomically
             pending.append(dataclasses.replace(frame, index=position))
             yield pending[-1]
@@ -291,6 +333,9 @@ def _build_clip(path: Path, folder: Path, cfg: PairedDataConfig, device: torch.d
         name = _frame_name(color.index)
         write_image(folder / "color" / name, color.image, _PNG_FAST)
         write_image(folder / "line" / name, line.image, _PNG_FAST)
+        for method in extra_recipes(cfg.lineart_augment, cfg.lineart.method):  # CPU: OpenCV draws both
+            art = lineart_numpy(color.image, dataclasses.replace(cfg.lineart, method=method))
+            write_image(folder / recipe_folder(method, cfg.lineart.method) / name, art, _PNG_FAST)
     if not refs:
         raise InputError(f"no frames could be read from {path}")
     _write_marker(folder, path, cfg, device, refs)
@@ -300,7 +345,7 @@ def _build_clip(path: Path, folder: Path, cfg: PairedDataConfig, device: torch.d
 def prepare_clip(path: Path, cfg: PairedDataConfig, device: torch.device) -> ClipPairs:
     """One input's pairs: from its completed cache folder, or drawn now (resuming an interrupted one)."""
     folder = clip_cache_folder(path, cfg, device)
-    refs = _read_marker(folder)
+    refs = _read_marker(folder, line_kinds(cfg))
     if refs is None:
         check_writable(folder / MARKER_NAME)
         refs = _build_clip(path, folder, cfg, device)
@@ -376,6 +421,10 @@ class PairedDataset(torch.utils.data.Dataset):
             self.transform: PairTransform = train_transform(cfg.crop, cfg.scale, cfg.flip)
         else:
             self.transform = val_transform(cfg.crop)
+        self.primary = cfg.lineart.method
+        self.augment = LineArtAugmenter(cfg.lineart_augment if split == "train" else LineArtAugmentConfig(),
+                                        self.primary)
+        self._rng = np.random.default_rng(0)
         self._seeded_from: int | None = None
 
     def __len__(self) -> int:
@@ -385,7 +434,9 @@ class PairedDataset(torch.utils.data.Dataset):
         clip, ref = self.items[i]
         color_path, line_path = self.clips[clip].paths(ref)
         self._reseed_if_new_worker()
+        line_path = recipe_path(line_path, self.augment.pick_recipe(self._rng), self.primary)
         color, line = self.transform(read_color(color_path), read_lineart(line_path))
+        line = self.augment(line, self._rng)
         return {"lineart": _to_tensor(line), "color": _to_tensor(color), "clip": clip, "frame": ref.index}
 
     def _reseed_if_new_worker(self) -> None:
@@ -399,4 +450,5 @@ class PairedDataset(torch.utils.data.Dataset):
         seed = torch.initial_seed()
         if seed != self._seeded_from:
             self.transform.reseed(seed % 2**32)
+            self._rng = np.random.default_rng(seed % 2**32)
             self._seeded_from = seed

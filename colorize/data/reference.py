@@ -18,6 +18,9 @@ from the line-art and must be read from the reference.
 Validation items always carry the first frame of their shot as reference (deterministic), which is
 how `colorize video` uses a keyframe.
 
+With `[data.lineart_augment]` enabled, a training sample's line-arts (target, reference and pair) all
+come from one randomly picked recipe, and each is augmented after the geometry (data.lineart_augment).
+
 The temporal pair's flow is DIS optical flow on the true colour crops after augmentation (so it
 matches the crops exactly), masked by the forward-backward check of colorize.metrics.temporal.
 
@@ -34,6 +37,7 @@ import cv2
 import numpy as np
 import torch
 
+from colorize.data.lineart_augment import LineArtAugmentConfig, LineArtAugmenter, recipe_path
 from colorize.data.paired import (ClipPairs, PairedDataConfig, PairIndex, Split, _to_tensor, read_color,
                                   read_lineart)
 from colorize.data.transforms import train_transform, val_transform
@@ -162,6 +166,9 @@ class ReferencePairDataset(torch.utils.data.Dataset):
             self.transform = val_transform(cfg.crop, extra_targets=targets)
         self._seeded_from: int | None = None
         self._rng = np.random.default_rng(0)
+        self.primary = cfg.lineart.method
+        self.augment = LineArtAugmenter(cfg.lineart_augment if split == "train" else LineArtAugmentConfig(),
+                                        self.primary)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -181,14 +188,15 @@ class ReferencePairDataset(torch.utils.data.Dataset):
         clip_no, ref = self.items[i]
         clip = self.clips[clip_no]
         position = self.positions[clip_no][ref.name]
+        recipe = self.augment.pick_recipe(self._rng)
         color_path, line_path = clip.paths(ref)
-        color, line = read_color(color_path), read_lineart(line_path)
+        color, line = read_color(color_path), self._read_line(line_path, recipe)
         ref_position = self.reference_position(clip_no, position)
         if ref_position is None:
             ref_color, ref_line = np.zeros_like(color), np.zeros_like(line)
         else:
             ref_color_path, ref_line_path = clip.paths(clip.frames[ref_position])
-            ref_color, ref_line = read_color(ref_color_path), read_lineart(ref_line_path)
+            ref_color, ref_line = read_color(ref_color_path), self._read_line(ref_line_path, recipe)
             if self.split == "train" and self._rng.random() < self.ref.hue_jitter:
                 color, ref_color = rotate_hue([color, ref_color], self._rng.random())
         extra = {"ref_color": ref_color, "ref_lineart": ref_line}
@@ -196,8 +204,12 @@ class ReferencePairDataset(torch.utils.data.Dataset):
         if self.pairs:
             pair_ref = clip.frames[position if pair_position is None else pair_position]
             pair_color_path, pair_line_path = clip.paths(pair_ref)
-            extra["pair_color"], extra["pair_lineart"] = read_color(pair_color_path), read_lineart(pair_line_path)
+            extra["pair_color"] = read_color(pair_color_path)
+            extra["pair_lineart"] = self._read_line(pair_line_path, recipe)
         out = self.transform.group(color, line, **extra)
+        for name in ("lineart", "ref_lineart", "pair_lineart"):
+            if name in out and not (name == "ref_lineart" and ref_position is None):
+                out[name] = self.augment(out[name], self._rng)
         item = {"lineart": _to_tensor(out["lineart"]), "color": _to_tensor(out["color"]),
                 "ref_color": _to_tensor(out["ref_color"]), "ref_lineart": _to_tensor(out["ref_lineart"]),
                 "has_ref": torch.tensor([0.0 if ref_position is None else 1.0]),
@@ -206,6 +218,10 @@ class ReferencePairDataset(torch.utils.data.Dataset):
             flow, mask = pair_flow(out["pair_color"], out["color"], valid=pair_position is not None)
             item.update(pair_lineart=_to_tensor(out["pair_lineart"]), pair_flow=flow, pair_mask=mask)
         return item
+
+    def _read_line(self, line_path, recipe: str) -> np.ndarray:
+        """The cached line-art of `recipe` for the frame whose primary line-art is at `line_path`."""
+        return read_lineart(recipe_path(line_path, recipe, self.primary))
 
     def pair_position(self, clip: int, position: int) -> int | None:
         """The neighbouring frame of the same shot for the temporal term (next, else previous; None
