@@ -2,7 +2,8 @@
 
 Command families live in their own modules (stages, train, video, gan) and register themselves here.
 User errors (colorize.errors.ColorizeError) become one line on stderr and their exit code; Ctrl-C
-exits 130. Nothing here knows about tensors.
+exits 130 and SIGTERM 143, both after the same clean-up (no output under its final name, temporary
+files removed). Nothing here knows about tensors.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 import click
 
 from colorize import __version__
+from colorize.cli.params import Terminated, terminate_as_interrupt
 from colorize.errors import ColorizeError
 from colorize.progress import set_quiet
 
@@ -25,9 +27,9 @@ def cli(quiet: bool) -> None:
 
 
 def _register_commands() -> None:
-    from colorize.cli import evaluate, gan, lineart, pipeline, stages, train, video
+    from colorize.cli import clips, evaluate, gan, lineart, pipeline, stages, train, video
 
-    for module in (stages, lineart, pipeline, train, evaluate, video, gan):
+    for module in (stages, lineart, pipeline, train, evaluate, video, gan, clips):
         module.register(cli)
 
 
@@ -37,17 +39,25 @@ _register_commands()
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: run the CLI, turning user errors into one line and an exit code."""
     try:
-        cli.main(args=argv, prog_name="colorize", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+        with terminate_as_interrupt():
+            cli.main(args=argv, prog_name="colorize", standalone_mode=False)
+    except click.exceptions.Abort as exc:  # click turns KeyboardInterrupt into Abort
+        _interrupted(exc.__cause__ or exc.__context__)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except ColorizeError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(130)
+    except KeyboardInterrupt as exc:
+        _interrupted(exc)
     sys.exit(0)
+
+
+def _interrupted(cause: BaseException | None) -> None:
+    """Exit as a shell expects after Ctrl-C (130) or SIGTERM (143), with one word on stderr."""
+    if isinstance(cause, Terminated):
+        click.echo("terminated", err=True)
+        sys.exit(143)
+    click.echo("interrupted", err=True)
+    sys.exit(130)

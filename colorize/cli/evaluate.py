@@ -56,11 +56,10 @@ def _json_safe(value):
 
 def write_json(result: dict, path: Path) -> None:
     """Write the result atomically as pretty JSON."""
-    from colorize.images import atomic_path
+    from colorize.images import write_bytes
 
     text = json.dumps({k: _json_safe(v) for k, v in result.items()}, indent=2, ensure_ascii=False)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
+    write_bytes(path, (text + "\n").encode("utf-8"))
 
 
 @click.command("evaluate")
@@ -85,10 +84,11 @@ def evaluate_command(pred: str, gt: str, device: str, no_lpips: bool, lpips_weig
     colour difference and LPIPS (means over frames) and TC, the optical-flow warp error of PRED
     divided by that of GT (flow from GT; 1 = no added flicker).
     """
-    from colorize.images import check_writable
+    from colorize.images import check_writable, refuse_input_as_output
     from colorize.metrics.evaluate import evaluate
 
     if json_out is not None:
+        refuse_input_as_output(json_out, [pred, gt, lpips_weights])
         check_writable(json_out)  # fail before decoding two videos, not after
     result = evaluate(pred, gt, device=device, lpips=not no_lpips, lpips_weights=lpips_weights,
                       temporal=temporal, batch_size=batch_size)

@@ -6,11 +6,15 @@ paths are not checked by click (no exists=True) so that a missing file gets the 
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import click
 
+from colorize.cli.params import FiniteFloat, created_note, new_folder
 from colorize.config import from_dict
+from colorize.errors import InputError
 
 
 class SizeType(click.ParamType):
@@ -35,9 +39,9 @@ SIZE = SizeType()
 @click.argument("out_dir", type=click.Path(file_okay=False))
 @click.option("--every", type=int, default=1, show_default=True, metavar="N",
               help="Keep every N-th frame (the folder's frame rate becomes fps / N).")
-@click.option("--start", type=float, default=0.0, show_default=True, metavar="S",
+@click.option("--start", type=FiniteFloat(min=0), default=0.0, show_default=True, metavar="S",
               help="First second to extract.")
-@click.option("--end", type=float, default=None, metavar="S",
+@click.option("--end", type=FiniteFloat(min=0, min_open=True), default=None, metavar="S",
               help="Stop before this second (default: the end of the video).")
 @click.option("--size", type=SIZE, default=None, metavar="WxH",
               help="Resize frames to WxH pixels, e.g. 256x192 (default: keep the video's size).")
@@ -52,18 +56,22 @@ def extract_command(video: str, out_dir: str, every: int, start: float, end: flo
 
     cfg = from_dict(ExtractConfig, {"every": every, "start": start, "end": end,
                                     "size": list(size) if size else None})
+    created = new_folder(out_dir)
     folder = extract_to_folder(video, out_dir, cfg)
     count = sum(1 for p in folder.glob("frame_*.png"))
-    click.echo(f"extracted {count} frames to {folder} (timing in {folder / MANIFEST_NAME})")
+    click.echo(f"extracted {count} frames to {folder} (timing in {folder / MANIFEST_NAME})"
+               f"{created_note(created)}")
 
 
 @click.command("assemble")
 @click.argument("frames_dir", type=click.Path(file_okay=False))
 @click.argument("out", type=click.Path(dir_okay=False))
-@click.option("--fps", type=float, required=True, help="Frame rate of the video (e.g. 23.976).")
+@click.option("--fps", type=FiniteFloat(min=0, min_open=True), default=None,
+              help="Frame rate of the video (e.g. 23.976). Default: the output_fps that `colorize extract` "
+                   "wrote in FRAMES_DIR/manifest.json (copied along by `colorize frames`).")
 @click.option("--audio-from", type=click.Path(dir_okay=False), default=None, metavar="VIDEO",
               help="Add this file's audio track (AAC), cut or padded to the video's length.")
-@click.option("--audio-start", type=float, default=0.0, show_default=True, metavar="S",
+@click.option("--audio-start", type=FiniteFloat(min=0), default=0.0, show_default=True, metavar="S",
               help="Start the audio this many seconds into --audio-from (match extract --start).")
 @click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True, metavar="N",
               help="x264 quality: 0 lossless, 18 visually lossless, 51 worst.")
@@ -72,24 +80,38 @@ def extract_command(video: str, out_dir: str, every: int, start: float, end: flo
               default="veryfast", show_default=True, metavar="P",
               help="x264 speed/size trade-off: ultrafast, superfast, veryfast, faster, fast, medium, "
                    "slow, slower or veryslow (slower = smaller file).")
-def assemble_command(frames_dir: str, out: str, fps: float, audio_from: str | None, audio_start: float,
+def assemble_command(frames_dir: str, out: str, fps: float | None, audio_from: str | None, audio_start: float,
                      crf: int, preset: str) -> None:
     """Encode the images in FRAMES_DIR (sorted by name, one size) into the H.264 MP4 OUT.
 
-    Odd widths/heights are padded by one pixel (H.264 4:2:0 needs even sizes). OUT appears only when
-    encoding succeeded.
+    The size is kept exactly; an odd width or height is encoded as H.264 4:4:4 (yuv444p), which some
+    players cannot open (even sizes use the usual 4:2:0). OUT appears only when encoding succeeded.
     """
     from colorize.stages.assemble import assemble_folder
     from colorize.stages.extract import probe
 
-    if fps <= 0:
-        raise click.BadParameter(f"{fps:g} is not a positive frame rate", param_hint="--fps")
+    fps = fps if fps is not None else manifest_fps(Path(frames_dir))
+    created = new_folder(out)
     path = assemble_folder(frames_dir, out, fps, audio_from=audio_from, crf=crf, preset=preset,
                            audio_start=audio_start)
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     click.echo(f"wrote {path}: {info.frame_count} frames, {info.width}x{info.height}, "
-               f"{info.fps:.3f} fps, {info.duration:.2f} s, {audio}")
+               f"{info.fps:.3f} fps, {info.duration:.2f} s, {audio}{created_note(created)}")
+
+
+def manifest_fps(frames_dir: Path) -> float:
+    """The output_fps of FRAMES_DIR/manifest.json; a usage error naming --fps when there is none."""
+    manifest = frames_dir / "manifest.json"
+    if not manifest.is_file():
+        raise click.UsageError(f"--fps is needed: {frames_dir} has no manifest.json to take it from")
+    try:
+        fps = float(json.loads(manifest.read_text(encoding="utf-8"))["output_fps"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{manifest} holds no usable output_fps ({type(exc).__name__}); pass --fps") from None
+    if not (fps > 0 and fps < float("inf")):
+        raise InputError(f"{manifest} gives output_fps {fps!r}, not a positive frame rate; pass --fps")
+    return fps
 
 
 def register(group: click.Group) -> None:

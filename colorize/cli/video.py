@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from colorize.cli.params import FiniteFloat, created_note, new_folder
 from colorize.stages.assemble import X264_PRESETS
 
 _MODEL_HELP = "Generator file (.safetensors or a training checkpoint). Default: samples/model/generator.safetensors."
@@ -55,7 +56,7 @@ def _options(**kwargs):
 @click.option("--preset", type=click.Choice(X264_PRESETS), default="ultrafast", show_default=True,
               help="x264 speed: ultrafast keeps the encoder out of the generator's way (larger files); "
                    "veryfast or medium make smaller files more slowly.")
-@click.option("--smooth", type=click.FloatRange(0.0, 1.0, max_open=True), default=0.0, show_default=True,
+@click.option("--smooth", type=FiniteFloat(0.0, 1.0, max_open=True), default=0.0, show_default=True,
               help="Temporal smoothing strength against flicker: blends each frame with the previous one "
                    "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
 @click.option("--reference", type=click.Path(path_type=Path, dir_okay=False), default=None,
@@ -71,18 +72,23 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
                   reference: Path | None, references: Path | None, self_reference: bool, **inference) -> None:
     """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio).
 
-    Shot cuts are detected as the video streams; no colour is carried across a cut.
+    Shot cuts are detected as the video streams; no colour is carried across a cut. An odd width or
+    height is kept exactly by encoding H.264 4:4:4 (yuv444p), which some players cannot open; even
+    sizes use the usual 4:2:0. OUTPUT must not be INPUT.
     """
+    from colorize.stages.assemble import pixel_format
     from colorize.stages.colorize_jobs import colorize_video
-
     from colorize.stages.extract import probe
 
+    created = new_folder(output)
     path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
                                                   smooth=smooth, reference=reference, references=references,
                                                   self_reference=self_reference, **inference))
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
-    click.echo(f"wrote {path} ({info.frame_count} frames, {info.width}x{info.height} at {info.fps:g} fps, {audio})")
+    odd = ", odd size: H.264 4:4:4" if pixel_format((info.width, info.height)) == "yuv444p" else ""
+    click.echo(f"wrote {path} ({info.frame_count} frames, {info.width}x{info.height}{odd} at {info.fps:g} fps, "
+               f"{audio}){created_note(created)}")
 
 
 @click.command("frames")
@@ -92,14 +98,18 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
 def frames_command(in_dir: Path, out_dir: Path, **inference) -> None:
     """Colorize every image below IN_DIR into OUT_DIR (same relative paths, PNG).
 
-    Finished outputs are skipped, so rerunning a killed job resumes it. Under torchrun each rank
-    takes its own share of the images.
+    Finished outputs are skipped, so rerunning a killed job resumes it. Images that cannot be read
+    are listed once every other image is written (exit code 1); a rerun retries only those. OUT_DIR
+    must lie outside IN_DIR. IN_DIR/manifest.json (from `colorize extract`) is copied, so `colorize
+    assemble OUT_DIR` finds the frame rate. Under torchrun each rank takes its own share of the images.
     """
     from colorize.stages.colorize_jobs import colorize_folder
 
+    created = new_folder(out_dir)
     summary = colorize_folder(in_dir, out_dir, _options(**inference))
     rank = f" (rank {summary.rank} of {summary.world_size})" if summary.world_size > 1 else ""
-    click.echo(f"colorized {summary.written} images into {out_dir}, {summary.skipped} already done{rank}")
+    click.echo(f"colorized {summary.written} images into {out_dir}, {summary.skipped} already done{rank}"
+               f"{created_note(created)}")
 
 
 @click.command("export")
@@ -108,9 +118,12 @@ def frames_command(in_dir: Path, out_dir: Path, **inference) -> None:
               help="Output file: .pt (TorchScript) or .onnx (ONNX, needs colorize[export]).")
 def export_command(model: Path | None, output: Path) -> None:
     """Export the generator as TorchScript (.pt) or ONNX (.onnx): B x 1 x H x W in [-1, 1] -> B x 3 x H x W."""
+    from colorize.images import refuse_input_as_output
     from colorize.stages.export import export_generator
 
-    click.echo(f"wrote {export_generator(model, output)}")
+    refuse_input_as_output(output, [model])
+    created = new_folder(output)
+    click.echo(f"wrote {export_generator(model, output)}{created_note(created)}")
 
 
 def register(group: click.Group) -> None:

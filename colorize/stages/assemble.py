@@ -25,7 +25,8 @@ import imageio_ffmpeg
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.images import atomic_path, check_writable, list_images
+from colorize.images import (atomic_path, check_writable, list_images, refuse_input_as_output,
+                             remove_stale_partials)
 from colorize.progress import progress
 from colorize.stages.extract import check_size, ffmpeg_info, last_error_line, iter_folder
 
@@ -45,7 +46,10 @@ class _Aborted(Exception):
 
 
 class VideoWriter:
-    """Context manager that encodes RGB uint8 frames to `path` (libx264, yuv420p, MP4 with faststart).
+    """Context manager that encodes RGB uint8 frames to `path` (libx264, MP4 with faststart).
+
+    The size is kept exactly: even sizes use yuv420p (plays everywhere); an odd width or height uses
+    yuv444p (H.264 High 4:4:4), because 4:2:0 cannot store odd sizes and padding would change them.
 
     size: (width, height), or None to take it from the first frame; every frame must match it.
     audio_from: a media file whose first audio track is encoded (AAC) under the video, starting
@@ -77,7 +81,9 @@ class VideoWriter:
         self._video_tmp: Path | None = None
         self._finished = False
         self._outputs = contextlib.ExitStack()  # holds the atomic temporary name while encoding
+        refuse_input_as_output(self.path, [self.audio_from])
         check_writable(self.path)  # fail before any work if the folder cannot hold the result
+        remove_stale_partials(self.path)  # left by earlier killed runs writing this same output
 
     # -- context manager ----------------------------------------------------------------------------
     def __enter__(self) -> VideoWriter:
@@ -102,7 +108,7 @@ class VideoWriter:
         if self._proc is None:
             self._start()
         try:
-            self._proc.stdin.write(_pad_to_even(frame).data)  # contiguous: no extra copy
+            self._proc.stdin.write(np.ascontiguousarray(frame).data)
         except BrokenPipeError:
             self._fail()
         self.frames_written += 1
@@ -161,12 +167,12 @@ class VideoWriter:
             raise InputError(f"cannot start ffmpeg to write {self.path}: {exc.strerror}") from None
 
     def _video_graph(self, target: Path):
-        """ffmpeg-python graph: rawvideo rgb24 frames on stdin -> H.264 yuv420p MP4 at `target`."""
-        width, height = _even(self.size[0]), _even(self.size[1])
+        """ffmpeg-python graph: rawvideo rgb24 frames on stdin -> H.264 MP4 at `target` (exact size)."""
+        width, height = self.size
         rate = fps_fraction(self.fps)
         video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}",
                              framerate=f"{rate.numerator}/{rate.denominator}")
-        return ffmpeg.output(video, str(target), vcodec="libx264", pix_fmt="yuv420p", crf=self.crf,
+        return ffmpeg.output(video, str(target), vcodec="libx264", pix_fmt=pixel_format(self.size), crf=self.crf,
                              preset=self.preset, movflags="+faststart")
 
     def _mux_audio(self) -> None:
@@ -264,20 +270,14 @@ def _as_rgb(frame: np.ndarray) -> np.ndarray:
     return frame
 
 
-def _even(n: int) -> int:
-    return n + (n % 2)
+def pixel_format(size: tuple[int, int]) -> str:
+    """yuv420p for even (width, height); yuv444p when a side is odd.
 
-
-def _pad_to_even(frame: np.ndarray) -> np.ndarray:
-    """Repeat the last row/column when a side is odd.
-
-    yuv420p stores colour at half resolution in both directions, so libx264 refuses odd sizes; edge
-    replication (rather than a black bar from ffmpeg's pad filter) keeps the extra pixel invisible.
+    4:2:0 stores colour at half resolution both ways, so libx264 refuses odd sizes in it (and H.264
+    crops only in steps of 2 pixels there); 4:4:4 keeps every size exactly, at the cost of players
+    that only decode 4:2:0 (some browsers and phones).
     """
-    pad_h, pad_w = frame.shape[0] % 2, frame.shape[1] % 2
-    if not (pad_h or pad_w):
-        return np.ascontiguousarray(frame)
-    return np.pad(frame, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+    return "yuv444p" if size[0] % 2 or size[1] % 2 else "yuv420p"
 
 
 def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float, **writer_kwargs) -> Path:

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.images import check_writable, list_images, output_paths, read_rgb, write_image
+from colorize.images import (check_writable, list_images, output_paths, read_rgb, refuse_input_as_output,
+                             remove_stale_partials, write_bytes, write_image)
 from colorize.progress import bar
 from colorize.runtime import Precision, dist_info
 from colorize.stages.colorize import (DEFAULT_MAX_PIXELS, DEFAULT_TILE_OVERLAP, ColorizedFrame,
@@ -136,6 +137,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     from colorize.stages.extract import iter_frames, probe
     from colorize.stages.references import Keyframes
 
+    refuse_input_as_output(output, [input, options.model, options.reference])
     info = probe(input)
     keyframes = Keyframes.from_options(options.reference, options.references)
     keyframes.check_within(info.frame_count, info.path.name)
@@ -189,28 +191,46 @@ def plan_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, rank: int
     """This rank's (input, output) pairs, in sorted order: every world_size-th image from `rank`.
 
     The split depends only on the sorted input listing, so every rank (and every rerun) agrees on
-    it. Outputs are excluded from the inputs when OUT_DIR lies inside IN_DIR.
+    it. InputError when OUT_DIR is IN_DIR or lies inside it (outputs would mix with the inputs).
     """
     in_dir, out_dir = Path(in_dir), Path(out_dir)
-    files = [f for f in list_images(in_dir) if not _is_within(f, out_dir)]
-    if not files:
-        raise InputError(f"no images to colorize in {in_dir}")
+    refuse_input_as_output(out_dir, [in_dir], folder_job=True)
+    files = list_images(in_dir)
     targets = output_paths(in_dir, out_dir, files)
     return [(f, targets[f]) for f in files[rank::world_size]]
 
 
-def _is_within(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
+def _read_jobs(pairs: list[tuple[Path, Path]], unreadable: list[Path]) -> Iterator[_Job]:
+    """Decode each pending input (RGBA/gray/16-bit become RGB uint8; see images.read_rgb).
 
-
-def _read_jobs(pairs: list[tuple[Path, Path]]) -> Iterator[_Job]:
-    """Decode each pending input (RGBA/gray/16-bit become RGB uint8; see images.read_rgb)."""
+    An image that cannot be read is appended to `unreadable` and skipped, so one bad file does not
+    cost the others their outputs.
+    """
     for source, target in pairs:
-        yield _Job(source, target, read_rgb(source))
+        try:
+            image = read_rgb(source)
+        except InputError:
+            unreadable.append(source)
+            continue
+        yield _Job(source, target, image)
+
+
+def _unreadable_error(unreadable: list[Path], in_dir: Path, pending: int) -> InputError:
+    """One line: how many failed, which ones (the first few), and that a rerun retries only them."""
+    names = [str(p.relative_to(in_dir)) if p.is_relative_to(in_dir) else str(p) for p in unreadable]
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    done = pending - len(unreadable)
+    return InputError(f"{len(unreadable)} of {pending} images in {in_dir} could not be read (damaged or not "
+                      f"images): {shown}; the other {done} were colorized, and a rerun retries only the "
+                      "missing ones")
+
+
+def copy_manifest(in_dir: Path, out_dir: Path) -> None:
+    """Copy IN_DIR/manifest.json (frame rate and timing from `colorize extract`) into OUT_DIR, so the
+    colour frames can be assembled without retyping the fps; an existing copy is left alone."""
+    source, target = in_dir / "manifest.json", out_dir / "manifest.json"
+    if source.is_file() and not target.exists():
+        write_bytes(target, source.read_bytes())
 
 
 def colorize_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, options: ColorizeOptions,
@@ -219,17 +239,23 @@ def colorize_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, optio
 
     Inputs are only read. Each output is written atomically, so an existing output is complete and
     is skipped on a rerun. Under torchrun (WORLD_SIZE > 1) this process handles only its share.
+    Unreadable images are skipped; once every readable one is written, InputError lists them.
     """
     dist = dist_info()
     pairs = plan_folder(in_dir, out_dir, dist.rank, dist.world_size)
+    if dist.rank == 0:
+        copy_manifest(Path(in_dir), Path(out_dir))
     pending = [(s, t) for s, t in pairs if not t.exists()]
     summary = FolderSummary(assigned=len(pairs), written=len(pending), skipped=len(pairs) - len(pending),
                             rank=dist.rank, world_size=dist.world_size)
     if not pending:
         return summary
     check_writable(Path(out_dir) / "x.png")
+    for target in {t.parent for _, t in pending}:  # one folder scan each, not one per image
+        remove_stale_partials(target, whole_folder=True)
     colorizer = colorizer or load_colorizer(options)
-    jobs = prefetch(_read_jobs(pending), maxsize=options.queue_size, name="read")
+    unreadable: list[Path] = []
+    jobs = prefetch(_read_jobs(pending, unreadable), maxsize=options.queue_size, name="read")
     rank = f" [rank {dist.rank}/{dist.world_size}]" if dist.enabled else ""
     progress = bar(total=len(pending), desc=f"colorize {Path(in_dir).name}{rank}")
     try:
@@ -240,4 +266,6 @@ def colorize_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, optio
     finally:
         jobs.close()
         progress.close()
-    return summary
+    if unreadable:
+        raise _unreadable_error(unreadable, Path(in_dir), len(pending))
+    return dataclasses.replace(summary, written=len(pending) - len(unreadable))

@@ -31,7 +31,8 @@ import imageio_ffmpeg
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.images import atomic_path, list_images, read_rgb, to_rgb_uint8, write_image
+from colorize.images import (list_images, read_rgb, refuse_input_as_output, remove_stale_partials,
+                             to_rgb_uint8, write_bytes, write_image)
 from colorize.progress import progress
 
 # FFmpeg inside OpenCV prints decoder complaints ("Invalid NAL unit size") straight to stderr; we
@@ -312,6 +313,7 @@ def extract_to_folder(video: str | os.PathLike, out_dir: str | os.PathLike,
     """
     cfg = cfg or ExtractConfig()
     out_dir = Path(out_dir)
+    refuse_input_as_output(out_dir, [video], folder_job=True)
     _check_out_dir(out_dir)
     info = probe(video)
     wanted = frame_range(info, cfg.every, cfg.start, cfg.end)
@@ -336,8 +338,12 @@ def _check_out_dir(out_dir: Path) -> None:
 
 @contextlib.contextmanager
 def _staging_dir(out_dir: Path) -> Iterator[Path]:
-    """A hidden sibling folder renamed onto `out_dir` if the block succeeds, deleted otherwise."""
-    staging = out_dir.with_name(f".{out_dir.name}.{uuid.uuid4().hex[:8]}.partial")
+    """A hidden sibling folder renamed onto `out_dir` if the block succeeds, deleted otherwise.
+
+    Staging folders that killed runs left for the same `out_dir` are removed first.
+    """
+    remove_stale_partials(out_dir)
+    staging = out_dir.with_name(f".{out_dir.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial{out_dir.suffix}")
     try:
         staging.mkdir(parents=True)
     except OSError as exc:
@@ -368,8 +374,7 @@ def _write_manifest(path: Path, info: VideoInfo, cfg: ExtractConfig, indices: li
         "indices": indices,
         "times": times,
     }
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(manifest, indent=1) + "\n")
+    write_bytes(path, (json.dumps(manifest, indent=1) + "\n").encode("utf-8"))
 
 
 def batch_by_size(items: Iterable, batch_size: int) -> Iterator[list]:

@@ -11,7 +11,7 @@ import pytest
 from colorize.data.toon import ToonConfig, write_toon_video
 from colorize.errors import InputError
 from colorize.stages import assemble
-from colorize.stages.assemble import VideoWriter, assemble_folder, fps_fraction, write_video
+from colorize.stages.assemble import VideoWriter, assemble_folder, fps_fraction, pixel_format, write_video
 from colorize.stages.extract import ExtractConfig, extract_to_folder, iter_frames, probe
 
 
@@ -89,13 +89,16 @@ def test_gray_frames_are_expanded_and_pixels_survive(tmp_path):
     assert np.abs(decoded[0].astype(int) - 90).max() <= 2
 
 
-def test_odd_sizes_are_padded_to_even(tmp_path):
-    out = write_video(gray_frames(3, width=45, height=33), tmp_path / "odd.mp4", fps=10.0)
+def test_odd_sizes_are_kept_exactly_with_yuv444p(tmp_path):
+    # issue 13 case 9: 4:2:0 cannot hold odd sizes; 4:4:4 keeps 45x33 instead of padding to 46x34.
+    frames = [np.random.default_rng(i).integers(0, 256, (33, 45, 3), dtype=np.uint8) for i in range(3)]
+    out = write_video(frames, tmp_path / "odd.mp4", fps=10.0, crf=0)
     info = probe(out)
-    assert (info.width, info.height) == (46, 34)
-    # Edge replication, not a black bar: the padded column matches its neighbour.
-    image = next(iter_frames(out)).image.astype(int)
-    assert np.abs(image[:, -1] - image[:, -2]).max() <= 3
+    assert (info.width, info.height) == (45, 33)
+    decoded = [f.image for f in iter_frames(out)]
+    assert decoded[0].shape == (33, 45, 3)
+    assert np.abs(decoded[0].astype(int) - frames[0]).mean() < 2  # crf 0: near lossless, not shifted
+    assert pixel_format((45, 33)) == "yuv444p" and pixel_format((46, 34)) == "yuv420p"
 
 
 def test_crf_trades_size_for_quality(clip, tmp_path):
