@@ -6,11 +6,13 @@ turned into those dataclasses here, so a typo in a key fails loudly instead of b
     cfg = from_dict(LineArtConfig, {"sigma": 1.2})      # nested dataclasses and tuples supported
     cfg = load_toml(TrainConfig, "pipelines/train.toml")
     cfg = override(cfg, {"optim.lr": 1e-4})               # dotted keys, as the CLI passes them
+    cfg = override(cfg, parse_sets(["trainer.steps=500"]))  # `--set KEY=VALUE`, values read as TOML
     save_json(cfg, run_dir / "config.json")               # the resolved config, beside checkpoints
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import os
@@ -92,8 +94,14 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
     return value
 
 
-def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
-    """Build dataclass `cls` from `data`; unknown keys and wrongly typed values raise ConfigError."""
+def from_dict(cls: type[T], data: dict[str, Any], where: str = "", base: Any = None) -> T:
+    """Build dataclass `cls` from `data`; unknown keys and wrongly typed values raise ConfigError.
+
+    Keys missing from `data` take `base`'s values when given, else the field defaults. A nested
+    table fills in from its field's default instance (a `default_factory` may return a tuned
+    instance, e.g. a colorizer's trainer with EMA on), so a partial TOML table keeps the defaults
+    its parent declares, not only the nested class's own.
+    """
     if not isinstance(data, dict):
         raise ConfigError(f"{where or cls.__name__}: expected a table, got {data!r}")
     hints = typing.get_type_hints(cls)
@@ -104,13 +112,31 @@ def from_dict(cls: type[T], data: dict[str, Any], where: str = "") -> T:
         known = ", ".join(sorted(fields))
         raise ConfigError(f"unknown config key {prefix}{unknown[0]} (known keys: {known})")
     kwargs = {}
-    for name, value in data.items():
+    for name, f in fields.items():
         key = f"{where}.{name}" if where else name
-        kwargs[name] = _coerce(hints[name], value, key)
+        if name not in data:
+            if base is not None:
+                kwargs[name] = copy.deepcopy(getattr(base, name))
+            continue
+        inner, _ = _unwrap_optional(hints[name])
+        default = _field_default(f, base)
+        if dataclasses.is_dataclass(inner) and isinstance(data[name], dict) and isinstance(default, inner):
+            kwargs[name] = from_dict(inner, data[name], key, base=default)
+        else:
+            kwargs[name] = _coerce(hints[name], data[name], key)
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:  # __post_init__ validation or a missing required field
         raise ConfigError(f"{where or cls.__name__}: {exc}") from None
+
+
+def _field_default(f: dataclasses.Field, base: Any) -> Any:
+    """The value a field has when not given: `base`'s, else its default (factory called), else None."""
+    if base is not None:
+        return getattr(base, f.name)
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return None if f.default is dataclasses.MISSING else f.default
 
 
 def read_toml(path: str | os.PathLike, kind: str = "config") -> dict[str, Any]:
@@ -149,22 +175,62 @@ def to_dict(cfg: Any) -> dict[str, Any]:
     return plain(cfg)
 
 
+def set_dotted(data: dict[str, Any], dotted: str, value: Any, create: bool = False) -> None:
+    """Set `data["a"]["b"] = value` for "a.b"; unless `create`, every part must already exist."""
+    node = data
+    *parents, leaf = dotted.split(".")
+    for p in parents:
+        if create and p not in node:
+            node[p] = {}
+        if not isinstance(node.get(p), dict):
+            raise ConfigError(f"unknown config key {dotted}")
+        node = node[p]
+    if not create and leaf not in node:
+        raise ConfigError(f"unknown config key {dotted}")
+    node[leaf] = list(value) if isinstance(value, tuple) else value
+
+
 def override(cfg: T, changes: dict[str, Any]) -> T:
-    """Return a copy of `cfg` with dotted keys replaced (`{"optim.lr": 1e-4}`); None values are skipped."""
+    """Return a copy of `cfg` with dotted keys replaced (`{"optim.lr": 1e-4}`); None values are skipped.
+
+    Strict: an unknown key or a value of the wrong type raises ConfigError, as in a TOML file.
+    """
     data = to_dict(cfg)
     for dotted, value in changes.items():
-        if value is None:
-            continue
-        node = data
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            if not isinstance(node.get(p), dict):
-                raise ConfigError(f"unknown config key {dotted}")
-            node = node[p]
-        if leaf not in node:
-            raise ConfigError(f"unknown config key {dotted}")
-        node[leaf] = list(value) if isinstance(value, tuple) else value
+        if value is not None:
+            set_dotted(data, dotted, value)
     return from_dict(type(cfg), data)
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value read as a TOML value (numbers, booleans, lists, quoted strings), else the raw string."""
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def parse_sets(pairs: typing.Iterable[str]) -> dict[str, Any]:
+    """`--set` options ("section.key=value", repeatable) -> {dotted key: typed value}, in order."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set expects KEY=VALUE (e.g. trainer.steps=500), got {pair!r}")
+        out[key.strip()] = parse_value(value.strip())
+    return out
+
+
+def changed_keys(old: dict[str, Any], new: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two plain config dicts (as to_dict makes them), sorted."""
+    keys = []
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            keys += changed_keys(a, b, f"{prefix}{key}.")
+        elif a != b:
+            keys.append(f"{prefix}{key}")
+    return keys
 
 
 def save_json(cfg: Any, path: str | os.PathLike) -> None:

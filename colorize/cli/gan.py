@@ -14,41 +14,22 @@ holding A/ and B/; on digits its domains are plain and bold digits.
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
-from typing import Any
 
 import click
 
 from colorize.errors import ColorizeError, ConfigError, WeightsUnavailable
 
 
-def _parse_value(text: str) -> Any:
-    """A --set value as TOML (numbers, booleans, lists, quoted strings), else the raw string."""
-    try:
-        return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
-        return text
-
-
-def _parse_sets(pairs: tuple[str, ...]) -> dict[str, Any]:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set expects KEY=VALUE (e.g. model.z_dim=32), got {pair!r}")
-        out[key.strip()] = _parse_value(value.strip())
-    return out
-
-
 def _train_config(variant, data, data_b, size, steps, batch_size, device, config, sets, out: Path, resume: bool):
     """The run config: RUN/config.json when resuming without --config, else --config / defaults;
     then the flags (which win)."""
+    from colorize.config import parse_sets
     from colorize.gans.run import load_run_config, run_config_from_dict
 
     overrides = {"variant": variant, "data.source": data, "data.source_b": data_b, "data.size": size,
                  "trainer.steps": steps, "trainer.batch_size": batch_size, "trainer.device": device,
-                 **_parse_sets(sets)}
+                 **parse_sets(sets)}
     saved = out / "config.json"
     if resume and config is None and saved.is_file():
         from colorize.config import override

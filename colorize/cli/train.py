@@ -6,24 +6,38 @@ from pathlib import Path
 
 import click
 
-from colorize.config import from_dict, load_toml, override
+from colorize.config import changed_keys, from_dict, load_toml, override, parse_sets, to_dict
 
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "pipelines" / "train.toml"
 
 
 def _load_config(config: Path | None, out: Path, resume: bool):
+    """--resume: the run's saved config.json (or --config, which must then match it); else --config,
+    else pipelines/train.toml (TrainConfig's defaults are the same)."""
     from colorize.gans.colorizer import TrainConfig, resolved_config_for_resume
 
-    if resume and (out / "last.pt").is_file():
-        if config is not None:
-            click.echo(f"note: resuming with the run's own config ({out / 'config.json'}); --config ignored",
-                       err=True)
-        return from_dict(TrainConfig, resolved_config_for_resume(out))
+    if resume:
+        saved = from_dict(TrainConfig, resolved_config_for_resume(out))
+        return load_toml(TrainConfig, config) if config is not None else saved, saved
     if config is not None:
-        return load_toml(TrainConfig, config)
+        return load_toml(TrainConfig, config), None
     if DEFAULT_CONFIG.is_file():
-        return load_toml(TrainConfig, DEFAULT_CONFIG)
-    return TrainConfig()
+        return load_toml(TrainConfig, DEFAULT_CONFIG), None
+    return TrainConfig(), None
+
+
+def _resume_note(out: Path, saved, cfg) -> str:
+    """The one line a resume prints: which config it keeps and what (safe) keys it changes."""
+    changed = [k for k in changed_keys(to_dict(saved), to_dict(cfg)) if k != "data.cache_dir"]
+    old, new = to_dict(saved), to_dict(cfg)
+    detail = ", ".join(f"{k} {_get(old, k)} -> {_get(new, k)}" for k in changed)
+    return f"resuming {out} with its saved config ({out / 'config.json'})" + (f"; changed: {detail}" if detail else "")
+
+
+def _get(data: dict, dotted: str):
+    for part in dotted.split("."):
+        data = data.get(part) if isinstance(data, dict) else None
+    return data
 
 
 @click.command("train")
@@ -33,7 +47,17 @@ def _load_config(config: Path | None, out: Path, resume: bool):
                    "samples/, metrics.jsonl, loss.png.")
 @click.option("--config", "config", type=click.Path(path_type=Path),
               help="Training config TOML ([data], [model], [trainer]); default pipelines/train.toml.")
-@click.option("--resume", is_flag=True, help="Continue RUN_DIR/last.pt exactly (same step, LR, data order).")
+@click.option("--resume", is_flag=True,
+              help="Continue RUN_DIR/last.pt exactly (same step, LR, data order) with the run's saved "
+                   "config.json. Only these keys may differ from it (by flag, --set or --config): "
+                   "trainer.steps, trainer.device, trainer.num_workers, trainer.log_every, trainer.sample_every, "
+                   "trainer.checkpoint_every, trainer.val_batches, trainer.grid_rows, data.cache_dir, "
+                   "model.loss.vgg_weights; any other change is refused. Without --resume, a folder that "
+                   "already holds a run is refused.")
+@click.option("--set", "sets", multiple=True, metavar="SECTION.KEY=VALUE",
+              help="Override one config key, typed as in the TOML (e.g. --set data.crop=128 --set "
+                   "model.generator.base_channels=32 --set 'data.scale=[0.9, 1.1]'); repeatable; applied "
+                   "after --config and before the flags below. Unknown keys are errors.")
 @click.option("--steps", type=int, help="Override trainer.steps (total steps, also when resuming).")
 @click.option("--batch-size", type=int, help="Override trainer.batch_size (per process).")
 @click.option("--device", help="Override trainer.device: auto, cpu, cuda, cuda:N.")
@@ -45,25 +69,35 @@ def _load_config(config: Path | None, out: Path, resume: bool):
 @click.option("--reference/--no-reference", "reference", default=None,
               help="Train the reference-guided colorizer, which also follows a colour keyframe of the shot "
                    "(overrides reference.enabled; default: the config's, off in pipelines/train.toml).")
-def train_cmd(inputs, out, config, resume, steps, batch_size, device, precision, workers, vgg_weights, no_vgg,
-              reference):
+def train_cmd(inputs, out, config, resume, sets, steps, batch_size, device, precision, workers, vgg_weights,
+              no_vgg, reference):
     """Train the colorizer on INPUTS (videos and/or folders of frames).
 
-    Pairs (line-art, colour) are made with the line-art stage and cached in RUN_DIR/cache; the last
-    frames of each clip are held out for validation. Every trainer.sample_every steps a grid
-    (line-art | output | truth; with --reference: reference | line-art | output without and with it |
-    truth) and validation PSNR/SSIM are written; Ctrl-C saves last.pt.
+    Pairs (line-art, colour) are made with the line-art stage and cached in RUN_DIR/cache; short runs
+    of frames spread over each clip are held out for validation. Every trainer.sample_every steps a
+    labelled grid (line-art | output | truth; with --reference: reference | line-art | output without
+    and with it | truth) and validation PSNR/SSIM are written, measured with the weights that are
+    exported (the EMA copy when trainer.ema_decay > 0); loss.png plots each family of figures in its
+    own panel; with `tensorboard` installed, RUN_DIR/tensorboard holds the same live. Ctrl-C saves last.pt.
+
+    \b
+    GPU default:  colorize train clips/ --out runs/mine
+    CPU preset:   colorize train clips/ --out runs/cpu --config pipelines/train_cpu.toml
     Multi-GPU or multi-process: torchrun --nproc_per_node N -m colorize train ...
     """
-    from colorize.gans.colorizer import train_colorizer
+    from colorize.gans.colorizer import check_run_folder, train_colorizer
 
-    cfg = _load_config(config, out, resume)
+    cfg, saved = _load_config(config, out, resume)
+    cfg = override(cfg, parse_sets(sets))
     cfg = override(cfg, {"trainer.steps": steps, "trainer.batch_size": batch_size, "trainer.device": device,
                          "trainer.precision": precision, "trainer.num_workers": workers,
                          "model.loss.vgg_weights": str(vgg_weights) if vgg_weights else None,
                          "reference.enabled": reference})
     if no_vgg:
         cfg = override(cfg, {"model.loss.perceptual": 0.0, "model.loss.style": 0.0})
+    check_run_folder(out, cfg, resume)  # the run-folder rules, before the note and any work
+    if resume:
+        click.echo(_resume_note(out, saved, cfg), err=True)
     summary = train_colorizer(inputs, out, cfg, resume=resume)
     best = summary["best"]
     best_text = f", best {best['metric']} {best['value']:.3f} at step {best['step']}" if best else ""

@@ -22,19 +22,44 @@ from colorize.config import to_dict
 from colorize.data.paired import PairedDataConfig, PairedDataset, check_input, prepare_pairs
 from colorize.data.reference import ReferenceConfig, ReferencePairDataset
 from colorize.errors import ConfigError, InputError
+from colorize.gans.run_folder import RESUME_SAFE_KEYS, check_start
 from colorize.gans.trainer import Trainer, TrainerConfig
 from colorize.gans.variant import DataInfo
-from colorize.gans.variants.pix2pix import Pix2Pix, Pix2PixConfig
+from colorize.gans.variants.pix2pix import LossConfig, Pix2Pix, Pix2PixConfig
 from colorize.runtime import dist_info, seed_everything
+
+
+# A resumed colorizer run may also change these: where the line-art cache lives (the same pairs) and
+# where the (same) pretrained VGG19 is read from.
+COLORIZER_RESUME_SAFE_KEYS = (*RESUME_SAFE_KEYS, "data.cache_dir", "model.loss.vgg_weights")
+
+
+def _default_data() -> PairedDataConfig:
+    # Every 2nd frame (neighbours are nearly identical); frames scaled to a 288 px short side so a
+    # 256 px crop sees whole shapes, whatever the source resolution.
+    return PairedDataConfig(every=2, scale=(0.8, 1.25), resize_short=288)
+
+
+def _default_model() -> Pix2PixConfig:
+    # The VGG sees 128 px frames: 4x cheaper than 256 (benchmarks/bench_train.py).
+    return Pix2PixConfig(loss=LossConfig(vgg_resize=128))
+
+
+def _default_trainer() -> TrainerConfig:
+    return TrainerConfig(ema_decay=0.999)
 
 
 @dataclasses.dataclass
 class TrainConfig:
-    """A colorizer training run: `[data]`, `[model]`, `[trainer]`, `[reference]` tables of pipelines/train.toml."""
+    """A colorizer training run: `[data]`, `[model]`, `[trainer]`, `[reference]` tables of pipelines/train.toml.
 
-    data: PairedDataConfig = dataclasses.field(default_factory=PairedDataConfig)
-    model: Pix2PixConfig = dataclasses.field(default_factory=Pix2PixConfig)
-    trainer: TrainerConfig = dataclasses.field(default_factory=TrainerConfig)
+    The defaults are exactly pipelines/train.toml's (tests/gans/test_colorizer.py checks it); a table
+    given in part keeps these defaults for the keys it leaves out (config.from_dict).
+    """
+
+    data: PairedDataConfig = dataclasses.field(default_factory=_default_data)
+    model: Pix2PixConfig = dataclasses.field(default_factory=_default_model)
+    trainer: TrainerConfig = dataclasses.field(default_factory=_default_trainer)
     reference: ReferenceConfig = dataclasses.field(default_factory=ReferenceConfig)
 
     def __post_init__(self):
@@ -51,6 +76,13 @@ def _with_cache(cfg: TrainConfig, run_dir: Path) -> TrainConfig:
         return cfg
     data = dataclasses.replace(cfg.data, cache_dir=str(run_dir / "cache"))
     return dataclasses.replace(cfg, data=data)
+
+
+def check_run_folder(run_dir: str | os.PathLike, cfg: TrainConfig, resume: bool) -> list[str]:
+    """The run-folder rules (run_folder.check_start) for a colorizer run: a fresh run needs a folder
+    without a run; a resume may change only COLORIZER_RESUME_SAFE_KEYS. Returns the keys it changes."""
+    run_dir = Path(run_dir)
+    return check_start(run_dir, to_dict(_with_cache(cfg, run_dir)), resume, COLORIZER_RESUME_SAFE_KEYS)
 
 
 def build_datasets(inputs: Sequence[str | os.PathLike], cfg: TrainConfig) -> tuple[PairedDataset, PairedDataset]:
@@ -97,13 +129,15 @@ def train_colorizer(inputs: Sequence[str | os.PathLike], run_dir: str | os.PathL
     perceptual or style weight is above zero. Returns the Trainer's summary.
     """
     run_dir = Path(run_dir)
+    check_run_folder(run_dir, cfg, resume)  # before any work (the Trainer checks again, on every process)
     cfg = _with_cache(cfg, run_dir)
     data = DataInfo(channels=3, size=cfg.data.crop, extra={"lineart": to_dict(cfg.data.lineart)})
     seed_everything(cfg.trainer.seed)  # the initial weights are part of a reproducible run
     # The model first: a missing VGG should fail in seconds, before any line-art is drawn.
     variant = build_colorizer_variant(cfg, data, vgg)
     train, val = build_datasets(inputs, cfg)
-    trainer = Trainer(variant, train, run_dir, cfg.trainer, full_config=cfg, val_set=val)
+    trainer = Trainer(variant, train, run_dir, cfg.trainer, full_config=cfg, val_set=val,
+                      resume_safe_keys=COLORIZER_RESUME_SAFE_KEYS)
     return trainer.fit(resume=resume)
 
 

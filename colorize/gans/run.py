@@ -26,7 +26,7 @@ from typing import Any, Literal
 import torch
 from torch.utils.data import Dataset
 
-from colorize.config import from_dict, to_dict
+from colorize.config import from_dict, set_dotted, to_dict
 from colorize.errors import ConfigError, InputError
 from colorize.gans import checkpoint as ckpt
 from colorize.gans.registry import build_variant, get_variant, resolve_model_config
@@ -89,13 +89,8 @@ def load_run_config(path: str | os.PathLike | None, overrides: dict[str, Any] | 
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
     for dotted, value in (overrides or {}).items():
-        if value is None:
-            continue
-        node = data
-        *parents, leaf = dotted.split(".")
-        for p in parents:
-            node = node.setdefault(p, {})
-        node[leaf] = value
+        if value is not None:  # keys are checked by the strict parse below
+            set_dotted(data, dotted, value, create=True)
     return run_config_from_dict(data)
 
 

@@ -11,15 +11,20 @@ Run-folder layout:
     RUN_DIR/last.pt, best.pt       training checkpoints (torch.load(weights_only=True))
     RUN_DIR/generator.safetensors  the generator to share (best by validation, else last)
     RUN_DIR/metrics.jsonl          one JSON record per log interval / validation
+    RUN_DIR/tensorboard/           the same scalars and the sample grids (when tensorboard is installed)
     RUN_DIR/samples/step_NNNNNNN.png, RUN_DIR/loss.png
+
+Validation, sample grids and the choice of `best` use exactly the weights that are exported: the
+EMA copy when `ema_decay` > 0, else the raw generator. `last.pt` holds everything needed to resume;
+`best.pt` holds the networks only (no optimizer, scheduler or RNG state).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import dataclasses
 import itertools
-import json
 import math
 import random
 import signal
@@ -39,9 +44,10 @@ from colorize import runtime
 from colorize.config import save_json, to_dict
 from colorize.errors import ColorizeError
 from colorize.gans import checkpoint as ckpt
+from colorize.gans.run_folder import RESUME_SAFE_KEYS, MetricsLog, check_start
 from colorize.gans.variant import StepContext, Variant
 from colorize.gans.visual import plot_history, save_grid
-from colorize.progress import bar
+from colorize.progress import bar, is_quiet
 
 
 @dataclasses.dataclass
@@ -60,7 +66,7 @@ class TrainerConfig:
     sample_every: int = 500         # steps between sample grids + validation
     checkpoint_every: int = 1000    # steps between `last` checkpoints
     lr_decay_start: float = 0.5     # fraction of steps after which LR decays linearly to zero (pix2pix)
-    ema_decay: float = 0.0          # EMA of the generator; 0 = off, 0.999 typical
+    ema_decay: float = 0.0          # EMA of the generator (warmed up: see EMA); 0 = off, 0.999 typical
     val_batches: int = 8            # validation batches per evaluation (0 = all)
     grid_rows: int = 8
 
@@ -124,16 +130,29 @@ class _SeededDataset(Dataset):
 
 
 class EMA:
-    """Exponential moving average of a network's parameters (buffers copied), kept on its device."""
+    """Exponential moving average of a network's parameters, kept on its device.
+
+    The decay warms up: after n updates it is min(decay, (1 + n) / (10 + n)), so the average forgets
+    the random initial weights within the first steps (at a fixed 0.999, 300 steps would still leave
+    ~74% of them, and a short run would ship noise). Buffers (BatchNorm running statistics) are
+    copied from the trained network: they describe its activations, and the warmed-up average stays
+    close to it.
+    """
 
     def __init__(self, net: nn.Module, decay: float):
         self.decay = decay
         self.shadow = copy.deepcopy(net).eval().requires_grad_(False)
 
+    def decay_at(self, updates: int) -> float:
+        """The decay used for update number `updates` (0-based)."""
+        return min(self.decay, (1.0 + updates) / (10.0 + updates))
+
     @torch.no_grad()
-    def update(self, net: nn.Module) -> None:
+    def update(self, net: nn.Module, updates: int) -> None:
+        """Blend `net` into the average; `updates` = updates made before (the trainer's step)."""
+        weight = 1.0 - self.decay_at(updates)
         for s, p in zip(self.shadow.parameters(), net.parameters()):
-            s.lerp_(p.detach(), 1.0 - self.decay)
+            s.lerp_(p.detach(), weight)
         for s, b in zip(self.shadow.buffers(), net.buffers()):
             s.copy_(b)
 
@@ -216,11 +235,12 @@ class Trainer:
     """Runs `variant` on `train_set` for `cfg.steps` steps, writing everything under `run_dir`.
 
     `full_config` is the resolved run config (all sections) saved as config.json and in checkpoints.
+    `resume_safe_keys`: the dotted config keys a resume may change (see run_folder.check_start).
     """
 
     def __init__(self, variant: Variant, train_set: Dataset, run_dir: str | Path, cfg: TrainerConfig,
                  full_config: Any = None, val_set: Dataset | None = None,
-                 collate_fn=None):
+                 collate_fn=None, resume_safe_keys: tuple[str, ...] = RESUME_SAFE_KEYS):
         self.cfg = cfg
         self.run_dir = Path(run_dir)
         self.full_config = full_config if full_config is not None else cfg
@@ -237,6 +257,8 @@ class Trainer:
         self.step = 0
         self.best: dict[str, Any] = {}
         self._val_batch = None
+        self.resume_safe_keys = resume_safe_keys
+        self.log: MetricsLog | None = None
 
     # ----------------------------------------------------------------------------- set-up
     def _place(self, variant: Variant) -> Variant:
@@ -269,19 +291,24 @@ class Trainer:
         return iter(loader)
 
     # ----------------------------------------------------------------------------- checkpoints
-    def state_dict(self) -> dict[str, Any]:
+    def state_dict(self, resumable: bool = True) -> dict[str, Any]:
+        """Networks, EMA, step, best and config; with `resumable` also optimizers, schedulers, scaler
+        and RNG states (several times the networks' size with Adam), which only `last` needs."""
         state = {
             "variant": self.variant.name,
             "step": self.step,
             "model": self.variant.state_dict(),
-            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-            "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
-            "scaler": self.scaler.state_dict(),
             "ema": self.ema.shadow.state_dict() if self.ema else None,
-            "rng": _rng_state(),
             "best": self.best,
             "config": to_dict(self.full_config),
         }
+        if resumable:
+            state.update({
+                "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+                "schedulers": {k: s.state_dict() for k, s in self.schedulers.items()},
+                "scaler": self.scaler.state_dict(),
+                "rng": _rng_state(),
+            })
         exported = self._export()
         if exported is not None:
             state["generator"] = ckpt.generator_record(*exported)
@@ -293,10 +320,30 @@ class Trainer:
             return None
         net, meta = exported
         if self.ema is not None and self.variant.ema_module() is net:
-            net = self.ema.shadow  # share the smoother weights
+            net = self.ema.shadow  # share the smoother weights (the ones validation measured)
         return net, {**meta, "step": self.step}
 
+    @contextlib.contextmanager
+    def exported_weights(self) -> Iterator[None]:
+        """Within the block the variant runs with the weights that are exported (the EMA copy, when on).
+
+        The EMA weights are copied into the variant's network and the trained ones put back after,
+        so the variant's own validate/visualize code measures exactly what generator.safetensors holds.
+        """
+        net = self.variant.ema_module() if self.ema is not None else None
+        if net is None:
+            yield
+            return
+        trained = {k: v.clone() for k, v in net.state_dict().items()}
+        net.load_state_dict(self.ema.shadow.state_dict())
+        try:
+            yield
+        finally:
+            net.load_state_dict(trained)
+
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        if "optimizers" not in state:
+            raise ColorizeError("checkpoint holds no optimizer state (a `best` checkpoint?): resume from last.pt")
         if state.get("variant") != self.variant.name:
             raise ColorizeError(f"checkpoint is for variant {state.get('variant')!r}, not {self.variant.name!r}")
         try:
@@ -318,7 +365,7 @@ class Trainer:
         """Write RUN_DIR/<name>.pt (rank 0 only) and refresh generator.safetensors."""
         path = None
         if self.dist.is_main:
-            path = ckpt.save_checkpoint(self.run_dir / f"{name}.pt", self.state_dict())
+            path = ckpt.save_checkpoint(self.run_dir / f"{name}.pt", self.state_dict(resumable=name != "best"))
             exported = self._export()
             if exported is not None and (name == "best" or not self.best):
                 ckpt.save_generator(self.run_dir / "generator.safetensors", *exported)
@@ -326,30 +373,33 @@ class Trainer:
         return path
 
     def resume(self) -> bool:
-        """Load RUN_DIR/last.pt if it exists; drop log records newer than it. True when resumed."""
+        """Load RUN_DIR/last.pt if it exists (else start at step 0). True when a checkpoint was loaded."""
         last = self.run_dir / "last.pt"
         if not last.is_file():
             return False
         self.load_state_dict(ckpt.load_checkpoint(last, map_location=self.device))
-        self._truncate_history()
         return True
-
-    def _truncate_history(self) -> None:
-        path = self.run_dir / "metrics.jsonl"
-        if self.dist.is_main and path.is_file():
-            keep = [ln for ln in path.read_text().splitlines() if ln.strip() and json.loads(ln)["step"] <= self.step]
-            path.write_text("".join(ln + "\n" for ln in keep))
 
     # ----------------------------------------------------------------------------- logging
     def _log(self, record: dict[str, Any]) -> None:
-        if self.dist.is_main:
-            with (self.run_dir / "metrics.jsonl").open("a") as fh:
-                fh.write(json.dumps({"step": self.step, **record}) + "\n")
+        self.log.scalars(self.step, record)
+
+    def _note(self, message: str) -> None:
+        """One informational line on stderr (rank 0, not under `colorize -q`)."""
+        if self.dist.is_main and not is_quiet():
+            tqdm.write(message, file=sys.stderr)
 
     @torch.no_grad()
     def evaluate(self) -> dict[str, float]:
-        """Sample grid from the first validation (else training) batch, and mean validation metrics."""
+        """Sample grid from the first validation (else training) batch, and mean validation metrics,
+        both with the exported weights (see exported_weights)."""
         self.variant.eval()
+        with self.exported_weights():
+            metrics = self._validate_and_draw()
+        self.variant.train()
+        return {f"val_{k}": float(np.mean(v)) for k, v in metrics.items()}
+
+    def _validate_and_draw(self) -> dict[str, list[float]]:
         metrics: dict[str, list[float]] = {}
         if self.val_set is not None and len(self.val_set) > 0:
             loader = DataLoader(self.val_set, batch_size=self.cfg.batch_size, shuffle=False,
@@ -363,9 +413,10 @@ class Trainer:
                     metrics.setdefault(k, []).append(float(v))
         batch = self._val_batch if self._val_batch is not None else self._grid_batch
         if self.dist.is_main and batch is not None:
-            save_grid(self.run_dir / "samples" / f"step_{self.step:07d}.png", self.variant.visualize(batch))
-        self.variant.train()
-        return {f"val_{k}": float(np.mean(v)) for k, v in metrics.items()}
+            grid = self.variant.visualize(batch)
+            save_grid(self.run_dir / "samples" / f"step_{self.step:07d}.png", grid)
+            self.log.image(self.step, "samples", grid)
+        return metrics
 
     def _maybe_best(self, val: dict[str, float]) -> None:
         spec = self.variant.best_metric
@@ -383,12 +434,23 @@ class Trainer:
     def fit(self, resume: bool = False) -> dict[str, Any]:
         """Train until cfg.steps; returns a summary (steps, seconds, last losses, best)."""
         cfg = self.cfg
+        check_start(self.run_dir, to_dict(self.full_config), resume, self.resume_safe_keys)
+        runtime.barrier()  # every rank has checked the folder before rank 0 writes into it
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             save_json(self.full_config, self.run_dir / "config.json")
         runtime.seed_everything(cfg.seed + self.dist.rank)
         if resume:
             self.resume()
+        self.log = MetricsLog(self.run_dir, enabled=self.dist.is_main, resume_step=self.step if resume else None)
+        if self.log.tensorboard_missing:
+            self._note("TensorBoard logs off (pip install tensorboard to get them); metrics go to metrics.jsonl")
+        try:
+            return self._fit(cfg)
+        finally:
+            self.log.close()
+
+    def _fit(self, cfg: TrainerConfig) -> dict[str, Any]:
         data = self._loader(start_sample=self.step * cfg.batch_size)
         self._grid_batch = None
         running: dict[str, list[float]] = {}
@@ -441,7 +503,7 @@ class Trainer:
             # BatchNorm running stats differ per shard; like DDP, rank 0's buffers win.
             self._broadcast(self.variant.buffers())
         if self.ema is not None:
-            self.ema.update(self.variant.ema_module())
+            self.ema.update(self.variant.ema_module(), updates=self.step)
         self.step += 1
 
     def _periodic(self, running: dict[str, list[float]]) -> None:

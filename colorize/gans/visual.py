@@ -30,12 +30,35 @@ def make_grid(images: torch.Tensor, ncol: int = 8, pad: int = 2, pad_value: floa
     return grid
 
 
-def columns_grid(columns: list[torch.Tensor], max_rows: int = 8) -> torch.Tensor:
-    """Side-by-side columns (each N x C x H x W, e.g. line-art | output | truth) -> 3 x H' x W'."""
+def columns_grid(columns: list[torch.Tensor], max_rows: int = 8, labels: list[str] | None = None) -> torch.Tensor:
+    """Side-by-side columns (each N x C x H x W, e.g. line-art | output | truth) -> 3 x H' x W'.
+
+    With `labels` (one per column) a white band above the grid names each column.
+    """
     rows = min(max_rows, min(c.shape[0] for c in columns))
     cols = [c[:rows].float().expand(-1, 3, -1, -1) if c.shape[1] == 1 else c[:rows].float() for c in columns]
     interleaved = torch.stack(cols, dim=1).flatten(0, 1)  # row-major: sample i's columns together
-    return make_grid(interleaved, ncol=len(columns))
+    grid = make_grid(interleaved, ncol=len(columns))
+    if labels is None:
+        return grid
+    if len(labels) != len(columns):
+        raise ValueError(f"{len(labels)} labels for {len(columns)} columns")
+    return _with_header(grid, labels, cell_width=cols[0].shape[-1])
+
+
+def _with_header(grid: torch.Tensor, labels: list[str], cell_width: int, pad: int = 2) -> torch.Tensor:
+    """Prepend a white band with each label centred over its column (OpenCV's Hershey font, black)."""
+    import cv2
+
+    scale = max(0.3, min(0.5, cell_width / 160))
+    sizes = [cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1) for text in labels]
+    height = max(h + base for (_, h), base in sizes) + 6
+    band = np.full((height, grid.shape[-1], 3), 255, np.uint8)
+    for i, (text, ((w, h), _)) in enumerate(zip(labels, sizes)):
+        x = pad + i * (cell_width + pad) + max(0, (cell_width - w) // 2)
+        cv2.putText(band, text, (x, 3 + h), cv2.FONT_HERSHEY_SIMPLEX, scale, (0, 0, 0), 1, cv2.LINE_AA)
+    header = torch.from_numpy(band).permute(2, 0, 1).to(grid).div(255.0)
+    return torch.cat([header, grid], dim=1)
 
 
 def save_grid(path: str | os.PathLike, grid: torch.Tensor) -> Path:
@@ -44,13 +67,10 @@ def save_grid(path: str | os.PathLike, grid: torch.Tensor) -> Path:
     return write_image(path, arr)
 
 
-def plot_history(history_path: str | os.PathLike, out_path: str | os.PathLike) -> Path | None:
-    """Plot every logged loss/metric from a metrics.jsonl against step into one PNG (Agg backend)."""
-    history_path = Path(history_path)
-    if not history_path.is_file():
-        return None
+def read_history(history_path: str | os.PathLike) -> dict[str, tuple[list[int], list[float]]]:
+    """metrics.jsonl -> {key: (steps, values)} for every finite number logged."""
     series: dict[str, tuple[list[int], list[float]]] = {}
-    for line in history_path.read_text().splitlines():
+    for line in Path(history_path).read_text().splitlines():
         if not line.strip():
             continue
         rec = json.loads(line)
@@ -60,27 +80,47 @@ def plot_history(history_path: str | os.PathLike, out_path: str | os.PathLike) -
             xs, ys = series.setdefault(key, ([], []))
             xs.append(rec["step"])
             ys.append(value)
-    if not series:
+    return series
+
+
+def panels(keys: list[str]) -> dict[str, list[str]]:
+    """Logged keys grouped into one plot panel per quantity family (run_folder.family), in a fixed
+    order; learning rates are left out (a known schedule, and a flat line next to the losses)."""
+    from colorize.gans.run_folder import family
+
+    order = ["adversarial", "generator total", "reconstruction", "validation PSNR (dB)", "validation"]
+    groups: dict[str, list[str]] = {}
+    for key in sorted(keys):
+        name = family(key, keys)
+        if name in order:
+            groups.setdefault(name, []).append(key)
+    return {name: groups[name] for name in order if name in groups}
+
+
+def plot_history(history_path: str | os.PathLike, out_path: str | os.PathLike) -> Path | None:
+    """Plot a metrics.jsonl against step into one PNG (Agg backend): one labelled panel per family
+    (adversarial, generator total, reconstruction, validation PSNR, validation SSIM / L1 ...)."""
+    history_path = Path(history_path)
+    if not history_path.is_file():
+        return None
+    series = read_history(history_path)
+    groups = panels(list(series))
+    if not groups:
         return None
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    # Learning rates follow a known schedule and would flatten the loss axis: left out of the plot.
-    train_keys = sorted(k for k in series if not k.startswith(("val_", "lr_")))
-    val_keys = sorted(k for k in series if k.startswith("val_"))
-    fig, axes = plt.subplots(1, 2 if val_keys else 1, figsize=(12 if val_keys else 7, 4), squeeze=False)
-    for key in train_keys:
-        axes[0][0].plot(*series[key], label=key, linewidth=1)
-    axes[0][0].set(xlabel="step", title="training losses")
-    if train_keys:
-        axes[0][0].legend(fontsize=7)
-    if val_keys:
-        for key in val_keys:
-            axes[0][1].plot(*series[key], marker="o", label=key)
-        axes[0][1].set(xlabel="step", title="validation")
-        axes[0][1].legend(fontsize=7)
+    fig, axes = plt.subplots(1, len(groups), figsize=(4.2 * len(groups), 3.6), squeeze=False)
+    for ax, (title, keys) in zip(axes[0], groups.items()):
+        validation = title.startswith("validation")
+        for key in keys:
+            ax.plot(*series[key], label=key.removeprefix("val_"), linewidth=1, marker="o" if validation else None,
+                    markersize=3)
+        ax.set(xlabel="step", ylabel="dB" if "PSNR" in title else "value", title=title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
     fig.tight_layout()
     out_path = Path(out_path)
     with atomic_path(out_path) as tmp:

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from colorize.data import paired
-from colorize.data.paired import PairedDataConfig, PairedDataset, prepare_pairs, val_count
+from colorize.data.paired import PairedDataConfig, PairedDataset, prepare_pairs, val_count, val_positions
 from colorize.data.toon import ToonClip, ToonConfig, write_toon_frames, write_toon_video
 from colorize.data.transforms import train_transform, val_transform
 from colorize.config import from_dict
@@ -158,7 +158,7 @@ def test_augmented_ink_lies_on_the_colour_images_dark_outlines(tmp_path, toon_fo
 
 # ---------------------------------------------------------------------------- time split
 
-def test_val_holds_the_later_frames_of_each_clip(tmp_path, toon_folder, toon_video):
+def test_val_holds_runs_of_frames_spread_over_each_clip(tmp_path, toon_folder, toon_video):
     cfg = make_cfg(tmp_path, every=2, val_fraction=0.25)
     index = prepare_pairs([toon_video, toon_folder], cfg, device="cpu")
     assert [len(c.frames) for c in index.clips] == [6, 5]  # 12 and 10 frames, every 2nd
@@ -166,17 +166,26 @@ def test_val_holds_the_later_frames_of_each_clip(tmp_path, toon_folder, toon_vid
         train, val = clip.split("train"), clip.split("val")
         assert len(val) == 2  # ceil(6 * 0.25) and ceil(5 * 0.25)
         assert {r.index for r in train}.isdisjoint({r.index for r in val})
-        assert max(r.time for r in train) < min(r.time for r in val)
-        assert [r.index for r in train + val] == [0, 2, 4, 6, 8, 10][:len(clip.frames)]
+        assert sorted(r.index for r in train + val) == [0, 2, 4, 6, 8, 10][:len(clip.frames)]
+        assert min(r.time for r in train) < min(r.time for r in val)  # not the clip's end only
+        assert max(r.time for r in train) > max(r.time for r in val)
     val_items = PairedDataset(index, "val", cfg)
     assert [(val_items[i]["clip"], val_items[i]["frame"]) for i in range(len(val_items))] == [
-        (0, 8), (0, 10), (1, 6), (1, 8)]
+        (0, 4), (0, 6), (1, 2), (1, 4)]
 
 
-@pytest.mark.parametrize("n, fraction, expected", [(1, 0.1, 0), (2, 0.1, 1), (10, 0.1, 1), (10, 0.25, 3),
-                                                   (3, 0.9, 2), (10, 0.0, 0)])
+@pytest.mark.parametrize("n, fraction, expected", [(1, 0.1, 0), (2, 0.1, 1), (10, 0.1, 2), (10, 0.25, 3),
+                                                   (3, 0.9, 2), (10, 0.0, 0), (48, 0.1, 8), (200, 0.1, 20)])
 def test_val_count(n, fraction, expected):
     assert val_count(n, fraction) == expected
+
+
+def test_val_positions_are_short_runs_over_the_whole_clip():
+    positions = val_positions(48, val_count(48, 0.1))
+    assert len(positions) == 8 and len(set(positions)) == 8
+    assert positions[0] < 16 and positions[-1] >= 32  # the beginning, middle and end are all judged
+    runs = sum(1 for i, p in enumerate(positions) if i == 0 or positions[i - 1] != p - 1)
+    assert runs == 3
 
 
 # --------------------------------------------------------------------------------- cache

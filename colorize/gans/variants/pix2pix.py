@@ -214,7 +214,8 @@ class Pix2Pix(Variant):
     @torch.no_grad()
     def visualize(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Grid rows of line-art | output | ground truth."""
-        return columns_grid([batch["lineart"].float(), self.colorize(batch), batch["color"].float()])
+        return columns_grid([batch["lineart"].float(), self.colorize(batch), batch["color"].float()],
+                            labels=["line-art", "output", "truth"])
 
     def ema_module(self) -> nn.Module:
         return self.G

@@ -70,7 +70,8 @@ class ReferencePix2Pix(Pix2Pix):
         """Grid rows of reference | line-art | output without reference | output with it | ground truth."""
         return columns_grid([batch["ref_color"].float(), batch["lineart"].float(),
                              self.colorize({"lineart": batch["lineart"]}), self.colorize(batch),
-                             batch["color"].float()])
+                             batch["color"].float()],
+                            labels=["reference", "line-art", "no ref", "with ref", "truth"])
 
     def export_generator(self) -> tuple[nn.Module, dict[str, Any]]:
         meta = {"architecture": {"name": "reference_unet", "kwargs": dict(self.G.config)},
