@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -63,13 +65,24 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
     if not path.is_file():
         raise InputError(f"checkpoint not found: {path}")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():  # torch warns about pickles before refusing them; we say it once
+            warnings.simplefilter("ignore")
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # arbitrary bytes can fail anywhere in the unpickler (KeyError, EOFError, ...)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{path} is not a loadable colorize checkpoint ({first[:160]})") from None
+        raise InputError(f"{path} is not a loadable colorize checkpoint ({_load_failure(exc)})") from None
     if not isinstance(state, dict) or state.get("format") != TRAIN_FORMAT:
         raise InputError(f"{path} is not a colorize training checkpoint")
     return state
+
+
+def _load_failure(exc: Exception) -> str:
+    """Why torch.load refused a file, in our words (torch's own advice is long and suggests turning
+    the safety check off, which we never do)."""
+    if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
+        return "it holds Python objects besides tensors, which could run code; refused without running any of it"
+    if isinstance(exc, (EOFError, RuntimeError)) and "zip" in str(exc).lower():
+        return "a damaged or truncated PyTorch file"
+    return "not a PyTorch checkpoint, or damaged"
 
 
 def save_generator(path: str | os.PathLike, net: nn.Module, meta: dict[str, Any]) -> Path:
@@ -109,7 +122,13 @@ def _read_generator_file(path: Path) -> tuple[dict[str, torch.Tensor], dict[str,
         raise InputError(f"{path} is not a readable safetensors model file ({exc})") from None
     if header.get("format") != GENERATOR_FORMAT:
         raise InputError(f"{path} is a safetensors file but not a colorize generator")
-    return tensors, json.loads(header["meta"])
+    try:
+        meta = json.loads(header["meta"])
+    except KeyError:
+        raise InputError(f"{path} is a colorize generator file without its metadata (no 'meta' entry)") from None
+    except json.JSONDecodeError:
+        raise InputError(f"{path} is a colorize generator file whose metadata is not valid JSON") from None
+    return tensors, meta
 
 
 def _generator_from_checkpoint(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -134,7 +153,7 @@ def load_generator(path: str | os.PathLike, device: torch.device | str = "cpu"
         weights, meta = _read_generator_file(path)
     else:
         weights, meta = _generator_from_checkpoint(path)
-    arch = meta.get("architecture") or {}
+    arch = _architecture(path, meta)
     build = GENERATOR_ARCHITECTURES.get(arch.get("name"))
     if build is None:
         raise InputError(f"{path} holds a generator of architecture {arch.get('name')!r}, which this "
@@ -146,6 +165,16 @@ def load_generator(path: str | os.PathLike, device: torch.device | str = "cpu"
         detail = str(exc).strip().splitlines()[0][:160]
         raise InputError(f"{path} does not match its declared {arch['name']} architecture ({detail})") from None
     return net.to(device).eval(), meta
+
+
+def _architecture(path: Path, meta: Any) -> dict[str, Any]:
+    """meta["architecture"] checked for shape: {"name": str, "kwargs": {str: ...}}; InputError otherwise."""
+    arch = meta.get("architecture") if isinstance(meta, dict) else None
+    if not isinstance(arch, dict) or not isinstance(arch.get("name"), str) \
+            or not isinstance(arch.get("kwargs", {}), dict):
+        raise InputError(f"{path} has malformed generator metadata (it needs an architecture with a name "
+                         "and kwargs)")
+    return arch
 
 
 def generator_record(net: nn.Module, meta: dict[str, Any]) -> dict[str, Any]:
