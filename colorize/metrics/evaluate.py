@@ -97,7 +97,7 @@ def _make_lpips(lpips: bool | LPIPSMetric, weights, device: torch.device
     try:
         return LPIPSMetric(device=device, backbone_weights=weights), None
     except WeightsUnavailable as exc:
-        return None, f"unavailable offline ({str(exc).removeprefix('LPIPS unavailable offline: ')})"
+        return None, f"unavailable ({str(exc).removeprefix('LPIPS unavailable offline: ').removeprefix('LPIPS unavailable: ')})"
 
 
 def _check_counts(pred: Source, gt: Source) -> None:

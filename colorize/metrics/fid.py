@@ -24,6 +24,7 @@ import torch
 import torch.nn.functional as F
 
 from colorize.errors import InputError, WeightsUnavailable
+from colorize.metrics.image import torchvision_problem
 
 FeatureFn = Callable[[torch.Tensor], torch.Tensor]
 INCEPTION_SIZE = 299
@@ -74,11 +75,10 @@ def _load_inception(weights: str | os.PathLike | None) -> torch.nn.Module:
     """torchvision's Inception-v3, from a local state-dict file or torchvision's cached download."""
     hint = ("pass --inception-weights PATH (a torchvision inception_v3 state dict) or install a torchvision "
             "that imports here and cache its IMAGENET1K_V1 weights")
-    try:
-        from torchvision.models import Inception_V3_Weights, inception_v3
-    except (ImportError, RuntimeError, OSError) as exc:
-        raise WeightsUnavailable(f"FID unavailable offline: torchvision does not import ({type(exc).__name__}); "
-                                 f"{hint}") from None
+    problem = torchvision_problem()
+    if problem is not None:  # no weights file helps when torchvision itself is broken: say so
+        raise WeightsUnavailable(f"FID unavailable: {problem}")
+    from torchvision.models import Inception_V3_Weights, inception_v3
     if weights is not None:
         path = Path(weights)
         if not path.is_file():

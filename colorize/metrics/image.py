@@ -180,19 +180,47 @@ def _unavailable(reason: str) -> WeightsUnavailable:
                               f"in {cache} or pass a local file (backbone_weights= / --lpips-weights)")
 
 
-_IMPORT_FAILURE: list[str] = []  # remembered: retrying a failed torchvision import costs seconds
+_IMPORT_FAILURE: list[WeightsUnavailable] = []  # remembered: retrying a failed import costs seconds
+
+
+def torchvision_problem() -> str | None:
+    """None when torchvision imports; otherwise one sentence naming the cause and the fix.
+
+    The usual cause is a torchvision wheel built for another torch (a CUDA torchvision beside a
+    CPU-only torch fails with "operator torchvision::nms does not exist"); no weights file helps then.
+    """
+    try:
+        import torchvision  # noqa: F401
+    except ImportError:
+        return "torchvision is not installed; install the torchvision release that matches this torch"
+    except (RuntimeError, OSError, AttributeError) as exc:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            tv_version = version("torchvision")
+        except PackageNotFoundError:
+            tv_version = "?"
+        detail = " ".join(str(exc).split())[:80] or type(exc).__name__
+        return (f"torchvision {tv_version} does not import with torch {torch.__version__} ({detail}), so "
+                "they are builds for different platforms (e.g. CPU torch, CUDA torchvision); install the "
+                "torchvision build made for this torch (same index, e.g. --index-url "
+                "https://download.pytorch.org/whl/cpu for CPU-only torch)")
+    return None
 
 
 def _import_lpips():
-    """The lpips module, or WeightsUnavailable (it imports torchvision, which fails on CPU-only torch
-    builds whose torchvision ops are linked against CUDA)."""
+    """The lpips module, or WeightsUnavailable: lpips imports torchvision, which fails where torch and
+    torchvision are builds for different platforms; that cause, not missing weights, is then named."""
     if _IMPORT_FAILURE:
-        raise _unavailable(_IMPORT_FAILURE[0])
+        raise _IMPORT_FAILURE[0]
     try:
         import lpips
     except (ImportError, RuntimeError, OSError) as exc:
-        _IMPORT_FAILURE.append(f"cannot import the lpips package: {exc}")
-        raise _unavailable(_IMPORT_FAILURE[0]) from None
+        problem = torchvision_problem()
+        error = (WeightsUnavailable(f"LPIPS unavailable: {problem}") if problem is not None
+                 else _unavailable(f"cannot import the lpips package: {exc}"))
+        _IMPORT_FAILURE.append(error)
+        raise error from None
     return lpips
 
 

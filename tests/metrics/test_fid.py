@@ -49,10 +49,32 @@ def test_feature_stats_needs_two_samples():
         feature_stats(np.zeros((1, 3)))
 
 
-def test_missing_inception_weights_are_one_clear_error(monkeypatch):
-    monkeypatch.setitem(sys.modules, "torchvision.models", None)  # import fails as on CPU-only torch
-    with pytest.raises(WeightsUnavailable, match="FID unavailable offline.*--inception-weights"):
+def test_missing_torchvision_is_named_as_the_cause(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # not installed at all
+    with pytest.raises(WeightsUnavailable, match="FID unavailable: torchvision is not installed"):
         inception_extractor()
+
+
+def test_mismatched_torchvision_is_named_with_the_fix(monkeypatch):
+    # issue 13 case 12: a CUDA torchvision beside a CPU-only torch fails on import; the message must
+    # say that (and how to fix it), not "put the weights in the cache".
+    import builtins
+
+    real_import = builtins.__import__
+
+    def broken_torchvision(name, *args, **kwargs):
+        if name == "torchvision" or name.startswith("torchvision."):
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.delitem(sys.modules, "torchvision", raising=False)
+    monkeypatch.setattr(builtins, "__import__", broken_torchvision)
+    with pytest.raises(WeightsUnavailable) as info:
+        inception_extractor()
+    message = str(info.value)
+    assert message.startswith("FID unavailable: torchvision ") and "torchvision::nms" in message
+    assert "torchvision build made for this torch" in message and "cache" not in message
+    assert "\n" not in message
 
 
 class _TinyInception(torch.nn.Module):

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from colorize.errors import WeightsUnavailable
-from colorize.metrics.image import LPIPSMetric, delta_e2000, delta_e2000_lab, psnr, ssim
+from colorize.metrics.image import LPIPSMetric, delta_e2000, delta_e2000_lab, psnr, ssim, torchvision_problem
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes,
 # supplementary test data, and mathematical observations", Table 1: (Lab1, Lab2, ΔE00).
@@ -144,8 +144,10 @@ def test_lpips_without_weights_raises_one_line_weights_unavailable():
         metric = LPIPSMetric()
     except WeightsUnavailable as exc:
         message = str(exc)
-        assert message.startswith("LPIPS unavailable offline: ")
-        assert "\n" not in message and "backbone_weights" in message
+        assert message.startswith("LPIPS unavailable")
+        assert "\n" not in message
+        # the real cause is named: a broken torchvision needs another build, not weights
+        assert ("torchvision build made for this torch" in message) == (torchvision_problem() is not None)
     else:  # a machine with lpips and cached weights: the real network must work
         d = metric(torch.rand(1, 3, 64, 64), torch.rand(1, 3, 64, 64))
         assert d.shape == (1,) and d.item() > 0
@@ -177,3 +179,32 @@ def test_local_backbone_state_dict_is_mapped_onto_lpips_slices(tmp_path):
     torch.save({"features.0.weight": torch.randn(4, 3, 3, 3)}, tmp_path / "partial.pth")
     with pytest.raises(WeightsUnavailable, match="not a torchvision backbone state dict"):
         _load_backbone(slices, tmp_path / "partial.pth")
+
+
+def test_lpips_names_a_mismatched_torchvision_not_missing_weights(monkeypatch):
+    # issue 13 case 12: lpips imports torchvision; when that fails because torch and torchvision are
+    # builds for different platforms, the message names that cause and the fix.
+    import builtins
+    import sys
+
+    import colorize.metrics.image as image_module
+
+    real_import = builtins.__import__
+
+    def broken(name, *args, **kwargs):
+        if name.split(".")[0] in ("torchvision", "lpips"):
+            if name.split(".")[0] == "lpips":
+                broken("torchvision")  # lpips imports torchvision first thing
+            raise RuntimeError("operator torchvision::nms does not exist")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(image_module, "_IMPORT_FAILURE", [])
+    for name in ("torchvision", "lpips"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    monkeypatch.setattr(builtins, "__import__", broken)
+    with pytest.raises(WeightsUnavailable) as info:
+        LPIPSMetric()
+    message = str(info.value)
+    assert message.startswith("LPIPS unavailable: torchvision ") and "torchvision::nms" in message
+    assert "install the torchvision build made for this torch" in message
+    assert "offline" not in message and "\n" not in message
