@@ -109,3 +109,13 @@ def test_bad_settings_are_config_errors():
         from_dict(LineArtConfig, {"method": "ink", "ink": {"dark": 0.9, "dark_max": 0.5}})
     with pytest.raises(ValueError, match="uint8"):
         ink_lineart(np.zeros((8, 8, 3), np.float32), InkConfig())
+
+
+def test_the_colorize_stage_draws_a_models_ink_recipe_from_colour_frames():
+    from colorize.stages.colorize import Colorizer
+
+    frames = np.stack([ToonClip(ToonConfig(width=64, height=48, outline_px=3)).frame(i) for i in range(2)])
+    colorizer = Colorizer(torch.nn.Conv2d(1, 3, 1), "cpu", lineart_config=INK)
+    drawn = colorizer.lineart_of(frames, is_lineart=False)
+    expected = np.stack([lineart_numpy(f, INK) for f in frames])
+    assert np.array_equal((drawn[:, 0] * 255).round().byte().numpy(), expected)
