@@ -24,6 +24,7 @@ earlier step. New stages join through `register_stage(name, StepDataclass, runne
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -31,9 +32,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from colorize.config import from_dict, read_toml, to_dict
+from colorize.data.clips import ClipConfig
 from colorize.data.toon import ToonConfig, write_toon_frames, write_toon_video
 from colorize.errors import ConfigError, InputError
-from colorize.stages.assemble import VIDEO_SUFFIXES, assemble_folder
+from colorize.images import refuse_input_as_output
+from colorize.stages.assemble import VIDEO_SUFFIXES, X264_PRESETS, assemble_folder
 from colorize.stages.extract import ExtractConfig, extract_to_folder
 from colorize.stages.lineart import LineArtConfig, run_lineart
 
@@ -75,6 +78,16 @@ class AssembleStep:
     crf: int = 18
     preset: str = "veryfast"
 
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.fps) and self.fps > 0):
+            raise ValueError(f"fps must be a positive frame rate, got {self.fps!r}")
+        if not (math.isfinite(self.audio_start) and self.audio_start >= 0):
+            raise ValueError(f"audio_start must be >= 0 seconds, got {self.audio_start!r}")
+        if not 0 <= self.crf <= 51:
+            raise ValueError(f"crf must be from 0 to 51, got {self.crf!r}")
+        if self.preset not in X264_PRESETS:
+            raise ValueError(f"preset must be one of {', '.join(X264_PRESETS)}, got {self.preset!r}")
+
 
 @dataclass
 class ToonStep:
@@ -95,6 +108,22 @@ def _run_lineart(step: LineartStep) -> Path:
 def _run_assemble(step: AssembleStep) -> Path:
     return assemble_folder(step.input, step.output, step.fps, audio_from=step.audio_from, crf=step.crf,
                            preset=step.preset, audio_start=step.audio_start)
+
+
+@dataclass
+class ClipsStep:
+    """Art folders `inputs` -> folder `output` of `n_clips` real-art clips (resumable; see data.clips_io)."""
+
+    inputs: list[Path]
+    output: Path
+    n_clips: int = 1
+    clips: ClipConfig = field(default_factory=ClipConfig)
+
+
+def _run_clips(step: ClipsStep) -> Path:
+    from colorize.data.clips_io import write_clips
+
+    return write_clips(step.inputs, step.output, step.clips, n_clips=step.n_clips)
 
 
 def _run_toon(step: ToonStep) -> Path:
@@ -142,6 +171,7 @@ STAGES: dict[str, Stage] = {
     "lineart": Stage(LineartStep, _run_lineart),
     "assemble": Stage(AssembleStep, _run_assemble),
     "toon": Stage(ToonStep, _run_toon),
+    "clips": Stage(ClipsStep, _run_clips),
     "train": Stage(TrainStep, _run_train),
 }
 
@@ -211,7 +241,35 @@ def _parse_step(table: dict[str, Any], number: int, source: str) -> Step:
         config = from_dict(config_cls, keys)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {_strip_class_prefix(str(exc), config_cls)}") from None
+    bad = _first_non_finite(dataclasses.asdict(config))
+    if bad is not None:
+        raise ConfigError(f"{where}: {bad[0]} = {bad[1]!r} is not a finite number")
+    if isinstance(config, TrainStep) and config.config is not None and Path(config.config).is_file():
+        _check_train_config(config.config, where)
     return Step(number=number, stage=stage, config=config)
+
+
+def _first_non_finite(values: dict[str, Any], prefix: str = "") -> tuple[str, float] | None:
+    """(dotted key, value) of the first nan/inf anywhere in a step's settings (TOML allows both)."""
+    for key, value in values.items():
+        if isinstance(value, dict):
+            found = _first_non_finite(value, f"{prefix}{key}.")
+            if found:
+                return found
+        elif isinstance(value, float) and not math.isfinite(value):
+            return f"{prefix}{key}", value
+    return None
+
+
+def _check_train_config(path: Path, where: str) -> None:
+    """Read a train step's training TOML now, so its mistakes stop the pipeline before step 1."""
+    from colorize.config import load_toml
+    from colorize.gans.colorizer import TrainConfig
+
+    try:
+        load_toml(TrainConfig, path)
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _strip_class_prefix(message: str, cls: type) -> str:
@@ -230,9 +288,17 @@ def step_paths(step: Step, keys: tuple[str, ...]) -> list[Path]:
 
 
 def check_inputs(pipeline: Pipeline) -> None:
-    """InputError unless every step's inputs exist now or are the output of an earlier step."""
+    """InputError unless every step's inputs exist now or are the output of an earlier step, and no
+    step writes onto (or, from a folder, into) what it reads."""
     produced: set[Path] = set()
     for step in pipeline.steps:
+        reads = step_paths(step, INPUT_KEYS) + [Path(p) for p in getattr(step.config, "inputs", None) or []]
+        for output in step_paths(step, ("output",)):
+            try:
+                # a folder output must also lie outside a folder input (outputs would mix with inputs)
+                refuse_input_as_output(output, reads, folder_job=output.suffix.lower() not in VIDEO_SUFFIXES)
+            except InputError as exc:
+                raise InputError(f"{pipeline.source}: step {step.number} ({step.stage}): {exc}") from None
         for path in step_paths(step, INPUT_KEYS):
             if path.resolve() not in produced and not path.exists():
                 raise InputError(f"{pipeline.source}: step {step.number} ({step.stage}) reads {path}, "

@@ -290,3 +290,87 @@ def test_toon_step_writes_a_png_folder_when_the_output_is_not_a_video(tmp_path):
     (result,) = pl.run_pipeline(pl.parse_pipeline(data))
     assert result.output == tmp_path / "frames"
     assert [p.name for p in list_images(result.output)] == [f"frame_00000{i}.png" for i in range(3)]
+
+
+# ------------------------------------------------------------- issue 13: whole file checked first
+
+
+BAD_LATER_STEP = """
+[[steps]]
+stage = "toon"
+output = "toon"
+[steps.toon]
+width = 32
+height = 32
+n_frames = 2
+
+[[steps]]
+stage = "assemble"
+input = "toon"
+output = "toon.mp4"
+fps = {fps}
+"""
+
+
+@pytest.mark.parametrize("fps", ["0", "-12", "nan", "inf"])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_bad_number_in_a_later_step_stops_before_the_first_step(tmp_path, capsys, monkeypatch, fps, dry_run):
+    monkeypatch.chdir(tmp_path)
+    path = write(tmp_path, BAD_LATER_STEP.format(fps=fps))
+    code, out, err = run_cli(capsys, "run", str(path), *(["--dry-run"] if dry_run else []))
+    assert code == 2
+    assert_one_line_error(err, "step 2 (assemble)", "fps")
+    assert not (tmp_path / "toon").exists() and not (tmp_path / "toon.mp4").exists()
+
+
+def test_nan_anywhere_in_a_nested_stage_table_is_refused(tmp_path, capsys):
+    path = write(tmp_path, """
+[[steps]]
+stage = "toon"
+output = "toon"
+[steps.toon]
+tone_hz = nan
+""")
+    code, _, err = run_cli(capsys, "run", str(path), "--dry-run")
+    assert code == 2
+    assert_one_line_error(err, "step 1 (toon)", "tone_hz")
+
+
+def test_a_bad_training_config_of_a_later_step_is_caught_by_the_dry_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "train.toml").write_text("[trainer]\nno_such_key = 1\n")
+    path = write(tmp_path, """
+[[steps]]
+stage = "toon"
+output = "toon"
+[[steps]]
+stage = "train"
+inputs = ["toon"]
+output = "run"
+config = "train.toml"
+""")
+    code, _, err = run_cli(capsys, "run", str(path), "--dry-run")
+    assert code == 2
+    assert_one_line_error(err, "step 2 (train)", "no_such_key")
+
+
+def test_a_step_writing_onto_its_input_is_refused_before_anything_runs(tmp_path, capsys, monkeypatch):
+    # issue 13 case 1, through a pipeline: the check runs for the dry run too.
+    monkeypatch.chdir(tmp_path)
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    cv2.imwrite(str(frames / "a.png"), np.zeros((16, 16, 3), np.uint8))
+    path = write(tmp_path, """
+[[steps]]
+stage = "toon"
+output = "toon.mp4"
+[[steps]]
+stage = "lineart"
+input = "frames"
+output = "frames/lines"
+""")
+    for extra in (["--dry-run"], []):
+        code, _, err = run_cli(capsys, "run", str(path), *extra)
+        assert code == 1
+        assert_one_line_error(err, "step 2 (lineart)", "inside the input folder")
+        assert not (tmp_path / "toon.mp4").exists() and sorted(p.name for p in frames.iterdir()) == ["a.png"]
