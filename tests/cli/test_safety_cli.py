@@ -283,3 +283,16 @@ def test_assemble_takes_fps_from_the_manifest(tmp_path, model):
     (colour / "manifest.json").unlink()
     code, _, err = run_main(["-q", "assemble", str(colour), str(tmp_path / "out2.mp4")])
     assert code == 2 and "--fps is needed" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ case 5: EXIF orientation
+
+def test_frames_turns_phone_jpegs_upright(tmp_path, model):
+    from tests.test_images import jpeg_with_orientation
+
+    photos, out = tmp_path / "photos", tmp_path / "colour"
+    photos.mkdir()
+    jpeg_with_orientation(photos / "phone.jpg", np.full((32, 48, 3), 200, np.uint8), orientation=6)
+    code, _, err = run_main(["-q", "frames", str(photos), str(out), "--model", str(model), "--device", "cpu"])
+    assert code == 0, err
+    assert cv2.imread(str(out / "phone.png")).shape == (48, 32, 3)  # as the photo is shown, not as stored
