@@ -13,6 +13,7 @@ files of another architecture with one clear sentence.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -24,7 +25,7 @@ import torch
 from torch import nn
 
 from colorize.errors import InputError
-from colorize.images import atomic_path
+from colorize.images import remove_stale_partials, write_bytes
 
 TRAIN_FORMAT = "colorize-train"
 GENERATOR_FORMAT = "colorize-generator"
@@ -52,11 +53,16 @@ def register_generator_architecture(name: str, build: Callable[..., nn.Module]) 
 
 
 def save_checkpoint(path: str | os.PathLike, state: dict[str, Any]) -> Path:
-    """Atomically write a training checkpoint (tensors and plain data only)."""
+    """Atomically write a training checkpoint (tensors and plain data only).
+
+    Serialised in memory first: torch.save on a full disk fails with an opaque "unexpected pos"
+    error, while write_bytes names the OS's reason. Leftovers of killed saves are removed first.
+    """
     state = {"format": TRAIN_FORMAT, **state}
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
-    return Path(path)
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    remove_stale_partials(path)
+    return write_bytes(path, buffer.getbuffer())
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -91,16 +97,15 @@ def save_generator(path: str | os.PathLike, net: nn.Module, meta: dict[str, Any]
     `meta` must hold "architecture": {"name": ..., "kwargs": {...}} (see GENERATOR_ARCHITECTURES);
     other keys (line-art recipe, stride, training step) are kept as they are.
     """
-    from safetensors.torch import save_file
+    from safetensors.torch import save
 
     arch = meta.get("architecture", {})
     if arch.get("name") not in GENERATOR_ARCHITECTURES:
         raise ValueError(f"meta['architecture']['name'] must be one of {sorted(GENERATOR_ARCHITECTURES)}")
     tensors = {k: v.detach().contiguous().cpu() for k, v in _plain_state_dict(net).items()}
     header = {"format": GENERATOR_FORMAT, "meta": json.dumps(meta)}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata=header)
-    return Path(path)
+    remove_stale_partials(path)
+    return write_bytes(path, save(tensors, metadata=header))  # in memory first: see save_checkpoint
 
 
 def _plain_state_dict(net: nn.Module) -> dict[str, torch.Tensor]:

@@ -84,3 +84,27 @@ def test_text_file_as_model_is_said_in_our_words(tmp_path, capfd):
     assert code == 1 and len(lines) == 1, err
     assert lines[0] == f"error: {path} is not a loadable colorize checkpoint (not a PyTorch checkpoint, or damaged)"
     assert not (tmp_path / "o.mp4").exists()
+
+
+def test_saving_on_a_full_disk_names_the_reason_and_leaves_nothing(tmp_path, monkeypatch):
+    # issue 13 case 8 (train): torch.save on a full disk said "unexpected pos 704 vs 598".
+    import errno
+
+    import colorize.images
+    from colorize.gans.checkpoint import save_generator
+    from colorize.gans.nets.unet import UNetGenerator
+
+    def full(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    net = UNetGenerator(depth=2, base_channels=4, max_channels=8)
+    meta = {"architecture": {"name": "unet", "kwargs": net.config}}
+    monkeypatch.setattr(colorize.images.os, "write", full)
+    with pytest.raises(InputError, match="last.pt: No space left on device"):
+        save_checkpoint(tmp_path / "last.pt", {"step": 1})
+    with pytest.raises(InputError, match="generator.safetensors: No space left on device"):
+        save_generator(tmp_path / "generator.safetensors", net, meta)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    loaded, _ = load_generator(save_generator(tmp_path / "generator.safetensors", net, meta))
+    assert load_checkpoint(save_checkpoint(tmp_path / "last.pt", {"step": 1}))["step"] == 1
