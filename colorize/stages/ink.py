@@ -46,8 +46,8 @@ class InkConfig:
     dark_max: float = 0.55
     window: int = 15
     edges: bool = True
-    edge_low: float = 0.5
-    edge_high: float = 1.0
+    edge_low: float = 0.3
+    edge_high: float = 0.6
     ink_gap: int = 2
     min_area: int = 3
 
