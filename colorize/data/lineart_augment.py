@@ -135,8 +135,13 @@ def change_thickness(line: np.ndarray, grow: bool) -> np.ndarray:
 
 
 def break_strokes(line: np.ndarray, rng: np.random.Generator, per_1000: float, gap_px: int) -> np.ndarray:
-    """Paint small paper discs (radius 1..gap_px) centred on random ink pixels: broken strokes."""
-    ys, xs = np.nonzero(line < 128)
+    """Paint small paper discs (radius 1..gap_px) centred on random pixels of thin strokes: broken
+    strokes. Solid fills (ink more than 2 px from paper nearby) are left whole: a pen skips on a
+    line, not in the middle of a filled area."""
+    ink = (line < 128).astype(np.uint8)
+    depth = cv2.distanceTransform(ink, cv2.DIST_L2, 3)
+    in_fill = cv2.dilate(depth, np.ones((7, 7), np.uint8)) > 2.5
+    ys, xs = np.nonzero(ink.astype(bool) & ~in_fill)
     count = int(rng.poisson(len(ys) * per_1000 / 1000.0)) if len(ys) else 0
     if count == 0:
         return line

@@ -79,6 +79,11 @@ def test_breaks_only_remove_ink_and_jitter_and_tone_keep_the_shapes():
     line = drawing()
     broken = break_strokes(line, np.random.default_rng(0), per_1000=30.0, gap_px=2)
     assert (broken >= line).all() and (broken < 128).sum() < (line < 128).sum()
+    filled = np.full((64, 64), 255, np.uint8)
+    cv2.circle(filled, (32, 32), 20, 0, -1)
+    cv2.rectangle(filled, (2, 2), (60, 60), 0, 1)
+    cut = break_strokes(filled, np.random.default_rng(0), per_1000=50.0, gap_px=2)
+    assert (cut[26:39, 26:39] == 0).all() and (cut[2] == 255).any()  # the fill stays whole, the line breaks
     wobbly = jitter(line, np.random.default_rng(0), max_px=1.0)
     assert near(wobbly, line, 2) == 1.0 and near(line, wobbly, 2) > 0.95
     toned = scan_tone(line, np.random.default_rng(0))
