@@ -207,6 +207,9 @@ def cache_key(path: Path, cfg: PairedDataConfig, device: torch.device) -> dict:
     extras = extra_recipes(cfg.lineart_augment, cfg.lineart.method)
     if cfg.lineart.method == "canny" and "ink" not in extras:
         lineart.pop("ink")
+    if cfg.lineart.method == "ink" and "canny" not in extras:
+        for name in ("sigma", "low", "high"):
+            lineart.pop(name)
     key = {"version": CACHE_VERSION, "source": _fingerprint(path), "every": cfg.every,
            "resize_short": cfg.resize_short, "max_frames_per_clip": cfg.max_frames_per_clip,
            "lineart": lineart}

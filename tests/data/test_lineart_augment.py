@@ -116,6 +116,8 @@ def test_cache_key_names_the_method_and_the_extra_recipes(tmp_path, frames):
     keys = [cache_key(frames, c, device) for c in (canny, ink, mixed)]
     assert keys[0]["lineart"]["method"] == "canny" and keys[1]["lineart"]["method"] == "ink"
     assert "extra_recipes" not in keys[0] and keys[2]["extra_recipes"] == ["ink"]
+    assert "ink" not in keys[0]["lineart"] and "sigma" not in keys[1]["lineart"]  # the other method's settings
+    assert "ink" in keys[2]["lineart"] and "sigma" in keys[2]["lineart"]
     assert len({str(k) for k in keys}) == 3
 
 
