@@ -71,18 +71,20 @@ def write_clip(clip: RealArtClip, folder: Path) -> Path:
     return folder
 
 
-def _check_same_settings(out: Path, cfg: ClipConfig) -> None:
+def _check_same_settings(out: Path, cfg: ClipConfig, sources: list[ArtSource]) -> None:
+    """InputError unless `out` is new or was started with the same settings and art sources."""
     path = out / MANIFEST
     if not path.is_file():
         return
     try:
-        previous = json.loads(path.read_text(encoding="utf-8"))["config"]
-        same = to_dict(from_dict(ClipConfig, previous)) == to_dict(cfg)
+        previous = json.loads(path.read_text(encoding="utf-8"))
+        same = (to_dict(from_dict(ClipConfig, previous["config"])) == to_dict(cfg)
+                and [s["name"] for s in previous["sources"]] == [s.name for s in sources])
     except (OSError, ValueError, KeyError, TypeError, ColorizeError):
         raise InputError(f"{path} is not a clips manifest; choose an empty output folder") from None
     if not same:
-        raise InputError(f"{out} holds clips made with other settings; choose another output folder "
-                         "or repeat the same settings to resume")
+        raise InputError(f"{out} holds clips made with other settings or art folders; choose another "
+                         "output folder or repeat the same ones to resume")
 
 
 def _used_files(out: Path, names: list[str]) -> dict[str, set[str]]:
@@ -119,7 +121,7 @@ def write_clips(art_dirs: Iterable[str | os.PathLike], out: str | os.PathLike, c
     if out.exists() and not out.is_dir():
         raise InputError(f"output {out} is a file; the clips stage writes a folder")
     out.mkdir(parents=True, exist_ok=True)
-    _check_same_settings(out, cfg)
+    _check_same_settings(out, cfg, sources)
     remove_stale_partials(out, whole_folder=True)
     names = [clip_name(k) for k in range(n_clips)]
     cache = ImageCache()
