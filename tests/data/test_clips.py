@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from colorize.data.art import ImageCache, load_source, load_sources
-from colorize.data.clips import ClipConfig, RealArtClip
+from colorize.data.clips import Actor, ClipConfig, RealArtClip, Shot
 from colorize.data.clips_io import MANIFEST, SHOTS, write_clips
 from colorize.errors import ConfigError, InputError
 from colorize.config import from_dict
@@ -189,3 +189,18 @@ def test_config_rejects_bad_ranges():
         tiny(shot_length=(9, 3))
     with pytest.raises(ConfigError, match="flip"):
         tiny(flip=1.5)
+
+
+def test_a_scripted_plan_replaces_the_random_one(tmp_path):
+    art = make_art(tmp_path, walk=False)
+    sources = load_sources([art])
+    parked = Actor(source=0, frames=(art / "characters" / "c0.png",), start=(30.0, 24.0), end=(30.0, 24.0),
+                   height=(20.0, 20.0), angle=(0.0, 0.0), flip=False, phase=0)
+    shots = [Shot(start=0, end=4, stage=(64, 48), background=None, ground=((0, 0, 255), (0, 0, 255)),
+                  camera=((32.0, 24.0, 1.0), (32.0, 24.0, 1.0)), actors=(parked,)),
+             Shot(start=4, end=8, stage=(64, 48), background=(0, sources[0].backgrounds[0]),
+                  ground=((0, 0, 0), (0, 0, 0)), camera=((32.0, 24.0, 1.0), (32.0, 24.0, 1.0)), actors=())]
+    clip = RealArtClip(sources, tiny(n_frames=8), shots=shots)
+    assert clip.cuts == [4]
+    assert np.allclose(red_centroid(clip.frame(0)), (30.0, 24.0), atol=1.0)
+    assert not ((clip.frame(5)[..., 0] > 200) & (clip.frame(5)[..., 1] < 60)).any()  # no actor in shot 2
