@@ -67,8 +67,9 @@ def extract_command(video: str, out_dir: str, every: int, start: float, end: flo
 @click.argument("frames_dir", type=click.Path(file_okay=False))
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--fps", type=FiniteFloat(min=0, min_open=True), default=None,
-              help="Frame rate of the video (e.g. 23.976). Default: the output_fps that `colorize extract` "
-                   "wrote in FRAMES_DIR/manifest.json (copied along by `colorize frames`).")
+              help="Frame rate of the video (e.g. 23.976). Default: the timing `colorize extract` wrote "
+                   "in FRAMES_DIR/manifest.json (copied along by `colorize frames`): its output_fps, or "
+                   "each frame's time for a variable-rate source.")
 @click.option("--audio-from", type=click.Path(dir_okay=False), default=None, metavar="VIDEO",
               help="Add this file's audio track (AAC), cut or padded to the video's length.")
 @click.option("--audio-start", type=FiniteFloat(min=0), default=0.0, show_default=True, metavar="S",
@@ -90,28 +91,33 @@ def assemble_command(frames_dir: str, out: str, fps: float | None, audio_from: s
     from colorize.stages.assemble import assemble_folder
     from colorize.stages.extract import probe
 
-    fps = fps if fps is not None else manifest_fps(Path(frames_dir))
+    times = None
+    if fps is None:
+        fps, times = manifest_timing(Path(frames_dir))
     created = new_folder(out)
     path = assemble_folder(frames_dir, out, fps, audio_from=audio_from, crf=crf, preset=preset,
-                           audio_start=audio_start)
+                           audio_start=audio_start, frame_times=times)
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     click.echo(f"wrote {path}: {info.frame_count} frames, {info.width}x{info.height}, "
                f"{info.fps:.3f} fps, {info.duration:.2f} s, {audio}{created_note(created)}")
 
 
-def manifest_fps(frames_dir: Path) -> float:
-    """The output_fps of FRAMES_DIR/manifest.json; a usage error naming --fps when there is none."""
+def manifest_timing(frames_dir: Path) -> tuple[float, list[float] | None]:
+    """(output_fps, frame times or None) from FRAMES_DIR/manifest.json; a usage error naming --fps
+    when there is none. Times come back (from 0) only for a variable-rate source."""
     manifest = frames_dir / "manifest.json"
     if not manifest.is_file():
         raise click.UsageError(f"--fps is needed: {frames_dir} has no manifest.json to take it from")
     try:
-        fps = float(json.loads(manifest.read_text(encoding="utf-8"))["output_fps"])
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        fps = float(data["output_fps"])
+        times = [float(t) for t in data["times"]] if data.get("variable_frame_rate") else None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise InputError(f"{manifest} holds no usable output_fps ({type(exc).__name__}); pass --fps") from None
     if not (fps > 0 and fps < float("inf")):
         raise InputError(f"{manifest} gives output_fps {fps!r}, not a positive frame rate; pass --fps")
-    return fps
+    return fps, [t - times[0] for t in times] if times else None
 
 
 def register(group: click.Group) -> None:

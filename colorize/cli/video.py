@@ -72,13 +72,14 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
                   reference: Path | None, references: Path | None, self_reference: bool, **inference) -> None:
     """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio).
 
-    Shot cuts are detected as the video streams; no colour is carried across a cut. An odd width or
+    A variable frame rate (phones, screen recordings) is kept frame by frame. Shot cuts are detected
+    as the video streams; no colour is carried across a cut. An odd width or
     height is kept exactly by encoding H.264 4:4:4 (yuv444p), which some players cannot open; even
     sizes use the usual 4:2:0. OUTPUT must not be INPUT.
     """
     from colorize.stages.assemble import pixel_format
     from colorize.stages.colorize_jobs import colorize_video
-    from colorize.stages.extract import probe
+    from colorize.stages.extract import frame_times, probe
 
     created = new_folder(output)
     path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
@@ -87,7 +88,8 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     odd = ", odd size: H.264 4:4:4" if pixel_format((info.width, info.height)) == "yuv444p" else ""
-    click.echo(f"wrote {path} ({info.frame_count} frames, {info.width}x{info.height}{odd} at {info.fps:g} fps, "
+    rate = f"{info.fps:g} fps" if frame_times(info) is None else f"a variable frame rate (average {info.fps:g} fps)"
+    click.echo(f"wrote {path} ({info.frame_count} frames, {info.width}x{info.height}{odd} at {rate}, "
                f"{audio}){created_note(created)}")
 
 

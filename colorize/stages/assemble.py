@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import ffmpeg
 import imageio_ffmpeg
@@ -57,6 +57,9 @@ class VideoWriter:
         audio track gives a silent video (so callers can always pass the source).
     tone_hz: > 0 adds a sine tone of that pitch as the audio track (test clips); ignored with audio_from.
     crf / preset: x264 quality (0 lossless .. 51 worst; 18 is visually lossless) and speed.
+    frame_times: each frame's time in seconds (the first 0, increasing) for a variable-frame-rate
+        video (see extract.frame_times); None: frame i shows at i / fps. With times, `fps` is the
+        average rate and only paces the pipe; the written video shows frame i at frame_times[i].
 
     On success the file is renamed onto `path`; on any failure the temporary file is removed, `path` is
     left untouched and ffmpeg's complaint becomes one InputError line.
@@ -64,9 +67,11 @@ class VideoWriter:
 
     def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int] | None = None,
                  audio_from: str | os.PathLike | None = None, tone_hz: float = 0.0, crf: int = 18,
-                 preset: str = "veryfast", audio_start: float = 0.0) -> None:
+                 preset: str = "veryfast", audio_start: float = 0.0,
+                 frame_times: Sequence[float] | None = None) -> None:
         self.path = Path(path)
         _check_settings(self.path, fps, crf, preset, tone_hz, audio_start)
+        self.frame_times = _check_times(frame_times)
         self.fps = float(fps)
         self.size = check_size(tuple(size)) if size is not None else None
         self.audio_from = _check_audio_source(audio_from)
@@ -107,6 +112,8 @@ class VideoWriter:
                              f"{self.path} is {self.size[0]}x{self.size[1]}")
         if self._proc is None:
             self._start()
+        if self.frame_times is not None and self.frames_written >= len(self.frame_times):
+            raise InputError(f"{self.path}: more frames than the {len(self.frame_times)} timestamps given")
         try:
             self._proc.stdin.write(np.ascontiguousarray(frame).data)
         except BrokenPipeError:
@@ -172,12 +179,36 @@ class VideoWriter:
         rate = fps_fraction(self.fps)
         video = ffmpeg.input("pipe:", format="rawvideo", pix_fmt="rgb24", s=f"{width}x{height}",
                              framerate=f"{rate.numerator}/{rate.denominator}")
+        options = {}
+        if self.frame_times is not None:
+            video, options = self._retimed(video)
         return ffmpeg.output(video, str(target), vcodec="libx264", pix_fmt=pixel_format(self.size), crf=self.crf,
-                             preset=self.preset, movflags="+faststart")
+                             preset=self.preset, movflags="+faststart", **options)
+
+    def _retimed(self, video):
+        """Give frame i the timestamp frame_times[i]: the pipe has no timestamps, so a sendcmd script
+        sets setpts to each frame's time as that frame (at i / fps on the pipe) passes; timestamps in
+        1/90000 s ticks, and the encoder and muxer keep them (no duplicating or dropping frames)."""
+        script = self._final_tmp.with_suffix(".times.txt")  # scratch beside the output, always deleted
+        self._outputs.callback(_unlink_quietly, script)
+        step = 1.0 / self.fps
+        lines = [f"{max(0.0, (i - 0.5) * step):.6f}-{(i + 0.5) * step:.6f} [enter] setpts expr {t:.6f}/TB;"
+                 for i, t in enumerate(self.frame_times)]
+        script.write_text("\n".join(lines) + "\n")
+        video = video.filter("settb", "1/90000").filter("sendcmd", f=str(script)).filter("setpts", "PTS")
+        return video, {"fps_mode": "passthrough", "enc_time_base": "1/90000", "video_track_timescale": 90000}
+
+    def _duration(self) -> float:
+        """Seconds the written video lasts: frames / fps, or the last frame's time plus its gap."""
+        times = self.frame_times
+        if times is None or self.frames_written < 2 or self.frames_written > len(times):
+            return self.frames_written / self.fps
+        last = self.frames_written - 1
+        return times[last] + (times[last] - times[last - 1])
 
     def _mux_audio(self) -> None:
         """Copy the finished video stream and add the AAC audio, cut to exactly the video's duration."""
-        duration = self.frames_written / self.fps
+        duration = self._duration()
         video = ffmpeg.input(str(self._video_tmp)).video
         out = ffmpeg.output(video, self._audio_stream(), str(self._final_tmp), vcodec="copy", acodec="aac",
                             ar=AUDIO_SAMPLE_RATE, t=f"{duration:.6f}", movflags="+faststart")
@@ -246,6 +277,17 @@ def _check_settings(path: Path, fps: float, crf: int, preset: str, tone_hz: floa
         raise ValueError("tone_hz and audio_start must be >= 0")
 
 
+def _check_times(times: Sequence[float] | None) -> list[float] | None:
+    """frame_times as a list of finite, strictly increasing seconds from 0; ValueError otherwise."""
+    if times is None:
+        return None
+    times = [float(t) for t in times]
+    if not times or times[0] != 0.0 or not all(np.isfinite(times)) \
+            or any(b <= a for a, b in zip(times, times[1:])):
+        raise ValueError("frame_times must start at 0 and increase strictly")
+    return times
+
+
 def _check_audio_source(audio_from: str | os.PathLike | None) -> Path | None:
     """The audio source as a Path, or InputError if it is given but missing."""
     if audio_from is None:
@@ -290,12 +332,18 @@ def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: floa
 
 def assemble_folder(frames_dir: str | os.PathLike, out_path: str | os.PathLike, fps: float,
                     audio_from: str | os.PathLike | None = None, crf: int = 18, preset: str = "veryfast",
-                    audio_start: float = 0.0) -> Path:
-    """Encode the images of `frames_dir` (sorted, one size) into `out_path` at `fps`; returns out_path."""
+                    audio_start: float = 0.0, frame_times: Sequence[float] | None = None) -> Path:
+    """Encode the images of `frames_dir` (sorted, one size) into `out_path` at `fps`; returns out_path.
+
+    frame_times: each image's time in seconds (a variable rate, e.g. from manifest.json), one per image.
+    """
     frames_dir = Path(frames_dir)
+    refuse_input_as_output(out_path, [frames_dir])
     total = len(list_images(frames_dir))  # listed up front only for the progress bar's total
+    if frame_times is not None and len(frame_times) != total:
+        raise InputError(f"{frames_dir} holds {total} images but {len(frame_times)} frame times were given")
     with VideoWriter(out_path, fps, audio_from=audio_from, crf=crf, preset=preset,
-                     audio_start=audio_start) as writer:
+                     audio_start=audio_start, frame_times=frame_times) as writer:
         for frame in progress(iter_folder(frames_dir, fps=fps), total=total,
                               desc=f"assemble {writer.path.name}"):
             writer.write(frame.image)

@@ -127,6 +127,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
                    colorizer: Colorizer | None = None) -> Path:
     """Colorize video `input` into MP4 `output` (same frame count, fps, size and audio); returns output.
 
+    A variable-frame-rate input keeps each frame's timestamp (see extract.frame_times).
+
     With a reference-guided model every shot follows a keyframe (options.reference for frame 0,
     options.references by frame number) or else its own first output frame; shot cuts drop the
     reference. `colorizer` overrides options.model (tests and callers that already hold one).
@@ -134,7 +136,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     or an unwritable output; the output appears only when complete.
     """
     from colorize.stages.assemble import VideoWriter
-    from colorize.stages.extract import iter_frames, probe
+    from colorize.stages.extract import frame_times, iter_frames, probe
     from colorize.stages.references import Keyframes
 
     refuse_input_as_output(output, [input, options.model, options.reference])
@@ -143,11 +145,12 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     keyframes.check_within(info.frame_count, info.path.name)
     # The writer checks the output name and folder now, before the model is loaded; ffmpeg starts
     # with the first frame.
+    times = frame_times(info)  # None for a constant rate; a variable rate keeps every frame's time
     writer = VideoWriter(output, fps=info.fps, audio_from=info.path if info.has_audio else None,
-                         crf=options.crf, preset=options.preset)
+                         crf=options.crf, preset=options.preset, frame_times=times)
     colorizer = colorizer or load_colorizer(options)
     guide = reference_guide(options, colorizer, keyframes)
-    frames = prefetch(iter_frames(info.path), maxsize=options.queue_size, name="decode")
+    frames = prefetch(iter_frames(info.path, times=times), maxsize=options.queue_size, name="decode")
     compose = side_by_side if options.side_by_side else (lambda item: item.colour)
     progress = bar(total=info.frame_count, desc=f"colorize {info.path.name}")
     try:

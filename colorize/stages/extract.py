@@ -216,19 +216,69 @@ def resize_to(image: np.ndarray, size: tuple[int, int] | None) -> np.ndarray:
     return cv2.resize(image, tuple(size), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
 
 
+# A frame more than this fraction of a frame away from index / fps makes a video variable-rate.
+_VFR_TOLERANCE_FRAMES = 0.25
+
+
+def frame_times(info: VideoInfo) -> list[float] | None:
+    """Each frame's presentation time in seconds (the first at 0) for a variable-frame-rate video;
+    None when the frames are evenly spaced (time = index / fps to within a quarter frame) or their
+    times cannot be read.
+
+    ffmpeg lists the packets' timestamps without decoding (`-c copy -f framecrc`); sorting the
+    presentation times undoes B-frame reordering. Phones and screen recorders write variable rates;
+    keeping the times keeps the audio in sync inside the clip, not only at the ends.
+    """
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-i",
+           str(info.path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=600)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    times = _framecrc_times(proc.stdout) if proc.returncode == 0 else []
+    if len(times) < 2:
+        return None
+    tolerance = _VFR_TOLERANCE_FRAMES / info.fps
+    if all(abs(t - i / info.fps) <= tolerance for i, t in enumerate(times)):
+        return None
+    return times
+
+
+def _framecrc_times(report: str) -> list[float]:
+    """Sorted presentation times (seconds, from 0) from ffmpeg's framecrc listing of one stream."""
+    match = re.search(r"^#tb 0: (\d+)/(\d+)", report, re.MULTILINE)
+    if not match:
+        return []
+    tick = int(match.group(1)) / int(match.group(2))
+    pts = []
+    for line in report.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if line.startswith("#") or len(fields) < 4 or fields[2] in ("", "NOPTS"):
+            continue
+        with contextlib.suppress(ValueError):
+            pts.append(int(fields[2]))
+    if not pts:
+        return []
+    pts.sort()
+    return [(p - pts[0]) * tick for p in pts]
+
+
 def iter_frames(path: str | os.PathLike, every: int = 1, start: float = 0.0, end: float | None = None,
-                size: tuple[int, int] | None = None) -> Iterator[Frame]:
-    """Stream Frames (index = source frame number, time = index / fps, RGB uint8) from a video.
+                size: tuple[int, int] | None = None, times: list[float] | None = None) -> Iterator[Frame]:
+    """Stream Frames (index = source frame number, time in seconds, RGB uint8) from a video.
+
+    time is index / fps, or times[index] when `times` (from `frame_times`, for a variable-rate
+    video) is given.
 
     Keeps every `every`-th frame with start <= time < end (seconds), resized to `size` = (width,
     height) if given. Raises InputError if the video cannot be read, if `start` is past its end, or
     if decoding stops well before the container's frame count (a truncated file).
     """
     cfg = ExtractConfig(every=every, start=start, end=end, size=size)  # same validation as the config
-    yield from _frames_of(probe(path), cfg)
+    yield from _frames_of(probe(path), cfg, times)
 
 
-def _frames_of(info: VideoInfo, cfg: ExtractConfig) -> Iterator[Frame]:
+def _frames_of(info: VideoInfo, cfg: ExtractConfig, times: list[float] | None = None) -> Iterator[Frame]:
     """iter_frames for an already probed video (so extract_to_folder probes only once)."""
     every, start, end, size = cfg.every, cfg.start, cfg.end, cfg.size
     wanted = frame_range(info, every, start, end)
@@ -237,13 +287,13 @@ def _frames_of(info: VideoInfo, cfg: ExtractConfig) -> Iterator[Frame]:
                          f"{'the end' if end is None else f'{end:g} s'} (it is {info.duration:.2f} s long)")
     cap = cv2.VideoCapture(str(info.path))
     try:
-        yield from _decode(cap, info, wanted, size)
+        yield from _decode(cap, info, wanted, size, times)
     finally:
         cap.release()
 
 
 def _decode(cap: cv2.VideoCapture, info: VideoInfo, wanted: range, size: tuple[int, int] | None,
-            ) -> Iterator[Frame]:
+            times: list[float] | None = None) -> Iterator[Frame]:
     """Walk the capture from frame 0, decoding only the `wanted` indices.
 
     Frames are skipped with grab() rather than a seek: OpenCV seeks land on keyframes for many codecs,
@@ -261,7 +311,8 @@ def _decode(cap: cv2.VideoCapture, info: VideoInfo, wanted: range, size: tuple[i
             _raise_truncated(info, index)
             return
         index += 1
-        yield Frame(index=target, time=target / info.fps, image=resize_to(to_rgb_uint8(bgr), size))
+        time = times[target] if times is not None and target < len(times) else target / info.fps
+        yield Frame(index=target, time=time, image=resize_to(to_rgb_uint8(bgr), size))
 
 
 def _raise_truncated(info: VideoInfo, decoded: int) -> None:
@@ -317,14 +368,15 @@ def extract_to_folder(video: str | os.PathLike, out_dir: str | os.PathLike,
     _check_out_dir(out_dir)
     info = probe(video)
     wanted = frame_range(info, cfg.every, cfg.start, cfg.end)
-    frames = _frames_of(info, cfg)
+    source_times = frame_times(info)
+    frames = _frames_of(info, cfg, source_times)
     with _staging_dir(out_dir) as staging:
         indices, times = [], []
         for frame in progress(frames, total=len(wanted), desc=f"extract {info.path.name}"):
             write_image(staging / FRAME_NAME.format(frame.index), frame.image)
             indices.append(frame.index)
             times.append(round(frame.time, 6))
-        _write_manifest(staging / MANIFEST_NAME, info, cfg, indices, times)
+        _write_manifest(staging / MANIFEST_NAME, info, cfg, indices, times, source_times is not None)
     return out_dir
 
 
@@ -358,7 +410,7 @@ def _staging_dir(out_dir: Path) -> Iterator[Path]:
 
 
 def _write_manifest(path: Path, info: VideoInfo, cfg: ExtractConfig, indices: list[int],
-                    times: list[float]) -> None:
+                    times: list[float], variable_rate: bool = False) -> None:
     """Record where the frames came from, so later stages can restore timing and the source's audio."""
     width, height = cfg.size if cfg.size else (info.width, info.height)
     manifest = {
@@ -370,6 +422,7 @@ def _write_manifest(path: Path, info: VideoInfo, cfg: ExtractConfig, indices: li
         "source_width": info.width,
         "source_height": info.height,
         "has_audio": info.has_audio,
+        "variable_frame_rate": variable_rate,  # then `times` are the source's own, not index / fps
         "config": dataclasses.asdict(cfg),
         "indices": indices,
         "times": times,

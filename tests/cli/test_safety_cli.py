@@ -296,3 +296,34 @@ def test_frames_turns_phone_jpegs_upright(tmp_path, model):
     code, _, err = run_main(["-q", "frames", str(photos), str(out), "--model", str(model), "--device", "cpu"])
     assert code == 0, err
     assert cv2.imread(str(out / "phone.png")).shape == (48, 32, 3)  # as the photo is shown, not as stored
+
+
+# ------------------------------------------------------------- case 10: variable frame rate kept
+
+def test_video_keeps_each_frame_time_of_a_variable_rate_clip(tmp_path, model):
+    from colorize.stages.extract import frame_times
+    from tests.stages.test_extract import VFR_TIMES, write_vfr_clip
+
+    source = write_vfr_clip(tmp_path / "phone.mp4", tone=True)
+    out = tmp_path / "colour.mp4"
+    code, stdout, err = run_main(video_args(model, str(source), "-o", str(out)))
+    assert code == 0, err
+    assert "variable frame rate" in stdout
+    info = probe(out)
+    assert info.frame_count == 12 and info.has_audio
+    assert frame_times(info) == pytest.approx(VFR_TIMES, abs=1e-3)  # not flattened to 0, 0.094, 0.189 ...
+    assert not hidden_leftovers(tmp_path)
+
+
+def test_extract_then_assemble_keeps_a_variable_rate(tmp_path):
+    from colorize.stages.extract import frame_times
+    from tests.stages.test_extract import VFR_TIMES, write_vfr_clip
+
+    source = write_vfr_clip(tmp_path / "phone.mp4")
+    frames = tmp_path / "frames"
+    assert run_main(["-q", "extract", str(source), str(frames)])[0] == 0
+    manifest = json.loads((frames / "manifest.json").read_text())
+    assert manifest["variable_frame_rate"] and manifest["times"] == pytest.approx(VFR_TIMES, abs=1e-3)
+    code, _, err = run_main(["-q", "assemble", str(frames), str(tmp_path / "again.mp4")])
+    assert code == 0, err
+    assert frame_times(probe(tmp_path / "again.mp4")) == pytest.approx(VFR_TIMES, abs=1e-3)

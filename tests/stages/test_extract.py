@@ -225,3 +225,36 @@ def test_extract_to_an_unwritable_place_is_an_input_error(clip, tmp_path):
     blocker.write_text("a regular file, so nothing can be created below it")
     with pytest.raises(InputError, match="cannot create output folder"):
         extract_to_folder(clip, blocker / "frames", ExtractConfig())
+
+
+# ------------------------------------------------------------- issue 13 case 10: variable frame rate
+
+def write_vfr_clip(path: Path, tone: bool = False) -> Path:
+    """12 frames of 64x48 whose gaps alternate 40 ms and 160 ms (a phone-like variable rate)."""
+    audio = ["-f", "lavfi", "-i", "sine=frequency=440:duration=3"] if tone else []
+    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+                    "-f", "lavfi", "-i", "testsrc=size=64x48:rate=25", *audio, "-frames:v", "12",
+                    "-vf", "settb=1/1000,setpts='(floor(N/2)*200+mod(N,2)*40)/1000/TB'",
+                    "-fps_mode", "passthrough", "-c:v", "libx264", "-pix_fmt", "yuv420p",
+                    *(["-c:a", "aac", "-shortest"] if tone else []), "-y", str(path)], check=True)
+    return path
+
+
+VFR_TIMES = [0.0, 0.04, 0.2, 0.24, 0.4, 0.44, 0.6, 0.64, 0.8, 0.84, 1.0, 1.04]
+
+
+def test_frame_times_of_a_variable_rate_video(tmp_path):
+    from colorize.stages.extract import frame_times
+
+    info = probe(write_vfr_clip(tmp_path / "vfr.mp4"))
+    times = frame_times(info)
+    assert times == pytest.approx(VFR_TIMES, abs=1e-3)
+    frames = list(iter_frames(info.path, times=times))
+    assert [f.time for f in frames] == pytest.approx(VFR_TIMES, abs=1e-3)
+
+
+def test_frame_times_is_none_for_a_constant_rate(tmp_path):
+    from colorize.stages.extract import frame_times
+
+    clip = write_toon_video(tmp_path / "cfr.mp4", ToonConfig(width=32, height=32, n_frames=5, fps=12.0))
+    assert frame_times(probe(clip)) is None
