@@ -84,9 +84,11 @@ def evaluate_command(pred: str, gt: str, device: str, no_lpips: bool, lpips_weig
     colour difference and LPIPS (means over frames) and TC, the optical-flow warp error of PRED
     divided by that of GT (flow from GT; 1 = no added flicker).
     """
+    from colorize.cli.params import created_note, new_folder
     from colorize.images import check_writable, refuse_input_as_output
     from colorize.metrics.evaluate import evaluate
 
+    created = new_folder(json_out) if json_out is not None else None
     if json_out is not None:
         refuse_input_as_output(json_out, [pred, gt, lpips_weights])
         check_writable(json_out)  # fail before decoding two videos, not after
@@ -95,7 +97,7 @@ def evaluate_command(pred: str, gt: str, device: str, no_lpips: bool, lpips_weig
     click.echo(format_table(result))
     if json_out is not None:
         write_json(result, Path(json_out))
-        click.echo(f"wrote {json_out}")
+        click.echo(f"wrote {json_out}{created_note(created)}")
 
 
 def register(group: click.Group) -> None:
