@@ -327,3 +327,28 @@ def test_extract_then_assemble_keeps_a_variable_rate(tmp_path):
     code, _, err = run_main(["-q", "assemble", str(frames), str(tmp_path / "again.mp4")])
     assert code == 0, err
     assert frame_times(probe(tmp_path / "again.mp4")) == pytest.approx(VFR_TIMES, abs=1e-3)
+
+
+def test_sigterm_to_a_real_colorize_process(tmp_path, model):
+    """The console command in its own process, terminated as `kill PID` would, mid-encode."""
+    import subprocess
+    import sys
+    import time
+
+    source = write_toon_video(tmp_path / "long.mp4", ToonConfig(width=64, height=48, n_frames=240, fps=24.0,
+                                                                tone_hz=440.0))
+    before = digest(source)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = subprocess.Popen([sys.executable, "-m", "colorize", "-q", "video", str(source), "-o",
+                             str(out_dir / "colour.mp4"), "--model", str(model), "--device", "cpu",
+                             "--batch-size", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not list(out_dir.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert proc.poll() is None, "finished before a partial file appeared"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert err.strip() == "terminated"
+    assert list(out_dir.iterdir()) == [] and digest(source) == before
