@@ -127,7 +127,10 @@ def write_clips(art_dirs: Iterable[str | os.PathLike], out: str | os.PathLike, c
     cache = ImageCache()
     for k in progress(range(n_clips), total=n_clips, desc="clips"):
         folder = out / names[k]
-        if not (folder / SHOTS).is_file():
+        if folder.exists() and not (folder / SHOTS).is_file():
+            raise InputError(f"{folder} exists but has no {SHOTS}, so this run did not write it; "
+                             "move it away and rerun")
+        if not folder.exists():
             write_clip(RealArtClip(sources, cfg, index=k, cache=cache), folder)
         if k == 0:  # record the settings early, so a rerun with other ones is refused
             write_manifest(out, sources, cfg, names[:1])

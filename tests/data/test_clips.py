@@ -164,6 +164,9 @@ def test_resume_skips_finished_clips_and_refuses_other_settings(tmp_path):
                           read_rgb(out / "clip_0002" / "frame_000005.png"))
     with pytest.raises(InputError, match="other settings"):
         write_clips([art], out, tiny(seed=9), n_clips=3)
+    (out / "clip_0003").mkdir()
+    with pytest.raises(InputError, match="clip_0003 exists"):
+        write_clips([art], out, tiny(), n_clips=4)
     with pytest.raises(InputError, match="art folders"):
         write_clips([art, make_art(tmp_path / "more", "more")], out, tiny(), n_clips=3)
 
