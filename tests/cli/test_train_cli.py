@@ -14,6 +14,8 @@ TINY = """
 [data]
 crop = 64
 scale = [1.0, 1.0]
+every = 1
+resize_short = 0
 [model.generator]
 depth = 4
 base_channels = 8
@@ -98,6 +100,66 @@ def test_unknown_config_key_is_a_usage_error(tmp_path, capsys):
     code, _, err = _run(["train", str(tmp_path), "--out", str(tmp_path / "run"), "--config", str(config)], capsys)
     assert code == 2
     assert "unknown config key trainer.stepz" in err
+
+
+def _tiny_run(tmp_path, capsys, *extra):
+    frames = toon_frames(tmp_path)
+    config = tmp_path / "tiny.toml"
+    config.write_text(TINY)
+    run = tmp_path / "run"
+    code, out, err = _run(["-q", "train", str(frames), "--out", str(run), "--config", str(config), *extra], capsys)
+    assert code == 0, err
+    return frames, config, run
+
+
+def test_set_overrides_typed_keys_and_refuses_unknown_ones(tmp_path, capsys):
+    frames, _, run = _tiny_run(tmp_path, capsys, "--set", "trainer.steps=2", "--set", "model.loss.l1=50",
+                               "--set", "data.scale=[0.9, 1.1]")
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["trainer"]["steps"] == 2 and saved["model"]["loss"]["l1"] == 50.0
+    assert saved["data"]["scale"] == [0.9, 1.1]
+    for bad, message in [("trainer.stepz=3", "unknown config key trainer.stepz"),
+                         ("trainer.steps=many", "trainer.steps: expected a whole number, got 'many'"),
+                         ("trainer.steps", "--set expects KEY=VALUE")]:
+        code, _, err = _run(["train", str(frames), "--out", str(tmp_path / "other"), "--set", bad], capsys)
+        assert code == 2 and message in err and "Traceback" not in err, err
+        assert not (tmp_path / "other").exists()
+
+
+def test_fresh_run_into_a_run_folder_is_refused(tmp_path, capsys):
+    frames, config, run = _tiny_run(tmp_path, capsys, "--steps", "2")
+    log = (run / "metrics.jsonl").read_text()
+    code, _, err = _run(["train", str(frames), "--out", str(run), "--config", str(config)], capsys)
+    assert code == 1 and "Traceback" not in err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "already holds a training run; pass --resume" in errors[0]
+    assert (run / "metrics.jsonl").read_text() == log
+
+
+def test_resume_keeps_the_saved_config_and_refuses_changes(tmp_path, capsys):
+    frames, config, run = _tiny_run(tmp_path, capsys, "--steps", "2")
+    code, _, err = _run(["train", str(frames), "--out", str(run), "--resume", "--set", "model.loss.l1=5",
+                         "--set", "trainer.ema_decay=0.5"], capsys)
+    assert code == 2 and "Traceback" not in err
+    errors = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "model.loss.l1, trainer.ema_decay differ" in errors[0]
+    config.write_text(TINY.replace("crop = 64", "crop = 32"))  # --config on resume must match the run too
+    code, _, err = _run(["train", str(frames), "--out", str(run), "--resume", "--config", str(config)], capsys)
+    assert code == 2 and "data.crop" in err
+    code, out, err = _run(["train", str(frames), "--out", str(run), "--resume", "--steps", "3"], capsys)
+    assert code == 0, err
+    assert f"resuming {run} with its saved config ({run / 'config.json'}); changed: trainer.steps 2 -> 3" in err
+    assert json.loads((run / "config.json").read_text())["trainer"]["steps"] == 3
+
+
+def test_train_help_lists_the_keys_a_resume_may_change():
+    from colorize.gans.colorizer import COLORIZER_RESUME_SAFE_KEYS
+
+    result = CliRunner().invoke(cli, ["train", "--help"], terminal_width=400)
+    text = " ".join(result.output.split())
+    for key in COLORIZER_RESUME_SAFE_KEYS:
+        assert key in text, key
+    assert "pipelines/train_cpu.toml" in text and "--set" in text
 
 
 @pytest.mark.parametrize("command", [[], ["extract"], ["lineart"], ["assemble"], ["run"], ["train"],

@@ -12,7 +12,8 @@ from colorize.gans.colorizer import TrainConfig
 def tiny_config(tmp: Path, steps: int = 8, **trainer) -> TrainConfig:
     """A 64 px U-Net (depth 4, width 16) vs a 2-layer PatchGAN, L1-heavy, no VGG, no workers."""
     return from_dict(TrainConfig, {
-        "data": {"crop": 64, "scale": [1.0, 1.0], "val_fraction": 0.2, "cache_dir": str(tmp / "cache")},
+        "data": {"crop": 64, "scale": [1.0, 1.0], "val_fraction": 0.2, "cache_dir": str(tmp / "cache"),
+                 "every": 1, "resize_short": None},
         "model": {"generator": {"depth": 4, "base_channels": 16, "dropout": 0.0, "dropout_layers": 0,
                                 "norm": "instance"},
                   "discriminator": {"base_channels": 16, "n_layers": 2},

@@ -185,3 +185,92 @@ def test_sigterm_finishes_the_step_saves_and_resumes(tmp_path):
     assert "stopping after this step" in stderr
     state = ckpt.load_checkpoint(tmp_path / "run" / "last.pt")
     assert state["step"] >= 2
+
+
+# ------------------------------------------------------------------- what is exported is what was validated
+
+def _psnr_of(generator: torch.nn.Module, val_set, batch_size: int) -> float:
+    """Mean over batches of the batch-mean PSNR, as the Trainer's validation averages it."""
+    from colorize.gans.variants.pix2pix import image_scores
+
+    scores = []
+    with torch.no_grad():
+        for batch in DataLoader(val_set, batch_size=batch_size):
+            fake = ((generator(batch["lineart"] * 2 - 1) + 1) / 2).clamp(0, 1)
+            scores.append(image_scores(fake, batch["color"])["psnr"])
+    return sum(scores) / len(scores)
+
+
+def test_exported_generator_scores_exactly_what_validation_measured(tmp_path):
+    """EMA on (0.999, as pipelines/train.toml) and BatchNorm: a short run must export trained weights."""
+    frames = toon_frames(tmp_path)
+    cfg = tiny_config(tmp_path, steps=30, ema_decay=0.999, sample_every=10, val_batches=0)
+    cfg = dataclasses.replace(cfg, model=dataclasses.replace(
+        cfg.model, generator=dataclasses.replace(cfg.model.generator, norm="batch")))
+    _, val = build_datasets([frames], cfg)
+    torch.manual_seed(0)
+    untrained = _psnr_of(Pix2Pix(cfg.model).G.eval(), val, 4)
+
+    summary = train_colorizer([frames], tmp_path / "run", cfg)
+
+    generator, meta = ckpt.load_generator(tmp_path / "run" / "generator.safetensors")
+    exported = _psnr_of(generator, val, cfg.trainer.batch_size)
+    best = summary["best"]
+    assert meta["step"] == best["step"]
+    assert exported == pytest.approx(best["value"], abs=1e-3), (exported, best)
+    from_best = ckpt.load_generator(tmp_path / "run" / "best.pt")[0]
+    assert _psnr_of(from_best, val, cfg.trainer.batch_size) == pytest.approx(exported, abs=1e-4)
+    # The warmed-up average follows the trained weights: close to the raw generator of the same step,
+    # and better than the random start (without warm-up it would still be ~97% initial weights).
+    state = ckpt.load_checkpoint(tmp_path / "run" / "best.pt")
+    raw = ckpt.GENERATOR_ARCHITECTURES["unet"](**meta["architecture"]["kwargs"])
+    raw.load_state_dict({k[2:]: v for k, v in state["model"].items() if k.startswith("G.")})
+    trained = _psnr_of(raw.eval(), val, cfg.trainer.batch_size)
+    assert exported > untrained and abs(exported - trained) < 1.0, (untrained, exported, trained)
+
+
+def test_ema_decay_warms_up_then_holds():
+    from colorize.gans.trainer import EMA
+
+    ema = EMA(torch.nn.Linear(2, 2), 0.999)
+    assert ema.decay_at(0) == pytest.approx(0.1)
+    assert ema.decay_at(300) == pytest.approx(301 / 310)
+    assert ema.decay_at(100000) == 0.999
+    # 300 warmed-up updates keep a negligible share of the initial weights (a fixed 0.999: ~74%)
+    kept = 1.0
+    for n in range(300):
+        kept *= ema.decay_at(n)
+    assert kept < 1e-3 and 0.999 ** 300 > 0.7
+
+
+def test_best_checkpoint_has_no_optimizer_state_and_files_have_the_usual_mode(tmp_path):
+    frames = toon_frames(tmp_path)
+    run = tmp_path / "run"
+    train_colorizer([frames], run, tiny_config(tmp_path, steps=4, sample_every=2))
+    best, last = ckpt.load_checkpoint(run / "best.pt"), ckpt.load_checkpoint(run / "last.pt")
+    assert "optimizers" not in best and "rng" not in best and "generator" in best
+    assert {"optimizers", "schedulers", "scaler", "rng"} <= set(last)
+    assert (run / "best.pt").stat().st_size < 0.7 * (run / "last.pt").stat().st_size
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [p for p in run.rglob("*") if p.is_file() and "cache" not in p.parts]:
+        assert path.stat().st_mode & 0o777 == 0o666 & ~mask, path
+
+
+def test_run_folder_rules_fresh_and_resume(tmp_path):
+    from colorize.errors import ColorizeError, ConfigError
+
+    frames = toon_frames(tmp_path)
+    run = tmp_path / "run"
+    cfg = tiny_config(tmp_path, steps=2)
+    train_colorizer([frames], run, cfg)
+    log_before = (run / "metrics.jsonl").read_text()
+    with pytest.raises(ColorizeError, match="already holds a training run; pass --resume"):
+        train_colorizer([frames], run, cfg)
+    changed = dataclasses.replace(cfg, model=dataclasses.replace(
+        cfg.model, loss=dataclasses.replace(cfg.model.loss, l1=10.0)))
+    with pytest.raises(ConfigError, match=r"model\.loss\.l1 differ"):
+        train_colorizer([frames], run, changed, resume=True)
+    assert (run / "metrics.jsonl").read_text() == log_before  # refused before touching anything
+    longer = dataclasses.replace(cfg, trainer=dataclasses.replace(cfg.trainer, steps=4))
+    assert train_colorizer([frames], run, longer, resume=True)["steps"] == 4
