@@ -37,7 +37,7 @@ from typing import Any, Iterator, Literal
 import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from colorize import runtime
@@ -45,6 +45,7 @@ from colorize.config import save_json, to_dict
 from colorize.errors import ColorizeError
 from colorize.gans import checkpoint as ckpt
 from colorize.gans.run_folder import RESUME_SAFE_KEYS, MetricsLog, check_start
+from colorize.gans.sampling import ResumableSampler, SeededDataset
 from colorize.gans.variant import StepContext, Variant
 from colorize.gans.visual import plot_history, save_grid
 from colorize.progress import bar, is_quiet
@@ -83,50 +84,6 @@ class TrainingInterrupted(ColorizeError):
     """Ctrl-C during training: the checkpoint was saved; exit like an interrupted command."""
 
     exit_code = 130
-
-
-class ResumableSampler(Sampler):
-    """An endless, deterministic stream of (index, sample_seed) keys, sharded across ranks.
-
-    Epoch e is a permutation seeded by (seed, e); rank r takes every world-th key. Starting at
-    `start` (samples already consumed by this rank) reproduces exactly the keys an uninterrupted run
-    would see next. The per-sample seed lets datasets draw augmentations as a function of the key,
-    so results do not depend on which worker process loaded the sample.
-    """
-
-    def __init__(self, n: int, seed: int, rank: int = 0, world: int = 1, start: int = 0):
-        if n < 1:
-            raise ColorizeError("the training set is empty")
-        self.n, self.seed, self.rank, self.world, self.start = n, seed, rank, world, start
-        self.per_rank = max(1, n // world)
-
-    def __iter__(self) -> Iterator[tuple[int, int]]:
-        epoch, offset = divmod(self.start, self.per_rank)
-        for e in itertools.count(epoch):
-            g = torch.Generator().manual_seed(self.seed * 100003 + e)
-            perm = torch.randperm(self.n, generator=g)[self.rank::self.world][: self.per_rank]
-            for pos in range(offset, self.per_rank):
-                yield int(perm[pos]), (self.seed * 1_000_003 + e * 7919 + pos * self.world + self.rank) % 2**31
-            offset = 0
-
-
-class _SeededDataset(Dataset):
-    """Adapts a dataset to (index, seed) keys: `get_seeded(i, seed)` if it has one, else global seeding."""
-
-    def __init__(self, dataset: Dataset):
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, key):
-        index, seed = key
-        if hasattr(self.dataset, "get_seeded"):
-            return self.dataset.get_seeded(index, seed)
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.manual_seed(seed)
-        return self.dataset[index]
 
 
 class EMA:
@@ -284,7 +241,7 @@ class Trainer:
     def _loader(self, start_sample: int) -> Iterator[Any]:
         sampler = ResumableSampler(len(self.train_set), self.cfg.seed, self.dist.rank,
                                    self.dist.world_size, start=start_sample)
-        loader = DataLoader(_SeededDataset(self.train_set), batch_size=self.cfg.batch_size, sampler=sampler,
+        loader = DataLoader(SeededDataset(self.train_set), batch_size=self.cfg.batch_size, sampler=sampler,
                             num_workers=self.cfg.num_workers, pin_memory=self.device.type == "cuda",
                             drop_last=True, collate_fn=self.collate_fn,
                             persistent_workers=self.cfg.num_workers > 0)
