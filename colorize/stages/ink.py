@@ -113,7 +113,7 @@ def drop_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
     """H x W bool ink without its 8-connected components of fewer than `min_area` pixels."""
     if min_area <= 1 or not ink.any():
         return ink
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
     keep = stats[:, cv2.CC_STAT_AREA] >= min_area
     keep[0] = False  # label 0 is the paper
     return keep[labels]

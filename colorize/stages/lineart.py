@@ -41,9 +41,9 @@ import torch.nn.functional as F
 from colorize.errors import InputError
 from colorize.images import check_writable, list_images, output_paths, read_rgb, write_image
 from colorize.progress import progress
-from colorize.stages.ink import InkConfig, ink_lineart
 from colorize.runtime import resolve_device
 from colorize.stages.extract import batch_by_size
+from colorize.stages.ink import InkConfig, ink_lineart
 
 if TYPE_CHECKING:
     from colorize.stages.extract import Frame
