@@ -4,6 +4,7 @@ check and stale temporary files (issue 13, cases 1, 5, 6, 7, 8)."""
 from __future__ import annotations
 
 import os
+import stat
 import struct
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def test_damaged_png_is_one_input_error_and_nothing_on_stderr(tmp_path, capfd, d
 
 
 def test_a_full_disk_is_reported_with_the_os_reason(tmp_path):
+    if not (os.path.exists("/dev/full") and stat.S_ISCHR(os.stat("/dev/full").st_mode)):
+        pytest.skip("no /dev/full device here")
     with pytest.raises(OSError) as info:
         write_all("/dev/full", b"x" * 10)  # the kernel's always-full device
     assert info.value.strerror == "No space left on device"
