@@ -23,7 +23,8 @@ REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "pipelines").glob("*.toml"))  # pipelines/gans/ has its own loader and tests
 # TOML files in pipelines/ that are not [[steps]] pipelines but one command's config: name -> class.
 CONFIG_FILES = {"train.toml": "colorize.gans.colorizer:TrainConfig",
-                "train_default_model.toml": "colorize.gans.colorizer:TrainConfig"}
+                "train_default_model.toml": "colorize.gans.colorizer:TrainConfig",
+                "train_cpu.toml": "colorize.gans.colorizer:TrainConfig"}
 
 
 def is_pipeline(path: Path) -> bool:

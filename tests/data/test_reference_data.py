@@ -65,10 +65,13 @@ def test_dropped_references_are_zeros_and_flagged(index):
 def test_validation_uses_the_first_frame_of_the_shot(index):
     pairs, cfg = index
     data = ReferencePairDataset(pairs, "val", cfg, ReferenceConfig(enabled=True, dropout=1.0))
+    firsts = set()
     for i in range(len(data)):
         position = data.positions[0][data.items[i][1].name]
-        assert data.reference_position(0, position) == 20  # val frames are the last shot's
+        firsts.add(data.reference_position(0, position))
+        assert data.reference_position(0, position) == position - position % 10  # shots cut every 10 frames
         assert data[i]["has_ref"].item() == 1.0
+    assert firsts == {0, 10, 20}  # validation runs are spread over the clip: every shot is judged
 
 
 def test_one_geometry_moves_all_four_images():
