@@ -30,13 +30,14 @@ import torch
 
 from colorize.config import to_dict
 from colorize.data.toon import ToonConfig, write_toon_video
-from colorize.gans.checkpoint import save_generator
-from colorize.gans.nets.unet import UNetGenerator
+from colorize.nets.files import save_generator
+from colorize.nets.unet import UNetGenerator
 from colorize.progress import set_quiet
 from colorize.runtime import resolve_device
-from colorize.stages.colorize import Colorizer, default_model_path
-from colorize.stages.colorize_jobs import ColorizeOptions, colorize_video
-from colorize.stages.lineart import LineArtConfig
+from colorize.jobs.colorize.model import Colorizer
+from colorize.resources import default_model_path
+from colorize.jobs.colorize.run import ColorizeOptions, colorize_video
+from colorize.lineart.recipes import LineArtConfig
 
 
 def parse_args() -> argparse.Namespace:

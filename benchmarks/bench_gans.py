@@ -3,11 +3,12 @@
     python benchmarks/bench_gans.py --seconds 60                      # all variants, 16 px, ~12 min
     python benchmarks/bench_gans.py --seconds 30 --variants cgan acgan --grids docs/gans
 
-Each variant runs its pipelines/gans/NAME.toml with the size/width/device overrides below. The Trainer
-has no wall-clock stop, so the run starts with a few steps, measures its rate and is extended with
+Each variant runs its shipped config (colorize/assets/configs/gans/NAME.toml) with the
+size/width/device overrides below. The Trainer has no wall-clock stop, so the run starts with a few
+steps, measures its rate and is extended with
 --resume (exactly the interrupted run's continuation) until the budget is spent; "seconds" in the
 table is the measured training time, within a few steps of the budget.
-Scores (colorize.gans.run.evaluate_variant, 1000 samples, raw generator):
+Scores (colorize.jobs.gan.evaluate_variant, 1000 samples, raw generator):
     cls_fd    Fréchet distance to held-out digits in the project classifier's feature space (lower is better)
     real_fd   the same distance between real training and held-out digits (the floor)
     class_acc fraction of conditional samples classified as the class asked for (chance: 10%)
@@ -29,8 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from colorize.config import override  # noqa: E402
 from colorize.gans.registry import list_variants  # noqa: E402
-from colorize.gans.run import (  # noqa: E402
-    GanRunConfig, evaluate_variant, load_run, load_run_config, train_run)
+from colorize.jobs.gan import GanRunConfig, evaluate_variant, load_run, load_run_config, train_run  # noqa: E402
 from colorize.gans.visual import columns_grid, save_grid  # noqa: E402
 from colorize.progress import set_quiet  # noqa: E402
 
@@ -40,7 +40,7 @@ MAX_EXTENSIONS = 4
 
 def bench_config(name: str, size: int, base: int, steps: int, model_options: dict | None = None) -> GanRunConfig:
     """The variant's pipeline config, shrunk for a CPU budget (no EMA: too few steps for it to settle)."""
-    cfg = load_run_config(ROOT / "pipelines" / "gans" / f"{name}.toml")
+    cfg = load_run_config(name)
     changes = {"data.size": size, "trainer.device": "cpu", "trainer.ema_decay": 0.0, "trainer.steps": steps,
                "trainer.sample_every": max(steps, 1), "trainer.checkpoint_every": 10 ** 9, "trainer.log_every": 25}
     model = dict(cfg.model, g_base=base, d_base=base * (2 if name == "cyclegan" else 1))

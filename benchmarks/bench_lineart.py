@@ -30,7 +30,7 @@ import numpy as np
 import torch
 
 from colorize.data.toon import ToonClip, ToonConfig, write_toon_video
-from colorize.stages.lineart import LineArtConfig, lineart_numpy, lineart_tensor
+from colorize.lineart.recipes import LineArtConfig, lineart_numpy, lineart_tensor
 
 RESOLUTIONS = {"256x256": (256, 256), "1080p": (1920, 1080)}
 
@@ -114,8 +114,8 @@ def proc_status_mib(field: str) -> float:
 
 def child_stream(video: str, device: str) -> None:
     """(Subprocess) stream a clip through extract + line-art; print frames/s and memory as JSON."""
-    from colorize.stages.extract import iter_frames
-    from colorize.stages.lineart import iter_lineart
+    from colorize.media.video import iter_frames
+    from colorize.lineart.recipes import iter_lineart
 
     with torch.inference_mode():
         rss_after_imports = proc_status_mib("VmRSS")

@@ -20,7 +20,7 @@ Per recipe (predicted ink P, true ink area S, true stroke centreline C, toleranc
   separate runs of ink -- Canny's two sides of one stroke. Crossings and nearby strokes add a
   floor for all: the "(true ink: floor)" row scores the true ink itself.
 
-Recipes: canny (the default, LineArtConfig()), ink (colorize.stages.ink), ink without its
+Recipes: canny (the default, LineArtConfig()), ink (colorize.lineart.ink), ink without its
 colour-boundary lines, and XDoG (a thresholded difference of Gaussians, written here as a candidate).
 Never run by the tests.
 """
@@ -35,8 +35,8 @@ import cv2
 import numpy as np
 
 from colorize.data.toon import _SHIFT, ToonClip, ToonConfig
-from colorize.stages.ink import InkConfig
-from colorize.stages.lineart import LineArtConfig, lineart_numpy
+from colorize.lineart.ink import InkConfig
+from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 
 TOLERANCE = 2
 Recipe = Callable[[np.ndarray], np.ndarray]  # H x W x 3 uint8 RGB -> H x W bool ink

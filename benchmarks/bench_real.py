@@ -43,9 +43,9 @@ from bench_reference import run_mode  # noqa: E402  (the same mode runner as the
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
 from colorize.metrics.image import delta_e2000, psnr  # noqa: E402
 from colorize.metrics.temporal import TemporalConsistency  # noqa: E402
-from colorize.stages.colorize import Colorizer, tensor_to_uint8  # noqa: E402
-from colorize.stages.extract import Frame  # noqa: E402
-from colorize.stages.lineart import LineArtConfig, lineart_numpy  # noqa: E402
+from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8  # noqa: E402
+from colorize.media.frames import Frame  # noqa: E402
+from colorize.lineart.recipes import LineArtConfig, lineart_numpy  # noqa: E402
 
 CLIP_MODES = ("line-art only", "self-reference", "keyframe", "keyframe + smoothed")
 RUNNER_MODE = {"line-art only": "per-frame", "self-reference": "self-reference", "keyframe": "keyframe",

@@ -40,10 +40,11 @@ from colorize.data.toon import ToonClip, ToonConfig
 from colorize.images import write_image
 from colorize.metrics.image import delta_e2000, psnr
 from colorize.metrics.temporal import TemporalConsistency
-from colorize.stages.colorize import Colorizer, tensor_to_uint8, uint8_to_tensor
-from colorize.stages.colorize_jobs import smoothed
-from colorize.stages.extract import Frame
-from colorize.stages.references import Keyframes, ReferenceGuide
+from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8, uint8_to_tensor
+from colorize.jobs.colorize.run import smoothed
+from colorize.media.frames import Frame
+from colorize.media.shots import mark_cuts
+from colorize.jobs.colorize.references import Keyframes, ReferenceGuide
 
 SETS = {"model-sheet colours": dict(palette="by_kind", seed=900),
         "unseen colours": dict(palette="random", hue_range=(0.70, 0.95), seed=950)}
@@ -88,7 +89,8 @@ class Scores:
 
 
 def clip_frames(clip: ToonClip) -> list[Frame]:
-    return [Frame(index=i, time=i / clip.cfg.fps, image=clip.frame(i)) for i in range(len(clip))]
+    """The clip's frames with their shot cuts marked (as `colorize video` marks them, once)."""
+    return list(mark_cuts(Frame(index=i, time=i / clip.cfg.fps, image=clip.frame(i)) for i in range(len(clip))))
 
 
 def run_mode(mode: str, colorizer: Colorizer, frames: list[Frame], key_dir: Path, smooth: float) -> list[np.ndarray]:

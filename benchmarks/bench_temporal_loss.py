@@ -19,9 +19,9 @@ from pathlib import Path
 import torch
 
 from colorize.config import from_dict, override
-from colorize.gans.colorizer import TrainConfig, train_colorizer
+from colorize.jobs.train import TrainConfig, train_colorizer
 from colorize.progress import set_quiet
-from colorize.stages.colorize import Colorizer
+from colorize.jobs.colorize.model import Colorizer
 
 import bench_reference
 

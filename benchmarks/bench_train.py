@@ -1,4 +1,4 @@
-"""Training throughput of the colorizer: images/s at 256 x 256 with the default config (pipelines/train.toml).
+"""Training throughput of the colorizer: images/s at 256 x 256 with the default config (the shipped train.toml).
 
     python benchmarks/bench_train.py                 # CPU (and CUDA bf16 on/off when a GPU is present)
     python benchmarks/bench_train.py --steps 5 --device cpu --no-vgg
@@ -21,14 +21,14 @@ import torch
 
 from colorize.config import load_toml, override
 from colorize.data.toon import ToonConfig, write_toon_frames
-from colorize.gans.colorizer import TrainConfig, build_datasets
+from colorize.jobs.train import TrainConfig, build_datasets
 from colorize.gans.losses.perceptual import deepest_layer, vgg19_features
 from colorize.gans.trainer import Trainer
 from colorize.gans.variant import DataInfo
 from colorize.gans.variants.pix2pix import Pix2Pix
 from colorize.progress import set_quiet
+from colorize.resources import config_path
 
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def measure(cfg: TrainConfig, frames: Path, run: Path, warmup: int, steps: int) -> float:
@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     set_quiet(True)
     devices = [args.device] if args.device else ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    base = load_toml(TrainConfig, ROOT / "pipelines" / "train.toml")
+    base = load_toml(TrainConfig, config_path("train"))
     if args.no_vgg:
         base = override(base, {"model.loss.perceptual": 0.0, "model.loss.style": 0.0})
     print(f"pix2pix default config: U-Net depth {base.model.generator.depth}, {base.data.crop}^2 crops, "

@@ -20,7 +20,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from colorize.gans.losses.perceptual import VGGLoss, vgg19_features
-from colorize.gans.nets.unet import UNetGenerator
+from colorize.nets.unet import UNetGenerator
 
 CASES = {  # until -> (perceptual layers, style layers)
     "relu3_1": (("relu1_1", "relu2_1", "relu3_1"), ("relu2_1", "relu3_1")),

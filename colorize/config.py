@@ -1,10 +1,10 @@
 """Strict configuration: TOML or dicts into dataclasses, where an unknown key is an error.
 
-Every stage and trainer takes a dataclass config. Pipelines (`pipelines/*.toml`) and CLI flags are
+Every stage and trainer takes a dataclass config. Pipelines (`pipelines/*.toml`), the shipped configs (colorize/assets/configs/) and CLI flags are
 turned into those dataclasses here, so a typo in a key fails loudly instead of being ignored.
 
     cfg = from_dict(LineArtConfig, {"sigma": 1.2})      # nested dataclasses and tuples supported
-    cfg = load_toml(TrainConfig, "pipelines/train.toml")
+    cfg = load_toml(TrainConfig, "my_train.toml")
     cfg = override(cfg, {"optim.lr": 1e-4})               # dotted keys, as the CLI passes them
     cfg = override(cfg, parse_sets(["trainer.steps=500"]))  # `--set KEY=VALUE`, values read as TOML
     save_json(cfg, run_dir / "config.json")               # the resolved config, beside checkpoints

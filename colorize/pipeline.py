@@ -36,9 +36,12 @@ from colorize.data.clips import ClipConfig
 from colorize.data.toon import ToonConfig, write_toon_frames, write_toon_video
 from colorize.errors import ConfigError, InputError
 from colorize.images import refuse_input_as_output
-from colorize.stages.assemble import VIDEO_SUFFIXES, X264_PRESETS, assemble_folder
-from colorize.stages.extract import ExtractConfig, extract_to_folder
-from colorize.stages.lineart import LineArtConfig, run_lineart
+from colorize.jobs.assemble import assemble_folder
+from colorize.jobs.extract import extract_to_folder
+from colorize.jobs.lineart import run_lineart
+from colorize.lineart.recipes import LineArtConfig
+from colorize.media.encode import VIDEO_SUFFIXES, X264_PRESETS
+from colorize.media.video import ExtractConfig
 
 # Keys of a step dataclass that name files or folders the step reads (checked before running).
 INPUT_KEYS = ("input", "audio_from")
@@ -112,7 +115,7 @@ def _run_assemble(step: AssembleStep) -> Path:
 
 @dataclass
 class ClipsStep:
-    """Art folders `inputs` -> folder `output` of `n_clips` real-art clips (resumable; see data.clips_io)."""
+    """Art folders `inputs` -> folder `output` of `n_clips` real-art clips (resumable; see jobs.clips)."""
 
     inputs: list[Path]
     output: Path
@@ -121,7 +124,7 @@ class ClipsStep:
 
 
 def _run_clips(step: ClipsStep) -> Path:
-    from colorize.data.clips_io import write_clips
+    from colorize.jobs.clips import write_clips
 
     return write_clips(step.inputs, step.output, step.clips, n_clips=step.n_clips)
 
@@ -148,7 +151,7 @@ class TrainStep:
 
 def _run_train(step: TrainStep) -> Path:
     from colorize.config import load_toml
-    from colorize.gans.colorizer import TrainConfig, train_colorizer
+    from colorize.jobs.train import TrainConfig, train_colorizer
 
     cfg = load_toml(TrainConfig, step.config) if step.config else TrainConfig()
     train_colorizer(step.inputs, step.output, cfg, resume=step.resume)
@@ -264,7 +267,7 @@ def _first_non_finite(values: dict[str, Any], prefix: str = "") -> tuple[str, fl
 def _check_train_config(path: Path, where: str) -> None:
     """Read a train step's training TOML now, so its mistakes stop the pipeline before step 1."""
     from colorize.config import load_toml
-    from colorize.gans.colorizer import TrainConfig
+    from colorize.jobs.train import TrainConfig
 
     try:
         load_toml(TrainConfig, path)

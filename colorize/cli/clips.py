@@ -27,7 +27,7 @@ def clips_command(art_dirs: tuple[Path, ...], output: Path, n_clips: int, seed: 
     """
     from colorize.config import override, parse_sets
     from colorize.data.clips import ClipConfig
-    from colorize.data.clips_io import write_clips
+    from colorize.jobs.clips import write_clips
 
     changes = parse_sets(sets)
     if seed is not None:

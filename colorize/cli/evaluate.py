@@ -86,7 +86,7 @@ def evaluate_command(pred: str, gt: str, device: str, no_lpips: bool, lpips_weig
     """
     from colorize.cli.params import created_note, new_folder
     from colorize.images import check_writable, refuse_input_as_output
-    from colorize.metrics.evaluate import evaluate
+    from colorize.jobs.evaluate import evaluate
 
     created = new_folder(json_out) if json_out is not None else None
     if json_out is not None:

@@ -25,7 +25,7 @@ def _train_config(variant, data, data_b, size, steps, batch_size, device, config
     """The run config: RUN/config.json when resuming without --config, else --config / defaults;
     then the flags (which win)."""
     from colorize.config import parse_sets
-    from colorize.gans.run import load_run_config, run_config_from_dict
+    from colorize.jobs.gan import load_run_config, run_config_from_dict
 
     overrides = {"variant": variant, "data.source": data, "data.source_b": data_b, "data.size": size,
                  "trainer.steps": steps, "trainer.batch_size": batch_size, "trainer.device": device,
@@ -63,13 +63,14 @@ def list_command() -> None:
 @click.option("--steps", type=click.IntRange(min=1), help="Total optimisation steps.")
 @click.option("--batch-size", type=click.IntRange(min=1))
 @click.option("--size", type=click.IntRange(min=8), help="Image size (power of two).")
-@click.option("--config", type=click.Path(dir_okay=False, path_type=Path), help="Run config TOML (pipelines/gans/*.toml).")
+@click.option("--config", metavar="FILE|NAME",
+              help="Run config TOML, or the name of a shipped one (the variants: dcgan, wgan-gp, cyclegan, ...).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override any config key, e.g. model.z_dim=32.")
 @click.option("--resume", is_flag=True, help="Continue RUN/last.pt.")
 @click.option("--device", help="auto | cpu | cuda | cuda:N")
 def train_command(variant, data, data_b, out, steps, batch_size, size, config, sets, resume, device) -> None:
     """Train a GAN variant; checkpoints, sample grids and loss plots go to --out."""
-    from colorize.gans.run import train_run
+    from colorize.jobs.gan import train_run
 
     cfg = _train_config(variant, data, str(data_b) if data_b else None, size, steps, batch_size, device, config,
                         sets, out, resume)
@@ -79,7 +80,7 @@ def train_command(variant, data, data_b, out, steps, batch_size, size, config, s
 
 
 def _load(run: Path, device: str, no_ema: bool):
-    from colorize.gans.run import load_run
+    from colorize.jobs.gan import load_run
     from colorize.runtime import resolve_device
 
     return load_run(run, resolve_device(device), use_ema=not no_ema)
@@ -102,7 +103,7 @@ def sample_command(run, count, label, output, seed, device, no_ema) -> None:
     """Write a grid of samples (cyclegan: test digits | their translations)."""
     import torch
 
-    from colorize.gans.run import has_codes, is_conditional, translation_sources
+    from colorize.jobs.gan import has_codes, is_conditional, translation_sources
     from colorize.gans.visual import columns_grid, make_grid, save_grid
     from colorize.images import check_writable
 
@@ -166,7 +167,7 @@ def evaluate_command(run, count, inception_weights, seed, device, no_ema) -> Non
     """Print offline scores (classifier-space Fréchet distance, class accuracy) and FID when possible."""
     import torch
 
-    from colorize.gans.run import evaluate_variant
+    from colorize.jobs.gan import evaluate_variant
 
     variant, cfg = _load(run, device, no_ema)
     torch.manual_seed(seed)

@@ -54,7 +54,8 @@ def lineart_command(input: Path, output: Path, device: str, **flags) -> None:
     or a path ending .mp4, which gets a line-art video at the input's frame rate with its audio.
     """
     from colorize.images import refuse_input_as_output
-    from colorize.stages.lineart import LineArtConfig, run_lineart
+    from colorize.lineart.recipes import LineArtConfig
+    from colorize.jobs.lineart import run_lineart
 
     flags["ink.dark"] = flags.pop("ink_dark")
     cfg = override(LineArtConfig(), flags)  # None flags keep the defaults; bad values -> ConfigError

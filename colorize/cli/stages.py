@@ -52,7 +52,8 @@ def extract_command(video: str, out_dir: str, every: int, start: float, end: flo
     Files are named by source frame number. OUT_DIR must be new or empty; it only appears once every
     frame is written.
     """
-    from colorize.stages.extract import ExtractConfig, MANIFEST_NAME, extract_to_folder
+    from colorize.media.video import ExtractConfig
+    from colorize.jobs.extract import MANIFEST_NAME, extract_to_folder
 
     cfg = from_dict(ExtractConfig, {"every": every, "start": start, "end": end,
                                     "size": list(size) if size else None})
@@ -88,8 +89,8 @@ def assemble_command(frames_dir: str, out: str, fps: float | None, audio_from: s
     The size is kept exactly; an odd width or height is encoded as H.264 4:4:4 (yuv444p), which some
     players cannot open (even sizes use the usual 4:2:0). OUT appears only when encoding succeeded.
     """
-    from colorize.stages.assemble import assemble_folder
-    from colorize.stages.extract import probe
+    from colorize.jobs.assemble import assemble_folder
+    from colorize.media.video import probe
 
     times = None
     if fps is None:

@@ -1,4 +1,4 @@
-"""`colorize train`: train the colorizer on the user's own clips (see colorize.gans.colorizer)."""
+"""`colorize train`: train the colorizer on the user's own clips (see colorize.jobs.train)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,17 @@ from pathlib import Path
 import click
 
 from colorize.config import changed_keys, from_dict, load_toml, override, parse_sets, to_dict
+from colorize.resources import config_path
 
-DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "pipelines" / "train.toml"
-
-
-def _load_config(config: Path | None, out: Path, resume: bool):
-    """--resume: the run's saved config.json (or --config, which must then match it); else --config,
-    else pipelines/train.toml (TrainConfig's defaults are the same)."""
-    from colorize.gans.colorizer import TrainConfig, resolved_config_for_resume
+def _load_config(config: str | None, out: Path, resume: bool):
+    """--resume: the run's saved config.json (or --config, which must then match it); else --config (a
+    file, or a shipped config's name), else the shipped train.toml (TrainConfig's defaults are the same)."""
+    from colorize.jobs.train import TrainConfig, resolved_config_for_resume
 
     if resume:
         saved = from_dict(TrainConfig, resolved_config_for_resume(out))
-        return load_toml(TrainConfig, config) if config is not None else saved, saved
-    if config is not None:
-        return load_toml(TrainConfig, config), None
-    if DEFAULT_CONFIG.is_file():
-        return load_toml(TrainConfig, DEFAULT_CONFIG), None
-    return TrainConfig(), None
+        return load_toml(TrainConfig, config_path(config)) if config is not None else saved, saved
+    return load_toml(TrainConfig, config_path(config or "train")), None
 
 
 def _resume_note(out: Path, saved, cfg) -> str:
@@ -45,8 +39,10 @@ def _get(data: dict, dotted: str):
 @click.option("--out", "-o", "out", required=True, type=click.Path(path_type=Path),
               help="Run folder: checkpoints (last.pt, best.pt), generator.safetensors, config.json, "
                    "samples/, metrics.jsonl, loss.png.")
-@click.option("--config", "config", type=click.Path(path_type=Path),
-              help="Training config TOML ([data], [model], [trainer]); default pipelines/train.toml.")
+@click.option("--config", "config", metavar="FILE|NAME",
+              help="Training config TOML ([data], [model], [trainer], [reference]), or the name of a shipped "
+                   "one: train (every default; used without --config), train_cpu (CPU preset), "
+                   "train_default_model.")
 @click.option("--resume", is_flag=True,
               help="Continue RUN_DIR/last.pt exactly (same step, LR, data order) with the run's saved "
                    "config.json. Only these keys may differ from it (by flag, --set or --config): "
@@ -68,7 +64,7 @@ def _get(data: dict, dotted: str):
 @click.option("--no-vgg", is_flag=True, help="Turn the perceptual and style terms off (no VGG needed).")
 @click.option("--reference/--no-reference", "reference", default=None,
               help="Train the reference-guided colorizer, which also follows a colour keyframe of the shot "
-                   "(overrides reference.enabled; default: the config's, off in pipelines/train.toml).")
+                   "(overrides reference.enabled; default: the config's, off in the shipped train.toml).")
 def train_cmd(inputs, out, config, resume, sets, steps, batch_size, device, precision, workers, vgg_weights,
               no_vgg, reference):
     """Train the colorizer on INPUTS (videos and/or folders of frames).
@@ -82,10 +78,10 @@ def train_cmd(inputs, out, config, resume, sets, steps, batch_size, device, prec
 
     \b
     GPU default:  colorize train clips/ --out runs/mine
-    CPU preset:   colorize train clips/ --out runs/cpu --config pipelines/train_cpu.toml
+    CPU preset:   colorize train clips/ --out runs/cpu --config train_cpu
     Multi-GPU or multi-process: torchrun --nproc_per_node N -m colorize train ...
     """
-    from colorize.gans.colorizer import check_run_folder, train_colorizer
+    from colorize.jobs.train import check_run_folder, train_colorizer
 
     cfg, saved = _load_config(config, out, resume)
     cfg = override(cfg, parse_sets(sets))

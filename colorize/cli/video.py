@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from colorize.cli.params import FiniteFloat, created_note, new_folder
-from colorize.stages.assemble import X264_PRESETS
+from colorize.media.encode import X264_PRESETS
 
 _MODEL_HELP = "Generator file (.safetensors or a training checkpoint). Default: samples/model/generator.safetensors."
 
@@ -40,7 +40,7 @@ def _inference_options(command):
 
 
 def _options(**kwargs):
-    from colorize.stages.colorize_jobs import ColorizeOptions
+    from colorize.jobs.colorize.run import ColorizeOptions
 
     return ColorizeOptions(**kwargs)
 
@@ -77,9 +77,9 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
     height is kept exactly by encoding H.264 4:4:4 (yuv444p), which some players cannot open; even
     sizes use the usual 4:2:0. OUTPUT must not be INPUT.
     """
-    from colorize.stages.assemble import pixel_format
-    from colorize.stages.colorize_jobs import colorize_video
-    from colorize.stages.extract import frame_times, probe
+    from colorize.media.encode import pixel_format
+    from colorize.jobs.colorize.run import colorize_video
+    from colorize.media.video import frame_times, probe
 
     created = new_folder(output)
     path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
@@ -105,7 +105,7 @@ def frames_command(in_dir: Path, out_dir: Path, **inference) -> None:
     must lie outside IN_DIR. IN_DIR/manifest.json (from `colorize extract`) is copied, so `colorize
     assemble OUT_DIR` finds the frame rate. Under torchrun each rank takes its own share of the images.
     """
-    from colorize.stages.colorize_jobs import colorize_folder
+    from colorize.jobs.colorize.run import colorize_folder
 
     created = new_folder(out_dir)
     summary = colorize_folder(in_dir, out_dir, _options(**inference))
@@ -121,7 +121,7 @@ def frames_command(in_dir: Path, out_dir: Path, **inference) -> None:
 def export_command(model: Path | None, output: Path) -> None:
     """Export the generator as TorchScript (.pt) or ONNX (.onnx): B x 1 x H x W in [-1, 1] -> B x 3 x H x W."""
     from colorize.images import refuse_input_as_output
-    from colorize.stages.export import export_generator
+    from colorize.jobs.export import export_generator
 
     refuse_input_as_output(output, [model])
     created = new_folder(output)

@@ -29,7 +29,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorize.stages.lineart import METHODS
+from colorize.lineart.recipes import METHODS
 
 PRIMARY_FOLDER = "line"
 

@@ -6,7 +6,7 @@
     val = PairedDataset(index, "val", cfg)                      # centre crop, the later frames
     train[0] -> {"lineart": 1 x crop x crop, "color": 3 x crop x crop (float in [0, 1]), "clip", "frame"}
 
-Line-art is made once, by the project's own stage (colorize.stages.lineart), in `prepare_pairs`:
+Line-art is made once, by the project's own stage (colorize.lineart.recipes), in `prepare_pairs`:
 DataLoader workers only read two small PNGs and augment them. Each input becomes one cache folder
 
     <cache_dir>/<name>-<key>/color/000000.png    H x W x 3 RGB frame (resized if resize_short)
@@ -47,10 +47,11 @@ from colorize.data.lineart_augment import (LineArtAugmentConfig, LineArtAugmente
 from colorize.data.transforms import PairTransform, train_transform, val_transform
 from colorize.errors import InputError
 from colorize.images import atomic_path, check_writable, list_images, read_rgb, write_image
+from colorize.lineart.recipes import LineArtConfig, choose_backend, iter_lineart, lineart_numpy
+from colorize.media.frames import Frame, iter_folder, resize_to
+from colorize.media.video import iter_frames, probe
 from colorize.progress import progress
 from colorize.runtime import resolve_device
-from colorize.stages.extract import Frame, iter_folder, iter_frames, probe, resize_to
-from colorize.stages.lineart import LineArtConfig, choose_backend, iter_lineart, lineart_numpy
 
 Split = Literal["train", "val"]
 

@@ -1,11 +1,11 @@
 """Training samples for the reference-guided colorizer: (line-art t, colour reference s, target t).
 
     shots = clip_shots(clip)                         # shot number of each cached frame (cached too)
-    train = ReferencePairDataset(index, "train", data_cfg, ref_cfg)
+    train = ReferencePairDataset(index, "train", data_cfg, ReferenceSampling(max_offset=24))
     train[0] -> {"lineart", "color"             (as PairedDataset),
                  "ref_color": 3 x crop x crop, "ref_lineart": 1 x crop x crop (zeros without a reference),
                  "has_ref": 1-element float tensor (1 = the reference is real), "clip", "frame",
-                 with temporal > 0 also "pair_lineart": 1 x crop x crop (a neighbouring frame n of the
+                 with `pairs` also "pair_lineart": 1 x crop x crop (a neighbouring frame n of the
                  shot), "pair_flow": 2 x crop x crop (pixels, n -> t), "pair_mask": 1 x crop x crop}
 
 The reference is another frame of the same shot, at most `max_offset` cached frames away (either
@@ -24,7 +24,7 @@ come from one randomly picked recipe, and each is augmented after the geometry (
 The temporal pair's flow is DIS optical flow on the true colour crops after augmentation (so it
 matches the crops exactly), masked by the forward-backward check of colorize.metrics.temporal.
 
-Shots come from colorize.stages.shots.ShotDetector run over a clip's cached colour frames once; the
+Shots come from colorize.media.shots.ShotDetector run over a clip's cached colour frames once; the
 result is stored in the clip's cache folder as shots.json.
 """
 
@@ -49,28 +49,23 @@ _PAIR_TARGETS = ("pair_color", "pair_lineart")
 
 
 @dataclasses.dataclass
-class ReferenceConfig:
-    """The `[reference]` table of a training config: train a reference-guided colorizer.
+class ReferenceSampling:
+    """How reference samples are drawn (the sampling keys of a training config's `[reference]` table).
 
-    enabled: train the reference-guided generator (False: plain pix2pix). max_offset: how many cached
-    frames (before or after, same shot) the reference may be from the target. dropout: probability a
-    sample has no reference. hue_jitter: probability a referenced sample's hues are rotated (target and
-    reference alike). feature_channels / feature_stride: the matching encoder (see nets.reference).
+    max_offset: how many cached frames (before or after, same shot) the reference may be from the
+    target. dropout: probability a sample has no reference. hue_jitter: probability a referenced
+    sample's hues are rotated (target and reference alike). pairs: also return a neighbouring frame and
+    the flow to it (for a temporal loss), on the training split.
     """
 
-    enabled: bool = False
     max_offset: int = 24
     dropout: float = 0.3
     hue_jitter: float = 0.5
-    feature_channels: int = 64
-    feature_stride: int = 4
-    temporal: float = 0.0   # weight of the warp-consistency loss between neighbouring frames (0 = off)
+    pairs: bool = False
 
     def __post_init__(self) -> None:
         if self.max_offset < 1:
             raise ValueError(f"max_offset must be 1 or more, got {self.max_offset}")
-        if self.temporal < 0:
-            raise ValueError(f"temporal must be 0 (off) or positive, got {self.temporal}")
         for name in ("dropout", "hue_jitter"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
@@ -78,7 +73,7 @@ class ReferenceConfig:
 
 def detect_clip_shots(clip: ClipPairs) -> list[int]:
     """Shot number of each of the clip's cached frames (in time order), by running the cut detector."""
-    from colorize.stages.shots import ShotDetector
+    from colorize.media.shots import ShotDetector
 
     detector = ShotDetector()
     shots = []
@@ -133,7 +128,7 @@ def pair_flow(pair_color: np.ndarray, color: np.ndarray, valid: bool = True) -> 
     DIS flow on the true colours, both directions, kept where they agree (colorize.metrics.temporal);
     an all-zero mask when `valid` is False (no neighbour) or the frames are too small for DIS.
     """
-    from colorize.metrics.temporal import MIN_FLOW_SIDE, dis_flow, make_flow_engine, occlusion_mask, to_gray
+    from colorize.media.flow import MIN_FLOW_SIDE, dis_flow, make_flow_engine, occlusion_mask, to_gray
 
     h, w = color.shape[:2]
     if not valid or max(h, w) < MIN_FLOW_SIDE:
@@ -152,13 +147,13 @@ class ReferencePairDataset(torch.utils.data.Dataset):
     augmentation: from torch's per-process seed, so runs repeat and DataLoader workers differ.
     """
 
-    def __init__(self, index: PairIndex, split: Split, cfg: PairedDataConfig, ref: ReferenceConfig):
+    def __init__(self, index: PairIndex, split: Split, cfg: PairedDataConfig, ref: ReferenceSampling):
         self.split, self.ref = split, ref
         self.clips = index.clips
         self.items = index.samples(split)
         self.spans = [shot_spans(clip_shots(clip)) for clip in self.clips]
         self.positions = [{r.name: i for i, r in enumerate(clip.frames)} for clip in self.clips]
-        self.pairs = split == "train" and ref.temporal > 0
+        self.pairs = split == "train" and ref.pairs
         targets = _REF_TARGETS + (_PAIR_TARGETS if self.pairs else ())
         if split == "train":
             self.transform = train_transform(cfg.crop, cfg.scale, cfg.flip, extra_targets=targets)

@@ -315,7 +315,7 @@ class ToonClip:
 
 def write_toon_video(path: str | os.PathLike, cfg: ToonConfig) -> Path:
     """Stream a toon clip into an MP4 at `path` (with a sine tone if cfg.tone_hz > 0); returns the path."""
-    from colorize.stages.assemble import write_video  # heavy (ffmpeg); only needed here
+    from colorize.media.encode import write_video
 
     clip = ToonClip(cfg)
     frames = progress(iter(clip), total=len(clip), desc="toon")

@@ -43,11 +43,11 @@ from tqdm import tqdm
 from colorize import runtime
 from colorize.config import save_json, to_dict
 from colorize.errors import ColorizeError
-from colorize.gans import checkpoint as ckpt
 from colorize.gans.run_folder import RESUME_SAFE_KEYS, MetricsLog, check_start
 from colorize.gans.sampling import ResumableSampler, SeededDataset
 from colorize.gans.variant import StepContext, Variant
 from colorize.gans.visual import plot_history, save_grid
+from colorize.nets import files as ckpt
 from colorize.progress import bar, is_quiet
 
 

@@ -24,7 +24,7 @@ import numpy as np
 from colorize.data.art import ImageCache, load_source
 from colorize.data.clips import Actor, ClipConfig, RealArtClip, Shot
 from colorize.images import write_image
-from colorize.stages.assemble import write_video
+from colorize.media.encode import write_video
 
 HERE = Path(__file__).resolve().parent
 ART = HERE / "art"

@@ -13,7 +13,7 @@ from colorize.cli import cli
 from colorize.cli.lineart import HELP_DEFAULTS
 from colorize.data.toon import ToonConfig, write_toon_frames
 from colorize.images import read_rgb
-from colorize.stages.lineart import LineArtConfig, lineart_numpy
+from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:

@@ -21,12 +21,12 @@ import torch
 
 from colorize.config import to_dict
 from colorize.data.toon import ToonConfig, write_toon_frames, write_toon_video
-from colorize.gans.checkpoint import save_generator
-from colorize.gans.nets.unet import UNetGenerator
 from colorize.images import write_image
-from colorize.stages import assemble as assemble_module
-from colorize.stages.extract import probe
-from colorize.stages.lineart import LineArtConfig
+from colorize.lineart.recipes import LineArtConfig
+from colorize.media import encode as assemble_module
+from colorize.media.video import probe
+from colorize.nets.files import save_generator
+from colorize.nets.unet import UNetGenerator
 from tests.cli.test_video_cli import run_main
 
 
@@ -301,8 +301,8 @@ def test_frames_turns_phone_jpegs_upright(tmp_path, model):
 # ------------------------------------------------------------- case 10: variable frame rate kept
 
 def test_video_keeps_each_frame_time_of_a_variable_rate_clip(tmp_path, model):
-    from colorize.stages.extract import frame_times
-    from tests.stages.test_extract import VFR_TIMES, write_vfr_clip
+    from colorize.media.video import frame_times
+    from tests.media.test_video import VFR_TIMES, write_vfr_clip
 
     source = write_vfr_clip(tmp_path / "phone.mp4", tone=True)
     out = tmp_path / "colour.mp4"
@@ -316,8 +316,8 @@ def test_video_keeps_each_frame_time_of_a_variable_rate_clip(tmp_path, model):
 
 
 def test_extract_then_assemble_keeps_a_variable_rate(tmp_path):
-    from colorize.stages.extract import frame_times
-    from tests.stages.test_extract import VFR_TIMES, write_vfr_clip
+    from colorize.media.video import frame_times
+    from tests.media.test_video import VFR_TIMES, write_vfr_clip
 
     source = write_vfr_clip(tmp_path / "phone.mp4")
     frames = tmp_path / "frames"

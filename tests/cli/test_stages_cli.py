@@ -12,8 +12,8 @@ import pytest
 
 from colorize.cli import main
 from colorize.data.toon import ToonConfig, write_toon_video
+from colorize.media.video import probe
 from colorize.progress import set_quiet
-from colorize.stages.extract import probe
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def test_train_then_resume_to_more_steps(tmp_path, capsys):
 
 
 def test_train_reference_flag_makes_a_keyframe_model(tmp_path, capsys):
-    from colorize.gans.checkpoint import load_generator
+    from colorize.nets.files import load_generator
 
     frames = toon_frames(tmp_path)
     config = tmp_path / "tiny.toml"
@@ -153,13 +153,13 @@ def test_resume_keeps_the_saved_config_and_refuses_changes(tmp_path, capsys):
 
 
 def test_train_help_lists_the_keys_a_resume_may_change():
-    from colorize.gans.colorizer import COLORIZER_RESUME_SAFE_KEYS
+    from colorize.jobs.train import COLORIZER_RESUME_SAFE_KEYS
 
     result = CliRunner().invoke(cli, ["train", "--help"], terminal_width=400)
     text = " ".join(result.output.split())
     for key in COLORIZER_RESUME_SAFE_KEYS:
         assert key in text, key
-    assert "pipelines/train_cpu.toml" in text and "--set" in text
+    assert "--config train_cpu" in text and "--set" in text
 
 
 @pytest.mark.parametrize("command", [[], ["extract"], ["lineart"], ["assemble"], ["run"], ["train"],

@@ -19,12 +19,12 @@ import torch
 from colorize.cli import main
 from colorize.config import to_dict
 from colorize.data.toon import ToonConfig, write_toon_video
-from colorize.gans.checkpoint import GENERATOR_FORMAT, load_generator, save_generator
-from colorize.gans.nets.unet import UNetGenerator
-from colorize.stages import colorize as colorize_module
-from colorize.stages.assemble import write_video
-from colorize.stages.extract import iter_frames, probe
-from colorize.stages.lineart import LineArtConfig
+from colorize.jobs.colorize import model as colorize_module
+from colorize.lineart.recipes import LineArtConfig
+from colorize.media.encode import write_video
+from colorize.media.video import iter_frames, probe
+from colorize.nets.files import GENERATOR_FORMAT, load_generator, save_generator
+from colorize.nets.unet import UNetGenerator
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_lineart_video_light_on_dark_is_inverted(workdir, model):
 
 @pytest.fixture(scope="module")
 def reference_model(workdir) -> Path:
-    from colorize.gans.nets.reference import ReferenceUNet
+    from colorize.nets.reference import ReferenceUNet
 
     torch.manual_seed(0)
     net = ReferenceUNet(depth=3, base_channels=8, max_channels=16, norm="none", dropout=0.0, dropout_layers=0,
@@ -209,7 +209,9 @@ def test_missing_model_file_is_one_line(workdir, clip):
 
 
 def test_missing_default_model_is_one_line(workdir, clip, monkeypatch):
-    monkeypatch.setattr(colorize_module, "repo_root", lambda: workdir / "empty_repo")
+    from colorize import resources
+
+    monkeypatch.setattr(resources, "assets_dir", lambda: workdir / "empty_assets")
     out = workdir / "never.mp4"
     code, _, err = run_main(["video", str(clip), "-o", str(out)])
     assert_one_line_error(code, err, "generator.safetensors", "--model")

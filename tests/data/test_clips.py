@@ -1,4 +1,4 @@
-"""Real-art clips (colorize.data.art, .clips, .clips_io) on tiny RGBA art drawn here, never real packages."""
+"""Real-art clips (colorize.data.art, .clips, colorize.jobs.clips) on tiny RGBA art drawn here, never real packages."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import cv2
 import numpy as np
 import pytest
 
+from colorize.config import from_dict
 from colorize.data.art import ImageCache, load_source, load_sources
 from colorize.data.clips import Actor, ClipConfig, RealArtClip, Shot
-from colorize.data.clips_io import MANIFEST, SHOTS, write_clips
 from colorize.errors import ConfigError, InputError
-from colorize.config import from_dict
 from colorize.images import read_rgb
+from colorize.jobs.clips import MANIFEST, SHOTS, write_clips
 
 RED = (255, 0, 0)
 BLUE = (0, 0, 255)

@@ -12,9 +12,9 @@ from colorize.config import ConfigError, from_dict
 from colorize.data.lineart_augment import (LineArtAugmentConfig, LineArtAugmenter, break_strokes,
                                            change_thickness, jitter, recipe_path, scan_tone)
 from colorize.data.paired import PairedDataConfig, PairedDataset, cache_key, prepare_pairs
-from colorize.data.reference import ReferenceConfig, ReferencePairDataset
+from colorize.data.reference import ReferencePairDataset, ReferenceSampling
 from colorize.data.toon import ToonConfig, write_toon_frames
-from colorize.stages.lineart import LineArtConfig, lineart_numpy
+from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 
 OFF = dict(thickness=0.0, breaks=0.0, jitter=0.0, tone=0.0)
 
@@ -140,6 +140,6 @@ def test_datasets_mix_cached_recipes_in_training_only(tmp_path, frames):
     val = PairedDataset(index, "val", cfg)
     assert len({val[0]["lineart"].numpy().tobytes() for _ in range(6)}) == 1
 
-    refs = ReferencePairDataset(index, "train", cfg, ReferenceConfig(enabled=True, dropout=0.0))
+    refs = ReferencePairDataset(index, "train", cfg, ReferenceSampling(dropout=0.0))
     item = refs[0]
     assert item["lineart"].shape == item["ref_lineart"].shape == (1, 64, 64)

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
+from colorize.config import from_dict
 from colorize.data import paired
 from colorize.data.paired import PairedDataConfig, PairedDataset, prepare_pairs, val_count, val_positions
 from colorize.data.toon import ToonClip, ToonConfig, write_toon_frames, write_toon_video
 from colorize.data.transforms import train_transform, val_transform
-from colorize.config import from_dict
 from colorize.errors import ConfigError, InputError
-from colorize.stages.lineart import LineArtConfig
+from colorize.lineart.recipes import LineArtConfig
 
 TOON = ToonConfig(width=128, height=96, n_frames=10, fps=12.0, seed=0)
 
@@ -264,7 +264,7 @@ def test_interrupted_cache_is_resumed_not_trusted(tmp_path, toon_folder, monkeyp
 
 def test_pairs_stay_matched_when_the_stage_batches_frames(tmp_path, toon_folder):
     """kornia batches 3 frames at a time while colour frames wait; each pair must still be one frame."""
-    from colorize.stages.lineart import lineart_tensor
+    from colorize.lineart.recipes import lineart_tensor
 
     line_cfg = LineArtConfig(backend="kornia", batch_size=3)
     cfg = make_cfg(tmp_path, lineart=line_cfg)

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from colorize.data.paired import PairedDataConfig, prepare_pairs
-from colorize.data.reference import (ReferenceConfig, ReferencePairDataset, clip_shots, rotate_hue,
+from colorize.data.reference import (ReferencePairDataset, ReferenceSampling, clip_shots, rotate_hue,
                                      shot_spans)
 from colorize.data.toon import ToonConfig, write_toon_frames
 from colorize.data.transforms import train_transform
@@ -40,7 +40,7 @@ def test_clip_shots_finds_the_cuts_and_is_cached(index):
 
 def test_train_references_come_from_the_same_shot_within_the_offset(index):
     pairs, cfg = index
-    data = ReferencePairDataset(pairs, "train", cfg, ReferenceConfig(enabled=True, max_offset=3, dropout=0.0))
+    data = ReferencePairDataset(pairs, "train", cfg, ReferenceSampling(max_offset=3, dropout=0.0))
     torch.manual_seed(0)
     spans = shot_spans(clip_shots(pairs.clips[0]))
     for i in range(len(data)):
@@ -56,7 +56,7 @@ def test_train_references_come_from_the_same_shot_within_the_offset(index):
 
 def test_dropped_references_are_zeros_and_flagged(index):
     pairs, cfg = index
-    data = ReferencePairDataset(pairs, "train", cfg, ReferenceConfig(enabled=True, dropout=1.0))
+    data = ReferencePairDataset(pairs, "train", cfg, ReferenceSampling(dropout=1.0))
     item = data[3]
     assert item["has_ref"].item() == 0.0
     assert item["ref_color"].abs().sum() == 0 and item["ref_lineart"].abs().sum() == 0
@@ -64,7 +64,7 @@ def test_dropped_references_are_zeros_and_flagged(index):
 
 def test_validation_uses_the_first_frame_of_the_shot(index):
     pairs, cfg = index
-    data = ReferencePairDataset(pairs, "val", cfg, ReferenceConfig(enabled=True, dropout=1.0))
+    data = ReferencePairDataset(pairs, "val", cfg, ReferenceSampling(dropout=1.0))
     firsts = set()
     for i in range(len(data)):
         position = data.positions[0][data.items[i][1].name]
@@ -98,8 +98,8 @@ def test_hue_rotation_is_shared_and_keeps_gray():
 
 def test_hue_jitter_changes_colour_but_never_line_art(index):
     pairs, cfg = index
-    plain = ReferencePairDataset(pairs, "train", cfg, ReferenceConfig(enabled=True, dropout=0.0, hue_jitter=0.0))
-    jitter = ReferencePairDataset(pairs, "train", cfg, ReferenceConfig(enabled=True, dropout=0.0, hue_jitter=1.0))
+    plain = ReferencePairDataset(pairs, "train", cfg, ReferenceSampling(dropout=0.0, hue_jitter=0.0))
+    jitter = ReferencePairDataset(pairs, "train", cfg, ReferenceSampling(dropout=0.0, hue_jitter=1.0))
     torch.manual_seed(7)
     a = plain[2]
     torch.manual_seed(7)
@@ -108,16 +108,16 @@ def test_hue_jitter_changes_colour_but_never_line_art(index):
     assert not torch.equal(a["color"], b["color"])
 
 
-def test_reference_config_rejects_bad_values():
+def test_reference_sampling_rejects_bad_values():
     with pytest.raises(ValueError):
-        ReferenceConfig(max_offset=0)
+        ReferenceSampling(max_offset=0)
     with pytest.raises(ValueError):
-        ReferenceConfig(dropout=1.5)
+        ReferenceSampling(dropout=1.5)
 
 
 def test_temporal_pairs_carry_a_neighbour_and_the_flow_to_it(index):
     pairs, cfg = index
-    data = ReferencePairDataset(pairs, "train", cfg, ReferenceConfig(enabled=True, temporal=1.0, dropout=0.0))
+    data = ReferencePairDataset(pairs, "train", cfg, ReferenceSampling(pairs=True, dropout=0.0))
     torch.manual_seed(3)
     item = data[4]
     assert item["pair_lineart"].shape == (1, 32, 32) and item["pair_flow"].shape == (2, 32, 32)
@@ -125,13 +125,13 @@ def test_temporal_pairs_carry_a_neighbour_and_the_flow_to_it(index):
     assert mask.shape == (1, 32, 32) and mask.mean() > 0.5
     position = data.positions[0][data.items[4][1].name]
     assert data.pair_position(0, position) in (position - 1, position + 1)
-    assert not any(k.startswith("pair") for k in ReferencePairDataset(pairs, "val", cfg, ReferenceConfig(
-        enabled=True, temporal=1.0))[0])
+    assert not any(k.startswith("pair") for k in ReferencePairDataset(pairs, "val", cfg, ReferenceSampling(
+        pairs=True))[0])
 
 
 def test_a_one_frame_shot_has_no_temporal_neighbour(index):
     pairs, cfg = index
-    data = ReferencePairDataset(pairs, "train", cfg, ReferenceConfig(enabled=True, temporal=1.0))
+    data = ReferencePairDataset(pairs, "train", cfg, ReferenceSampling(pairs=True))
     data.spans[0] = [(p, p + 1) for p in range(len(data.spans[0]))]
     assert data.pair_position(0, 3) is None
     item = data[0]

@@ -153,7 +153,7 @@ def test_write_toon_frames_round_trips(tmp_path):
 
 
 def test_write_toon_video_writes_a_playable_mp4(tmp_path):
-    pytest.importorskip("colorize.stages.assemble")
+    pytest.importorskip("colorize.media.encode")
     import cv2
 
     cfg = ToonConfig(width=64, height=48, n_frames=6, tone_hz=440.0)

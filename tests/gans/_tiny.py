@@ -6,7 +6,7 @@ from pathlib import Path
 
 from colorize.config import from_dict
 from colorize.data.toon import ToonConfig, write_toon_frames
-from colorize.gans.colorizer import TrainConfig
+from colorize.jobs.train import TrainConfig
 
 
 def tiny_config(tmp: Path, steps: int = 8, **trainer) -> TrainConfig:

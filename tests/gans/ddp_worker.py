@@ -5,10 +5,10 @@ from pathlib import Path
 
 import torch
 
-from colorize.gans.colorizer import build_datasets
 from colorize.gans.trainer import Trainer
 from colorize.gans.variant import DataInfo
 from colorize.gans.variants.pix2pix import Pix2Pix
+from colorize.jobs.train import build_datasets
 from colorize.runtime import dist_info
 from tests.gans._tiny import tiny_config
 

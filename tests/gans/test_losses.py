@@ -12,7 +12,7 @@ from colorize.errors import ConfigError
 from colorize.gans.losses.adversarial import (ADVERSARIAL, AdversarialLoss, d_vanilla, g_vanilla,
                                               get_adversarial)
 from colorize.gans.losses.penalties import gradient_penalty, interpolate, r1_penalty
-from colorize.gans.nets.patchgan import PatchDiscriminator
+from colorize.nets.patchgan import PatchDiscriminator
 
 NAMES = sorted(ADVERSARIAL)
 

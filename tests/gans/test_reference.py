@@ -7,12 +7,12 @@ import torch
 
 from colorize.config import from_dict, to_dict
 from colorize.errors import ConfigError
-from colorize.gans.checkpoint import load_generator, save_generator
-from colorize.gans.colorizer import TrainConfig, build_colorizer_variant
-from colorize.gans.nets.reference import ReferenceUNet, attend
 from colorize.gans.registry import build_variant
 from colorize.gans.variant import DataInfo
 from colorize.gans.variants.reference import ReferencePix2Pix
+from colorize.jobs.train import TrainConfig, build_colorizer_variant
+from colorize.nets.files import load_generator, save_generator
+from colorize.nets.reference import ReferenceUNet, attend
 
 
 def tiny_net(**kwargs) -> ReferenceUNet:
@@ -162,7 +162,7 @@ def test_a_keyframe_shared_by_the_batch_is_encoded_once_with_the_same_result():
 
 
 def test_large_frames_attend_on_a_pooled_grid():
-    from colorize.gans.nets.reference import pool_factor
+    from colorize.nets.reference import pool_factor
 
     assert pool_factor(32, 48, 4096) == 1          # 192 x 128 at stride 4: as trained
     assert pool_factor(270, 480, 4096) == 6         # 1080p at stride 4: 45 x 80 = 3600 positions

@@ -13,10 +13,10 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
-from colorize.gans import checkpoint as ckpt
-from colorize.gans.colorizer import build_datasets, train_colorizer
 from colorize.gans.trainer import ResumableSampler, TrainingInterrupted, linear_decay
 from colorize.gans.variants.pix2pix import Pix2Pix
+from colorize.jobs.train import build_datasets, train_colorizer
+from colorize.nets import files as ckpt
 from tests.gans._tiny import tiny_config, toon_frames
 
 
@@ -106,7 +106,7 @@ def test_checkpoint_loads_with_weights_only_and_rejects_strangers(tmp_path):
 
 
 def test_generator_of_another_architecture_is_refused(tmp_path):
-    from colorize.gans.nets.unet import UNetGenerator
+    from colorize.nets.unet import UNetGenerator
 
     net = UNetGenerator(depth=3, base_channels=4)
     path = tmp_path / "g.safetensors"
@@ -169,7 +169,7 @@ def test_sigterm_finishes_the_step_saves_and_resumes(tmp_path):
     script.write_text(
         "import sys\n"
         "from tests.gans._tiny import tiny_config\n"
-        "from colorize.gans.colorizer import train_colorizer\n"
+        "from colorize.jobs.train import train_colorizer\n"
         "from pathlib import Path\n"
         "tmp = Path(sys.argv[1])\n"
         "train_colorizer([sys.argv[2]], tmp / 'run', tiny_config(tmp, steps=100000, log_every=1))\n")
@@ -202,7 +202,7 @@ def _psnr_of(generator: torch.nn.Module, val_set, batch_size: int) -> float:
 
 
 def test_exported_generator_scores_exactly_what_validation_measured(tmp_path):
-    """EMA on (0.999, as pipelines/train.toml) and BatchNorm: a short run must export trained weights."""
+    """EMA on (0.999, as the shipped train.toml) and BatchNorm: a short run must export trained weights."""
     frames = toon_frames(tmp_path)
     cfg = tiny_config(tmp_path, steps=30, ema_decay=0.999, sample_every=10, val_batches=0)
     cfg = dataclasses.replace(cfg, model=dataclasses.replace(

@@ -13,7 +13,7 @@ from colorize.gans.registry import PRESETS, build_variant, list_variants, resolv
 from colorize.gans.trainer import StepContext
 from colorize.gans.variant import DataInfo
 from colorize.gans.variants.cyclegan import ImagePool
-from colorize.gans.run import load_run, run_config_from_dict, train_run
+from colorize.jobs.gan import load_run, run_config_from_dict, train_run
 
 SIZE = 16
 VARIANTS = [name for name in list_variants() if not name.startswith("pix2pix")]  # colorizers: own tests

@@ -10,8 +10,8 @@ import pytest
 
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.errors import InputError
-from colorize.metrics.temporal import (TemporalConsistency, backward_warp, dis_flow, occlusion_mask,
-                                       temporal_consistency, to_gray, warp_error)
+from colorize.media.flow import backward_warp, dis_flow, occlusion_mask, to_gray
+from colorize.metrics.temporal import TemporalConsistency, temporal_consistency, warp_error
 
 H, W = 64, 96
 

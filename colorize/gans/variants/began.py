@@ -16,10 +16,10 @@ import dataclasses
 
 import torch
 
-from colorize.gans.nets.began import BEGANAutoencoder
-from colorize.gans.nets.blocks import init_weights
 from colorize.gans.variant import DataInfo
 from colorize.gans.variants.latent import LatentGAN, LatentGANConfig
+from colorize.nets.began import BEGANAutoencoder
+from colorize.nets.blocks import init_weights
 
 
 @dataclasses.dataclass

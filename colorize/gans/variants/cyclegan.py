@@ -23,11 +23,11 @@ from torch import nn
 from colorize.errors import ConfigError
 from colorize.gans.augment import DiffAugment
 from colorize.gans.losses.adversarial import get_adversarial
-from colorize.gans.nets.blocks import InitKind, NormKind, init_weights
-from colorize.gans.nets.patchgan import PatchDiscriminator
-from colorize.gans.nets.resnet import ResnetGenerator
 from colorize.gans.variant import DataInfo, StepContext, Variant, set_requires_grad
 from colorize.gans.visual import columns_grid
+from colorize.nets.blocks import InitKind, NormKind, init_weights
+from colorize.nets.patchgan import PatchDiscriminator
+from colorize.nets.resnet import ResnetGenerator
 
 
 @dataclasses.dataclass

@@ -17,10 +17,10 @@ from typing import ClassVar, Literal
 import torch
 
 from colorize.gans.losses.adversarial import get_adversarial
-from colorize.gans.nets.blocks import NormKind, init_weights
-from colorize.gans.nets.dcgan import DCGANDiscriminator, DiscriminatorBlock
 from colorize.gans.variant import DataInfo
 from colorize.gans.variants.latent import Latent, LatentGAN, LatentGANConfig
+from colorize.nets.blocks import NormKind, init_weights
+from colorize.nets.dcgan import DCGANDiscriminator, DiscriminatorBlock
 
 
 @dataclasses.dataclass

@@ -26,10 +26,10 @@ from torch import nn
 
 from colorize.errors import ConfigError
 from colorize.gans.augment import DiffAugment
-from colorize.gans.nets.blocks import InitKind, NormKind, init_weights
-from colorize.gans.nets.dcgan import DCGANGenerator, GeneratorUp
 from colorize.gans.variant import DataInfo, StepContext, Variant
 from colorize.gans.visual import make_grid
+from colorize.nets.blocks import InitKind, NormKind, init_weights
+from colorize.nets.dcgan import DCGANGenerator, GeneratorUp
 
 Latent = dict[str, torch.Tensor]
 

@@ -16,11 +16,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from colorize.gans.losses.adversarial import get_adversarial
-from colorize.gans.nets.blocks import init_weights
-from colorize.gans.nets.patchgan import PatchDiscriminator
-from colorize.gans.nets.unet import UNetGenerator
 from colorize.gans.variant import DataInfo, StepContext, Variant, set_requires_grad
 from colorize.gans.visual import columns_grid
+from colorize.nets.blocks import init_weights
+from colorize.nets.patchgan import PatchDiscriminator
+from colorize.nets.unet import UNetGenerator
 
 NormKind = Literal["batch", "instance", "group", "none"]
 

@@ -10,17 +10,31 @@ for outputs that do not move with the drawing (gans.losses.temporal).
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import torch
 from torch import nn
 
-from colorize.data.reference import ReferenceConfig
 from colorize.gans.losses.temporal import warp_consistency
-from colorize.gans.nets.reference import ReferenceUNet
 from colorize.gans.variant import DataInfo, StepContext
 from colorize.gans.variants.pix2pix import GeneratorConfig, Pix2Pix, Pix2PixConfig, image_scores, to_signed
 from colorize.gans.visual import columns_grid
+from colorize.nets.reference import ReferenceUNet
+
+
+@dataclasses.dataclass
+class ReferenceModelConfig:
+    """The reference-guided generator's own keys: the matching encoder (see nets.reference) and the
+    weight of the warp-consistency loss between neighbouring frames (0 = off)."""
+
+    feature_channels: int = 64
+    feature_stride: int = 4
+    temporal: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.temporal < 0:
+            raise ValueError(f"temporal must be 0 (off) or positive, got {self.temporal}")
 
 
 class ReferencePix2Pix(Pix2Pix):
@@ -30,8 +44,8 @@ class ReferencePix2Pix(Pix2Pix):
     Config = Pix2PixConfig
 
     def __init__(self, cfg: Pix2PixConfig, data: DataInfo | None = None, vgg: nn.Module | None = None,
-                 reference: ReferenceConfig | None = None):
-        self.reference = reference or ReferenceConfig(enabled=True)
+                 reference: ReferenceModelConfig | None = None):
+        self.reference = reference or ReferenceModelConfig()
         super().__init__(cfg, data, vgg=vgg)
 
     def build_generator(self, g: GeneratorConfig) -> nn.Module:

@@ -1,0 +1,295 @@
+"""Line-art in, colour out: the trained generator applied to frames, batched, on any device.
+
+    colorizer = Colorizer.from_file("generator.safetensors", device="auto")
+    colour = colorizer.colorize_batch(lineart)            # B x 1 x H x W [0,1] -> B x 3 x H x W [0,1]
+    for frame in colorizer.colorize_frames(iter_frames("clip.mp4"), is_lineart=False):
+        ...                                               # Frame(index, time, H x W x 3 uint8 RGB)
+
+Inputs are either colour frames (their line-art is drawn first with the recipe stored in the model's
+metadata, exactly as at training time) or line-art already (`is_lineart=True`: dark lines on light
+paper; light-on-dark images are inverted automatically). Any size works: frames are padded to the
+network's stride and cropped back, and frames above a pixel budget go through overlapping tiles
+(see colorize.jobs.colorize.tiling). The generator runs in eval mode (dropout at test time makes video
+flicker) under torch.inference_mode, with autocast on GPU.
+
+The video and folder jobs built on this live in colorize.jobs.colorize.run.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from colorize import resources
+from colorize.errors import InputError
+from colorize.jobs.colorize.tiling import crop, pad_to_multiple, tiled_apply
+from colorize.media.frames import batch_by_size
+from colorize.runtime import Precision, autocast, prepare_module, resolve_device, to_device
+
+if TYPE_CHECKING:
+    from colorize.jobs.colorize.references import ReferenceGuide
+
+# Frames with more pixels than this are tiled automatically: above it a full-width U-Net's
+# activations stop fitting comfortably in a few GB. Batches are split to stay under it too.
+DEFAULT_MAX_PIXELS = 2048 * 2048
+DEFAULT_TILE = 1024
+DEFAULT_TILE_OVERLAP = 64
+
+
+def resolve_model_path(model: str | os.PathLike | None) -> Path:
+    """The model file to load: `model` if given, else the default model; InputError if it is missing."""
+    if model is not None:
+        path = Path(model)
+        if not path.is_file():
+            raise InputError(f"model file not found: {path}")
+        return path
+    path = resources.default_model_path()  # shipped in the package (colorize/assets/model/)
+    if not path.is_file():
+        raise InputError(f"no --model given and the default model {path} is missing "
+                         f"(train one with `colorize train` or pass --model FILE)")
+    return path
+
+
+@dataclass(frozen=True)
+class ColorizedFrame:
+    """One frame through the colorizer: the source Frame, its line-art (H x W uint8, 255 = paper) and
+    the colour result (H x W x 3 uint8 RGB). Whether it starts a shot is `source.cut`."""
+
+    source: object  # colorize.media.frames.Frame (or anything with .image)
+    lineart: np.ndarray
+    colour: np.ndarray
+
+
+class Colorizer:
+    """A loaded generator plus everything needed to apply it to frames of any size.
+
+    `generator` maps B x 1 x H x W line-art in [-1, 1] (1 = paper) to B x 3 x H x W colour in [-1, 1];
+    H and W must be multiples of `stride`. `lineart_config` (a LineArtConfig) draws line-art from
+    colour input; without it only line-art input is accepted. `tile` > 0 forces tiles of that size;
+    0 tiles only frames above `max_pixels`.
+    """
+
+    def __init__(self, generator: nn.Module, device: torch.device | str = "cpu", stride: int = 1,
+                 lineart_config=None, precision: Precision = "bf16", tile: int = 0,
+                 tile_overlap: int = DEFAULT_TILE_OVERLAP, max_pixels: int = DEFAULT_MAX_PIXELS):
+        if tile < 0 or tile_overlap < 0 or max_pixels < 1:
+            raise ValueError("tile and tile_overlap must be >= 0 and max_pixels >= 1")
+        self.device = resolve_device(device)
+        # eval(): no dropout (flicker) and BatchNorm's running statistics, so frames are independent.
+        # channels_last (CUDA only) lets cuDNN pick its fastest convolution kernels.
+        self.generator = prepare_module(generator, self.device, channels_last=True).eval().requires_grad_(False)
+        self.stride = max(1, int(stride))
+        self.lineart_config = lineart_config
+        self.precision = precision
+        self.tile = tile
+        self.tile_overlap = tile_overlap
+        self.max_pixels = max_pixels
+
+    @classmethod
+    def from_file(cls, model: str | os.PathLike | None = None, device: torch.device | str = "auto",
+                  **settings) -> "Colorizer":
+        """Load a generator file (default model when `model` is None) once, with its stride and recipe."""
+        from colorize.nets.files import load_generator
+
+        path = resolve_model_path(model)
+        dev = resolve_device(device)
+        net, meta = load_generator(path, dev)
+        stride = int(meta.get("stride") or getattr(net, "stride", 1))
+        return cls(net, dev, stride=stride, lineart_config=_lineart_config(meta, path), **settings)
+
+    # ------------------------------------------------------------------------------ tensors
+
+    @property
+    def takes_reference(self) -> bool:
+        """True when the generator accepts a colour reference (a reference-guided model)."""
+        return bool(getattr(self.generator, "takes_reference", False))
+
+    def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        """B x C x h x w [0,1] (h, w multiples of the stride) -> B x 3 x h x w float32 [0,1].
+
+        C = 1: line-art alone. C = 5: line-art, reference colour (3), reference line-art, stacked so
+        that padding and tiling cut the frame and its reference identically.
+        """
+        x = to_device(inputs * 2.0 - 1.0, self.device, channels_last=True)
+        with autocast(self.device, self.precision):
+            out = self.generator(x) if x.shape[1] == 1 else self.generator(x[:, :1], x[:, 1:4], x[:, 4:5])
+        return ((out.float() + 1.0) * 0.5).clamp_(0.0, 1.0)
+
+    def _forward_padded(self, lineart: torch.Tensor) -> torch.Tensor:
+        """_forward for any h, w: pad to the stride, run, crop back."""
+        padded, (h, w) = pad_to_multiple(lineart, self.stride)
+        return crop(self._forward(padded), h, w)
+
+    def needs_tiles(self, height: int, width: int) -> bool:
+        """True when frames of this size go through tiles (forced, or above the pixel budget)."""
+        return self.tile > 0 or height * width > self.max_pixels
+
+    @torch.inference_mode()
+    def colorize_batch(self, lineart: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
+        """B x 1 x H x W line-art in [0,1] (1 = paper), any H and W -> B x 3 x H x W colour in [0,1].
+
+        `reference` (reference-guided models only): 1 x 4 x H x W, a colour keyframe (3 channels) and
+        its line-art, in [0,1], used for every frame of the batch. The result is on this colorizer's
+        device. Large batches are split so one forward pass stays under the pixel budget; frames
+        above it (or every frame, with `tile` set) are tiled, the reference with them.
+        """
+        if lineart.dim() != 4 or lineart.shape[1] != 1:
+            raise ValueError(f"expected B x 1 x H x W line-art, got shape {tuple(lineart.shape)}")
+        x = lineart.to(self.device, torch.float32)
+        if reference is not None:
+            if not self.takes_reference:
+                raise InputError("this model takes no colour reference (train one with [reference] "
+                                 "enabled = true, or use the default model)")
+            if reference.shape != (1, 4, *x.shape[-2:]):
+                raise ValueError(f"expected a 1 x 4 x {x.shape[-2]} x {x.shape[-1]} reference, "
+                                 f"got {tuple(reference.shape)}")
+            x = torch.cat([x, reference.to(self.device, torch.float32).expand(x.shape[0], -1, -1, -1)], 1)
+        h, w = x.shape[-2:]
+        if self.needs_tiles(h, w):
+            tile = self.tile or DEFAULT_TILE
+            return torch.cat([tiled_apply(self._forward, x[i:i + 1], tile, self.tile_overlap, self.stride)
+                              for i in range(x.shape[0])])
+        per_pass = max(1, self.max_pixels // (h * w))
+        return torch.cat([self._forward_padded(x[i:i + per_pass]) for i in range(0, x.shape[0], per_pass)])
+
+    @torch.inference_mode()
+    def lineart_of(self, images: np.ndarray, is_lineart: bool) -> torch.Tensor:
+        """B x H x W x 3 (or B x H x W) uint8 images -> B x 1 x H x W line-art [0,1] (1 = paper) on the device.
+
+        Line-art input is made gray and inverted where it is light on dark. Colour input goes through
+        the model's line-art recipe with the backend it names ("auto": OpenCV on the CPU, where it is
+        far faster, kornia on a GPU; the two draw the same lines).
+        """
+        if is_lineart:
+            return normalize_lineart(uint8_to_tensor(images, self.device))
+        if self.lineart_config is None:
+            raise InputError("the model file stores no line-art recipe, so it can only colorize line-art "
+                             "input (pass --lineart with line-art frames)")
+        from colorize.lineart.recipes import choose_backend, lineart_numpy, lineart_tensor
+
+        if choose_backend(self.lineart_config, self.device) == "opencv":
+            drawn = np.stack([lineart_numpy(image, self.lineart_config) for image in images])
+            return uint8_to_tensor(drawn, self.device)
+        batch = uint8_to_tensor(images, self.device)
+        if batch.shape[1] == 1:  # gray colour frames
+            batch = batch.expand(-1, 3, -1, -1)
+        return lineart_tensor(batch, self.lineart_config).clamp(0.0, 1.0)
+
+    # ------------------------------------------------------------------------------- frames
+
+    def colorize_arrays(self, images: Sequence[np.ndarray], is_lineart: bool
+                        ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Same-size H x W x 3 (or H x W) uint8 images -> (line-art H x W uint8 list, colour H x W x 3 uint8 list)."""
+        lineart = self.lineart_of(np.stack(images), is_lineart)
+        colour = self.colorize_batch(lineart)
+        return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(colour))
+
+    def iter_colorized(self, frames: Iterable, is_lineart: bool, batch_size: int = 4,
+                       guide: "ReferenceGuide | None" = None) -> Iterator[ColorizedFrame]:
+        """Stream ColorizedFrames for `frames` (objects with an H x W x 3 uint8 RGB `.image`), in order.
+
+        Consecutive frames of the same size are batched (up to `batch_size`), so mixed-size folders
+        work and a video's frames go through the device `batch_size` at a time. With a `guide`
+        (consecutive video frames with their cuts marked by media.shots.mark_cuts, reference-guided
+        model) each shot follows its keyframe or its own first output (see
+        colorize.jobs.colorize.references); without one every frame stands alone.
+        """
+        if guide is not None and not self.takes_reference:
+            raise InputError("this model takes no colour reference (train one with [reference] "
+                             "enabled = true, or use the default model)")
+        state = _ReferenceState()
+        for group in batch_by_size(frames, batch_size):
+            if guide is None:
+                lineart, colour = self.colorize_arrays([f.image for f in group], is_lineart)
+            else:
+                lineart, colour = self._colorize_guided(group, is_lineart, guide, state)
+            for frame, line, col in zip(group, lineart, colour):
+                yield ColorizedFrame(frame, line, col)
+
+    def _colorize_guided(self, group: list, is_lineart: bool, guide, state: "_ReferenceState"
+                         ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """colorize_arrays for consecutive video frames, each segment with the reference the guide plans."""
+        lineart = self.lineart_of(np.stack([f.image for f in group]), is_lineart)
+        outputs = []
+        for seg in guide.plan(group):
+            if seg.new_shot:
+                state.reference = None
+            if seg.keyframe is not None:
+                key = uint8_to_tensor(seg.keyframe[None], self.device)
+                state.reference = torch.cat([key, lineart[seg.start:seg.start + 1]], 1)
+            colour = self.colorize_batch(lineart[seg.start:seg.end], state.reference)
+            if seg.self_reference:
+                # quantised like a written frame, so a re-run from the saved frame gives the same result
+                own = tensor_to_uint8(colour[:1])
+                state.reference = torch.cat([uint8_to_tensor(own, self.device), lineart[seg.start:seg.start + 1]], 1)
+            outputs.append(colour)
+        return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(torch.cat(outputs)))
+
+    def colorize_frames(self, frames: Iterable, is_lineart: bool, batch_size: int = 4) -> Iterator:
+        """Frames in, Frames out: the same index and time, the image replaced by its colorization."""
+        from colorize.media.frames import Frame
+
+        for item in self.iter_colorized(frames, is_lineart, batch_size):
+            yield Frame(index=item.source.index, time=item.source.time, image=item.colour)
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+@dataclass
+class _ReferenceState:
+    """The reference a guided stream is using: 1 x 4 x H x W [0,1] on the device, or None."""
+
+    reference: torch.Tensor | None = None
+
+
+def _lineart_config(meta: dict, path: Path):
+    """The LineArtConfig stored in a model's metadata, or None when the model has none."""
+    recipe = meta.get("lineart")
+    if not recipe:
+        return None
+    from colorize.config import from_dict
+    from colorize.errors import ConfigError
+    from colorize.lineart.recipes import LineArtConfig
+
+    try:
+        return from_dict(LineArtConfig, dict(recipe))
+    except ConfigError as exc:
+        raise InputError(f"{path} stores a line-art recipe this version cannot use ({exc})") from None
+
+
+def normalize_lineart(images: torch.Tensor) -> torch.Tensor:
+    """B x C x H x W [0,1] line-art images -> B x 1 x H x W gray, dark lines on light paper.
+
+    An image whose median is dark is taken as light lines on a dark ground and inverted: paper
+    covers most of any line drawing, so the median is the paper's tone.
+    """
+    gray = images.mean(dim=1, keepdim=True) if images.shape[1] > 1 else images
+    median = gray.flatten(1).median(dim=1).values.view(-1, 1, 1, 1)
+    return torch.where(median < 0.5, 1.0 - gray, gray)
+
+
+def uint8_to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:
+    """B x H x W x C (or B x H x W) uint8 -> B x C x H x W float32 [0,1] on `device`.
+
+    The uint8 -> float conversion happens on the device: a quarter of the bytes cross the bus.
+    """
+    if images.ndim == 3:  # B x H x W gray
+        images = images[..., None]
+    t = torch.from_numpy(np.ascontiguousarray(images))
+    if device.type == "cuda":
+        t = t.pin_memory()
+    t = t.to(device, non_blocking=True).permute(0, 3, 1, 2)
+    return t.float().div_(255.0)
+
+
+def tensor_to_uint8(images: torch.Tensor) -> np.ndarray:
+    """B x C x H x W [0,1] -> B x H x W x C uint8 numpy (rounded)."""
+    return (images.clamp(0.0, 1.0) * 255.0 + 0.5).to(torch.uint8).permute(0, 2, 3, 1).contiguous().cpu().numpy()
+
+

@@ -1,0 +1,155 @@
+"""Which colour reference each frame of a video uses: keyframes by frame number, else each shot's first output.
+
+    keys = Keyframes.from_options(reference="key.png", references_dir="keys/")   # {frame number: path}
+    guide = ReferenceGuide(keys, self_reference=True)
+    for plan in guide.plan(group):          # one batch of consecutive frames, in order
+        ...                                 # Segment(start, end, keyframe image or None, new shot?)
+
+Rules, applied frame by frame as the video streams (nothing is looked ahead, so memory stays flat):
+* A shot cut drops the current reference: no colour is carried across a cut. Cuts are read from the
+  frames (`Frame.cut`, set once by `media.shots.mark_cuts`); the guide detects nothing itself.
+* A keyframe (an image in --references DIR whose name ends in its frame number, or --reference for
+  frame 0) becomes the reference from its frame on, until the next cut or keyframe. Its line-art is
+  the line-art of that frame of the video (the keyframe is a colouring of it).
+* A shot without a keyframe takes its own first output frame as the reference (`self_reference`),
+  so its colours stay put for the whole shot instead of being guessed anew every frame. Only the
+  shot's first frame is used, never a chain of outputs: feeding each output back drifts
+  (benchmarks/bench_reference.py measures it).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from colorize.errors import InputError
+from colorize.images import list_images, read_rgb
+
+_NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits
+
+
+def frame_number(path: Path) -> int:
+    """The frame number a keyframe file names: the last run of digits in its stem (`shot_0120.png` -> 120)."""
+    match = _NUMBER.search(path.stem)
+    if match is None:
+        raise InputError(f"keyframe {path.name} has no frame number in its name (e.g. 000120.png for frame 120)")
+    return int(match.group(1))
+
+
+@dataclass(frozen=True)
+class Keyframes:
+    """Colour keyframes by 0-based frame number. Images are read only when their frame arrives."""
+
+    by_frame: dict[int, Path]
+
+    @classmethod
+    def from_options(cls, reference: str | os.PathLike | None = None,
+                     references_dir: str | os.PathLike | None = None) -> "Keyframes":
+        """--reference IMAGE (frame 0) and --references DIR (numbers from the names); InputError for a
+        missing file, an empty folder, a name without a number, or two keyframes for one frame."""
+        by_frame: dict[int, Path] = {}
+        if references_dir is not None:
+            folder = Path(references_dir)
+            if not folder.is_dir():
+                raise InputError(f"--references {folder} is not a folder of keyframe images")
+            for path in list_images(folder):
+                number = frame_number(path)
+                if number in by_frame:
+                    raise InputError(f"two keyframes for frame {number}: {by_frame[number].name} and {path.name}")
+                by_frame[number] = path
+        if reference is not None:
+            path = Path(reference)
+            if not path.is_file():
+                raise InputError(f"--reference image not found: {path}")
+            if 0 in by_frame:
+                raise InputError(f"frame 0 has two keyframes: --reference {path} and {by_frame[0]}")
+            by_frame[0] = path
+        return cls(by_frame)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_frame)
+
+    def check_within(self, frame_count: int, source: str) -> None:
+        """InputError when a keyframe names a frame the video does not have."""
+        late = sorted(n for n in self.by_frame if n >= frame_count)
+        if late:
+            raise InputError(f"keyframe {self.by_frame[late[0]].name} is for frame {late[0]}, but {source} "
+                             f"has {frame_count} frames (numbered from 0)")
+
+    def load(self, number: int, height: int, width: int) -> np.ndarray:
+        """Keyframe `number` as H x W x 3 uint8 RGB at the video's size (RGBA, gray and 16-bit accepted;
+        another size is resized, which keeps the colours where the drawing is)."""
+        image = read_rgb(self.by_frame[number])
+        if image.shape[:2] != (height, width):
+            shrinking = image.shape[0] * image.shape[1] > height * width
+            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+        return image
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Frames [start, end) of a batch that share one reference.
+
+    keyframe: a keyframe image (H x W x 3 uint8) that becomes the reference at `start`; None keeps the
+    current one. new_shot: a cut at `start` drops the current reference first. self_reference: the
+    frame at `start` is colorized without a reference and its output becomes the shot's reference.
+    """
+
+    start: int
+    end: int
+    keyframe: np.ndarray | None = None
+    new_shot: bool = False
+    self_reference: bool = False
+
+
+class ReferenceGuide:
+    """Plans, batch by batch, which frames share a reference (see the module docstring for the rules).
+
+    Holds two counters: memory is flat at any video length.
+    """
+
+    def __init__(self, keyframes: Keyframes | None = None, self_reference: bool = True):
+        self.keyframes = keyframes or Keyframes({})
+        self.self_reference = self_reference
+        self.cuts = 0          # shots started so far (the first frame starts one)
+        self.used = 0          # keyframes applied so far
+
+    def plan(self, frames: Sequence) -> list[Segment]:
+        """Segments covering `frames` (Frames with `cut` set by media.shots.mark_cuts, consecutive in
+        the video); ValueError for frames whose cuts were never marked."""
+        starts: list[Segment] = []
+        for i, frame in enumerate(frames):
+            cut = getattr(frame, "cut", None)
+            if cut is None:
+                raise ValueError("ReferenceGuide needs frames with shot cuts marked (media.shots.mark_cuts)")
+            self.cuts += cut
+            if frame.index in self.keyframes.by_frame:
+                h, w = frame.image.shape[:2]
+                starts.append(Segment(i, i, keyframe=self.keyframes.load(frame.index, h, w), new_shot=cut))
+                self.used += 1
+            elif cut:
+                starts.append(Segment(i, i, new_shot=True, self_reference=self.self_reference))
+        return _close(starts, len(frames))
+
+
+def _close(starts: list[Segment], length: int) -> list[Segment]:
+    """Give each segment its end (the next one's start, or `length`); frames before the first event
+    keep the current reference. A self-reference segment is split after its first frame, which runs
+    alone (its output is the reference of the rest)."""
+    if not starts or starts[0].start > 0:
+        starts = [Segment(0, 0)] + starts
+    segments = []
+    for seg, nxt in zip(starts, starts[1:] + [None]):
+        end = nxt.start if nxt is not None else length
+        if seg.self_reference and end - seg.start > 1:
+            segments.append(Segment(seg.start, seg.start + 1, new_shot=seg.new_shot, self_reference=True))
+            segments.append(Segment(seg.start + 1, end))
+        else:
+            segments.append(Segment(seg.start, end, seg.keyframe, seg.new_shot, seg.self_reference))
+    return segments
