@@ -1,10 +1,10 @@
 """colorize: line-art video colorization.
 
-Data flow (each stage is a plain module with explicit inputs and outputs):
+Data flow (floors from the bottom up; see docs/ARCHITECTURE.md):
 
-    video --stages.extract--> frames --stages.lineart--> line-art
-    line-art + frames --gans (pix2pix trainer)--> model
-    line-art --stages.colorize--> colour frames --stages.assemble--> video
+    video --media.video--> frames --lineart.recipes--> line-art
+    line-art + frames --data + gans (pix2pix trainer), wired by jobs.train--> model (nets.files)
+    frames --media.shots.mark_cuts--> jobs.colorize (keyframes, generator, smoothing) --media.encode--> video
 """
 
 __version__ = "0.1.0"

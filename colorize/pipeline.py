@@ -6,15 +6,18 @@ takes) is a nested table named after the stage:
 
     [[steps]]
     stage = "lineart"
-    input = "samples/sample.mp4"        # relative paths resolve against the current directory
+    input = "../samples/sample.mp4"     # relative paths resolve against the pipeline file's folder
     output = "out/lineart"
     device = "auto"
     [steps.lineart]                     # LineArtConfig; omitted keys keep their defaults
     sigma = 1.2
 
 Unknown stages, unknown keys, wrong types and missing required keys are ConfigError (exit 2), all
-reported with the file and step number before any step runs. Inputs must exist or be written by an
-earlier step. New stages join through `register_stage(name, StepDataclass, runner)`.
+reported with the file and step number before any step runs. Inputs must exist or be written by (or
+inside the output of) an earlier step. Every relative path in a step, inputs and outputs alike, is
+taken relative to the folder of the pipeline file, so a pipeline runs the same from any working folder;
+absolute paths stay as they are. A train step's `config` may also name a shipped config (`train_cpu`).
+New stages join through `register_stage(name, StepDataclass, runner)`.
 
     pipeline = load_pipeline("pipelines/lineart_sample.toml")
     for line in plan(pipeline): print(line)             # what --dry-run shows
@@ -44,8 +47,12 @@ from colorize.media.encode import VIDEO_SUFFIXES, X264_PRESETS
 from colorize.media.video import ExtractConfig
 
 # Keys of a step dataclass that name files or folders the step reads (checked before running).
-INPUT_KEYS = ("input", "audio_from")
+INPUT_KEYS = ("input", "audio_from", "model", "reference", "references")
 TOP_LEVEL_KEYS = ("description", "steps")
+# Top-level tables that mark a command's config rather than a pipeline: -> the command that takes it.
+CONFIG_COMMANDS = {"data": "colorize train --config", "model": "colorize train --config",
+                   "trainer": "colorize train --config", "reference": "colorize train --config",
+                   "variant": "colorize gan train --config"}
 
 # ------------------------------------------------------------------------------------ step configs
 
@@ -140,21 +147,91 @@ def _run_toon(step: ToonStep) -> Path:
 class TrainStep:
     """Train the colorizer on `inputs` (videos/folders) into the run folder `output`.
 
-    `config` is a training TOML (see pipelines/train.toml); `resume` continues output/last.pt.
+    `config` is a training TOML or a shipped config's name (default: the shipped train.toml); `set`
+    overrides dotted keys as `colorize train --set` does (`set = {"trainer.steps" = 500}`); `resume`
+    continues output/last.pt.
     """
 
     inputs: list[Path]
     output: Path
     config: Path | None = None
+    set: dict[str, Any] = field(default_factory=dict)
     resume: bool = False
 
 
-def _run_train(step: TrainStep) -> Path:
-    from colorize.config import load_toml
-    from colorize.jobs.train import TrainConfig, train_colorizer
+def train_config(step: TrainStep):
+    """The step's TrainConfig: its config file (or shipped name, default "train") with `set` applied."""
+    from colorize.config import load_toml, override
+    from colorize.jobs.train import TrainConfig
+    from colorize.resources import config_path
 
-    cfg = load_toml(TrainConfig, step.config) if step.config else TrainConfig()
-    train_colorizer(step.inputs, step.output, cfg, resume=step.resume)
+    return override(load_toml(TrainConfig, config_path(step.config or "train")), _dotted(step.set))
+
+
+def _dotted(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"trainer": {"steps": 5}} (a [steps.set] table) and {"trainer.steps": 5} alike -> dotted keys."""
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            out.update(_dotted(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def _run_train(step: TrainStep) -> Path:
+    from colorize.jobs.train import train_colorizer
+
+    train_colorizer(step.inputs, step.output, train_config(step), resume=step.resume)
+    return step.output
+
+
+@dataclass
+class ColorizeStep:
+    """Colour or line-art (`lineart = true`) frames in, colorized frames out: a video `input` gives a
+    video `output` (.mp4, the source's fps, times and audio), a folder of images gives a folder.
+
+    `model` defaults to the shipped model (a train step's output/generator.safetensors works too);
+    `reference` / `references` are keyframes for a reference-guided model, `smooth` the temporal
+    smoothing strength (video only), as in `colorize video`.
+    """
+
+    input: Path
+    output: Path
+    model: Path | None = None
+    lineart: bool = False
+    reference: Path | None = None
+    references: Path | None = None
+    self_reference: bool = True
+    smooth: float = 0.0
+    side_by_side: bool = False
+    device: str = "auto"
+    batch_size: int = 4
+
+    def __post_init__(self) -> None:
+        video_in = self.input.suffix.lower() in VIDEO_SUFFIXES
+        if video_in != (self.output.suffix.lower() in VIDEO_SUFFIXES):
+            raise ValueError("input and output must both be videos or both be folders (add an extract or "
+                             "assemble step to change between them)")
+        if not video_in and (self.reference or self.references or self.smooth or self.side_by_side):
+            raise ValueError("reference, references, smooth and side_by_side apply to a video input only")
+        self.options()  # ColorizeOptions checks the numbers now, before any step runs
+
+    def options(self):
+        from colorize.jobs.colorize.run import ColorizeOptions
+
+        return ColorizeOptions(model=self.model, device=self.device, batch_size=self.batch_size,
+                               is_lineart=self.lineart, side_by_side=self.side_by_side, smooth=self.smooth,
+                               reference=self.reference, references=self.references,
+                               self_reference=self.self_reference)
+
+
+def _run_colorize(step: ColorizeStep) -> Path:
+    from colorize.jobs.colorize.run import colorize_folder, colorize_video
+
+    if step.input.suffix.lower() in VIDEO_SUFFIXES:
+        return colorize_video(step.input, step.output, step.options())
+    colorize_folder(step.input, step.output, step.options())
     return step.output
 
 
@@ -176,6 +253,7 @@ STAGES: dict[str, Stage] = {
     "toon": Stage(ToonStep, _run_toon),
     "clips": Stage(ClipsStep, _run_clips),
     "train": Stage(TrainStep, _run_train),
+    "colorize": Stage(ColorizeStep, _run_colorize),
 }
 
 
@@ -206,12 +284,18 @@ class Pipeline:
 
 
 def load_pipeline(path: str | os.PathLike) -> Pipeline:
-    """Read and validate a pipeline TOML file; ConfigError (one line, naming the file) on any problem."""
-    return parse_pipeline(read_toml(path, kind="pipeline"), str(path))
+    """Read and validate a pipeline TOML file; ConfigError (one line, naming the file) on any problem.
+
+    Relative paths in its steps are taken relative to the file's folder."""
+    return parse_pipeline(read_toml(path, kind="pipeline"), str(path), base=Path(path).parent)
 
 
-def parse_pipeline(data: dict[str, Any], source: str = "<pipeline>") -> Pipeline:
-    """Validate already-parsed TOML data (see load_pipeline); `source` names it in messages."""
+def parse_pipeline(data: dict[str, Any], source: str = "<pipeline>", base: Path | None = None) -> Pipeline:
+    """Validate already-parsed TOML data (see load_pipeline); `source` names it in messages. With a
+    `base` folder, relative paths of the steps are joined to it (else they stay relative to the cwd)."""
+    command = next((CONFIG_COMMANDS[k] for k in data if k in CONFIG_COMMANDS and "steps" not in data), None)
+    if command is not None:
+        raise ConfigError(f"{source} is a training config, not a pipeline: use `{command} {source}`")
     unknown = sorted(set(data) - set(TOP_LEVEL_KEYS))
     if unknown:
         raise ConfigError(f"{source}: unknown top-level key {unknown[0]!r} "
@@ -222,11 +306,11 @@ def parse_pipeline(data: dict[str, Any], source: str = "<pipeline>") -> Pipeline
     description = data.get("description", "")
     if not isinstance(description, str):
         raise ConfigError(f"{source}: description must be a string, got {description!r}")
-    built = tuple(_parse_step(table, number, source) for number, table in enumerate(steps, start=1))
+    built = tuple(_parse_step(table, number, source, base) for number, table in enumerate(steps, start=1))
     return Pipeline(source=source, steps=built, description=description)
 
 
-def _parse_step(table: dict[str, Any], number: int, source: str) -> Step:
+def _parse_step(table: dict[str, Any], number: int, source: str, base: Path | None = None) -> Step:
     keys = dict(table)
     stage = keys.pop("stage", None)
     known = ", ".join(sorted(STAGES))
@@ -247,9 +331,27 @@ def _parse_step(table: dict[str, Any], number: int, source: str) -> Step:
     bad = _first_non_finite(dataclasses.asdict(config))
     if bad is not None:
         raise ConfigError(f"{where}: {bad[0]} = {bad[1]!r} is not a finite number")
-    if isinstance(config, TrainStep) and config.config is not None and Path(config.config).is_file():
-        _check_train_config(config.config, where)
+    if base is not None:
+        config = _rebased(config, base)
+    if isinstance(config, TrainStep):
+        _check_train_config(config, where)
     return Step(number=number, stage=stage, config=config)
+
+
+def _rebased(config: Any, base: Path) -> Any:
+    """`config` with every relative Path (and list of Paths) joined to `base`, the pipeline's folder.
+    A train step's `config` that is no file there is left as it is: it may name a shipped config."""
+    def rebase(value: Any) -> Any:
+        if isinstance(value, Path) and not value.is_absolute():
+            return Path(os.path.normpath(base / value))
+        if isinstance(value, list):
+            return [rebase(v) for v in value]
+        return value
+
+    changes = {f.name: rebase(getattr(config, f.name)) for f in dataclasses.fields(config) if f.init}
+    if isinstance(config, TrainStep) and config.config is not None and not changes["config"].is_file():
+        changes["config"] = config.config
+    return dataclasses.replace(config, **changes)
 
 
 def _first_non_finite(values: dict[str, Any], prefix: str = "") -> tuple[str, float] | None:
@@ -264,13 +366,10 @@ def _first_non_finite(values: dict[str, Any], prefix: str = "") -> tuple[str, fl
     return None
 
 
-def _check_train_config(path: Path, where: str) -> None:
-    """Read a train step's training TOML now, so its mistakes stop the pipeline before step 1."""
-    from colorize.config import load_toml
-    from colorize.jobs.train import TrainConfig
-
+def _check_train_config(step: TrainStep, where: str) -> None:
+    """Build a train step's training config now, so its mistakes stop the pipeline before step 1."""
     try:
-        load_toml(TrainConfig, path)
+        train_config(step)
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc}") from None
 
@@ -303,7 +402,8 @@ def check_inputs(pipeline: Pipeline) -> None:
             except InputError as exc:
                 raise InputError(f"{pipeline.source}: step {step.number} ({step.stage}): {exc}") from None
         for path in step_paths(step, INPUT_KEYS):
-            if path.resolve() not in produced and not path.exists():
+            made = path.resolve() in produced or any(p in produced for p in path.resolve().parents)
+            if not made and not path.exists():
                 raise InputError(f"{pipeline.source}: step {step.number} ({step.stage}) reads {path}, "
                                  "which does not exist and no earlier step writes it")
         produced.update(p.resolve() for p in step_paths(step, ("output",)))
@@ -313,9 +413,17 @@ def describe(step: Step, total: int) -> str:
     """`step 2/3 lineart: in -> out` (the one line printed per step)."""
     inputs = step_paths(step, ("input",))
     outputs = step_paths(step, ("output",))
-    source = f"{inputs[0]} -> " if inputs else ""
-    target = outputs[0] if outputs else "?"
+    source = f"{_shown(inputs[0])} -> " if inputs else ""
+    target = _shown(outputs[0]) if outputs else "?"
     return f"step {step.number}/{total} {step.stage}: {source}{target}"
+
+
+def _shown(path: Path) -> Path:
+    """A step's path as printed: relative to the working folder when it lies below it."""
+    try:
+        return path.relative_to(Path.cwd()) if path.is_absolute() else path
+    except ValueError:
+        return path
 
 
 def settings(step: Step) -> str:
@@ -355,7 +463,7 @@ def run_pipeline(pipeline: Pipeline) -> Iterator[StepResult]:
 
 
 __all__ = [
-    "AssembleStep", "ExtractStep", "LineartStep", "Pipeline", "STAGES", "Stage", "Step", "StepResult",
-    "ToonStep", "TrainStep", "check_inputs", "describe", "load_pipeline", "parse_pipeline", "plan", "register_stage",
-    "run_pipeline", "settings",
+    "AssembleStep", "ColorizeStep", "ExtractStep", "LineartStep", "Pipeline", "STAGES", "Stage", "Step",
+    "StepResult", "ToonStep", "TrainStep", "check_inputs", "describe", "load_pipeline", "parse_pipeline", "plan",
+    "register_stage", "run_pipeline", "settings", "train_config",
 ]

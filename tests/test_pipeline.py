@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 from pathlib import Path
 
@@ -12,10 +13,13 @@ import pytest
 
 from colorize import pipeline as pl
 from colorize.cli import main
-from colorize.data.toon import ToonClip, ToonConfig
+from colorize.config import load_toml
+from colorize.data.toon import ToonClip, ToonConfig, write_toon_video
 from colorize.errors import ConfigError, InputError
 from colorize.images import list_images, read_rgb
+from colorize.jobs.train import TrainConfig
 from colorize.media.video import probe
+from colorize.resources import config_path
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = sorted((REPO / "pipelines").glob("**/*.toml"))  # only [[steps]] pipelines live there
@@ -189,7 +193,7 @@ def test_loaded_steps_are_the_stage_dataclasses_with_defaults_filled(tmp_path):
     assert toon.toon == ToonConfig(width=64, height=48, n_frames=8, tone_hz=440.0)
     assert lineart.lineart.backend == "opencv" and lineart.lineart.sigma == 0.8
     assert lineart.lineart.high == type(lineart.lineart)().high  # omitted keys keep defaults
-    assert assemble.audio_from == Path("clip.mp4") and assemble.crf == 18
+    assert assemble.audio_from == tmp_path / "clip.mp4" and assemble.crf == 18  # relative to the file
     assert pipeline.description.startswith("toon")
 
 
@@ -365,3 +369,100 @@ output = "frames/lines"
         assert code == 1
         assert_one_line_error(err, "step 2 (lineart)", "inside the input folder")
         assert not (tmp_path / "toon.mp4").exists() and sorted(p.name for p in frames.iterdir()) == ["a.png"]
+
+
+# ------------------------------------------------------------- paths, the colorize stage, configs
+
+
+def test_a_full_extract_colorize_assemble_pipeline_runs_from_another_folder(tmp_path, capsys, monkeypatch):
+    """Relative paths (inputs, outputs, the model) resolve against the pipeline file, not the cwd."""
+    from tests.jobs.colorize._models import save_tiny_model
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    write_toon_video(project / "clip.mp4", ToonConfig(width=64, height=48, n_frames=6, fps=12.0, tone_hz=440.0))
+    save_tiny_model(project / "model.safetensors")
+    path = write(project, """
+[[steps]]
+stage = "extract"
+input = "clip.mp4"
+output = "out/frames"
+
+[[steps]]
+stage = "colorize"
+input = "out/frames"
+output = "out/colour"
+model = "model.safetensors"
+
+[[steps]]
+stage = "assemble"
+input = "out/colour"
+output = "out/colour.mp4"
+fps = 12.0
+audio_from = "clip.mp4"
+""")
+    monkeypatch.chdir(elsewhere)
+    code, out, err = run_cli(capsys, "run", str(path))
+    assert code == 0, err
+    assert len(list_images(project / "out" / "colour")) == 6
+    info = probe(project / "out" / "colour.mp4")
+    assert (info.frame_count, info.width, info.height, info.has_audio) == (6, 64, 48, True)
+    assert list(elsewhere.iterdir()) == []  # nothing written where it was run from
+    assert "step 3/3 assemble" in out
+
+
+def test_colorize_step_runs_video_to_video_with_a_train_steps_model_path_checked_up_front(tmp_path):
+    data = {"steps": [
+        {"stage": "toon", "output": "clip.mp4", "toon": {"width": 64, "height": 48, "n_frames": 4}},
+        {"stage": "train", "inputs": ["clip.mp4"], "output": "run"},
+        {"stage": "colorize", "input": "clip.mp4", "output": "colour.mp4", "smooth": 0.3,
+         "model": "run/generator.safetensors"}]}
+    pipeline = pl.parse_pipeline(data, "p.toml", base=tmp_path)
+    assert pipeline.steps[2].config.model == tmp_path / "run" / "generator.safetensors"
+    pl.check_inputs(pipeline)  # the model lies inside an earlier step's output: accepted
+    data["steps"][2]["model"] = "elsewhere/generator.safetensors"
+    with pytest.raises(InputError, match="elsewhere"):
+        pl.check_inputs(pl.parse_pipeline(data, "p.toml", base=tmp_path))
+
+
+@pytest.mark.parametrize("keys, fragment", [
+    ({"output": "colour"}, "both be videos or both be folders"),
+    ({"input": "frames", "output": "colour", "smooth": 0.3}, "video input only"),
+    ({"output": "colour.mp4", "smooth": 1.5}, "smooth must be in [0, 1)"),
+])
+def test_a_bad_colorize_step_fails_before_anything_runs(tmp_path, keys, fragment):
+    step = {"stage": "colorize", "input": "clip.mp4", **keys}
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        pl.parse_pipeline({"steps": [step]}, "p.toml", base=tmp_path)
+
+
+def test_a_train_step_takes_a_shipped_config_name_and_dotted_overrides(tmp_path):
+    steps = [{"stage": "train", "inputs": ["clips"], "output": "run", "config": "train_cpu",
+              "set": {"trainer": {"steps": 7}, "data.crop": 64}}]
+    (step,) = pl.parse_pipeline({"steps": steps}, "p.toml", base=tmp_path).steps
+    cfg = pl.train_config(step.config)
+    cpu = load_toml(TrainConfig, config_path("train_cpu"))
+    assert cfg.trainer.steps == 7 and cfg.data.crop == 64 and cfg.model == cpu.model
+    steps[0]["set"] = {"trainer.stepz": 7}
+    with pytest.raises(ConfigError, match="unknown config key trainer.stepz"):
+        pl.parse_pipeline({"steps": steps}, "p.toml", base=tmp_path)
+
+
+@pytest.mark.parametrize("text, command", [
+    ("[trainer]\nsteps = 5\n", "colorize train --config"),
+    ("variant = \"wgan\"\n", "colorize gan train --config"),
+])
+def test_run_on_a_training_config_says_which_command_takes_it(tmp_path, capsys, text, command):
+    path = write(tmp_path, text, "cfg.toml")
+    code, _, err = run_cli(capsys, "run", str(path))
+    assert code == 2
+    assert_one_line_error(err, "is a training config, not a pipeline", f"{command} {path}")
+
+
+def test_the_shipped_colorize_sample_resolves_from_any_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pipeline = pl.load_pipeline(REPO / "pipelines" / "colorize_sample.toml")
+    assert [s.stage for s in pipeline.steps] == ["extract", "colorize", "assemble"]
+    assert pipeline.steps[0].config.input == REPO / "samples" / "sample.mp4"
+    assert pipeline.steps[2].config.output == REPO / "out" / "colorize_sample" / "colorized.mp4"
+    pl.check_inputs(pipeline)

@@ -16,8 +16,10 @@ def run_command(pipeline_file: Path, dry_run: bool) -> None:
     """Run the steps of a pipeline file in order (see pipelines/extract_lineart.toml for the format).
 
     The whole file is checked first (stages, keys, value types, inputs that must exist or be made by
-    an earlier step), so a typo fails in a second instead of after an hour. Relative paths resolve
-    against the current directory. One line is printed per finished step.
+    an earlier step), so a typo fails in a second instead of after an hour. Relative paths, inputs and
+    outputs alike, resolve against the pipeline file's folder, so it runs the same from any folder.
+    Stages: extract, lineart, train, colorize, assemble, toon, clips. A training config is no pipeline:
+    it goes to `colorize train --config`. One line is printed per finished step.
     """
     # Imported here: it pulls in torch and every stage, which `colorize --help` should not wait for.
     from colorize.pipeline import describe, load_pipeline, plan, run_pipeline

@@ -1,11 +1,10 @@
-"""Frames in: probe a video, stream its frames (OpenCV), read frame folders, extract to numbered PNGs.
+"""Video in: probe a video and stream its frames (OpenCV), with the source's own frame times.
 
     info = probe("clip.mp4")                       # VideoInfo(fps, frame_count, width, height, ...)
     for frame in iter_frames("clip.mp4", every=2):  # Frame(index, time, H x W x 3 uint8 RGB)
         ...
-    for frame in iter_folder("frames/"):            # the same Frames from a folder of images
-        ...
-    extract_to_folder("clip.mp4", "frames/", ExtractConfig(every=2, size=(256, 192)))
+
+Folders of frames are read by media.frames.iter_folder; jobs.extract writes a video's frames out.
 
 Nothing here holds a whole video in memory: every reader is a generator that releases its capture
 when it finishes, fails or is abandoned. Unusable inputs raise InputError with one sentence.
