@@ -1,7 +1,8 @@
 """Strict configuration: TOML or dicts into dataclasses, where an unknown key is an error.
 
-Every stage and trainer takes a dataclass config. Pipelines (`pipelines/*.toml`), the shipped configs (colorize/assets/configs/) and CLI flags are
-turned into those dataclasses here, so a typo in a key fails loudly instead of being ignored.
+Every stage and trainer takes a dataclass config. Pipelines (`pipelines/*.toml`), the shipped configs
+(colorize/assets/configs/) and CLI flags are turned into those dataclasses here, so a typo in a key
+fails loudly instead of being ignored.
 
     cfg = from_dict(LineArtConfig, {"sigma": 1.2})      # nested dataclasses and tuples supported
     cfg = load_toml(TrainConfig, "my_train.toml")

@@ -1,7 +1,7 @@
 """CLI commands of the stages family (see colorize.cli): `colorize extract` and `colorize assemble`.
 
-Thin wrappers: parse flags, build the config, call colorize.stages, print one summary line. Input
-paths are not checked by click (no exists=True) so that a missing file gets the library's message.
+Thin wrappers: parse flags, build the config, call colorize.jobs (extract, assemble), print one summary
+line. Input paths are not checked by click (no exists=True) so that a missing file gets the library's message.
 """
 
 from __future__ import annotations

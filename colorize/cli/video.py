@@ -4,7 +4,7 @@
     colorize frames lineart_frames/ colour_frames/ --lineart      # resumable; torchrun shards it
     colorize export -o colorizer.pt                                # or .onnx (pip install "colorize[export]")
 
-Without --model the default model samples/model/generator.safetensors is used.
+Without --model the shipped default model (colorize/assets/model/generator.safetensors) is used.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ import click
 from colorize.cli.params import FiniteFloat, created_note, new_folder
 from colorize.media.encode import X264_PRESETS
 
-_MODEL_HELP = "Generator file (.safetensors or a training checkpoint). Default: samples/model/generator.safetensors."
+_MODEL_HELP = ("Generator file (.safetensors or a training checkpoint). Default: the shipped model "
+               "(colorize/assets/model/).")
 
 
 def _inference_options(command):

@@ -22,7 +22,7 @@ With `[data.lineart_augment]` enabled, a training sample's line-arts (target, re
 come from one randomly picked recipe, and each is augmented after the geometry (data.lineart_augment).
 
 The temporal pair's flow is DIS optical flow on the true colour crops after augmentation (so it
-matches the crops exactly), masked by the forward-backward check of colorize.metrics.temporal.
+matches the crops exactly), masked by the forward-backward check of colorize.media.flow.
 
 Shots come from colorize.media.shots.ShotDetector run over a clip's cached colour frames once; the
 result is stored in the clip's cache folder as shots.json.
@@ -125,7 +125,7 @@ def rotate_hue(images: list[np.ndarray], turn: float) -> list[np.ndarray]:
 def pair_flow(pair_color: np.ndarray, color: np.ndarray, valid: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """(2 x H x W flow from the pair frame to the target, 1 x H x W float mask of reliable pixels).
 
-    DIS flow on the true colours, both directions, kept where they agree (colorize.metrics.temporal);
+    DIS flow on the true colours, both directions, kept where they agree (colorize.media.flow);
     an all-zero mask when `valid` is False (no neighbour) or the frames are too small for DIS.
     """
     from colorize.media.flow import MIN_FLOW_SIDE, dis_flow, make_flow_engine, occlusion_mask, to_gray

@@ -57,7 +57,7 @@ class VideoWriter:
     tone_hz: > 0 adds a sine tone of that pitch as the audio track (test clips); ignored with audio_from.
     crf / preset: x264 quality (0 lossless .. 51 worst; 18 is visually lossless) and speed.
     frame_times: each frame's time in seconds (the first 0, increasing) for a variable-frame-rate
-        video (see extract.frame_times); None: frame i shows at i / fps. With times, `fps` is the
+        video (see media.video.frame_times); None: frame i shows at i / fps. With times, `fps` is the
         average rate and only paces the pipe; the written video shows frame i at frame_times[i].
 
     On success the file is renamed onto `path`; on any failure the temporary file is removed, `path` is

@@ -120,3 +120,14 @@ def test_cyclegan_on_two_folders(tmp_path, capsys):
                              "--set", "model.d_layers=2", "--device", "cpu")
     assert code == 0, err
     assert json.loads((tmp_path / "cyc" / "config.json").read_text())["data_info"]["channels"] == 3
+
+
+def test_gan_config_takes_a_shipped_variant_name_or_says_which_exist(tmp_path, capsys):
+    from colorize.cli.gan import _train_config
+
+    cfg = _train_config(None, None, None, None, None, None, None, "wgan-gp", (), tmp_path / "run", False)
+    # the variant file's own trainer keys win, the shipped gan.toml fills the rest
+    assert cfg.variant == "wgan-gp" and cfg.trainer.batch_size == 320 and cfg.trainer.log_every == 25
+    code, _, err = run_cli(capsys, "gan", "train", "--config", "wgan-gq", "--out", tmp_path / "run2")
+    assert_one_line_error(code, err, 2, "shipped config")
+    assert not (tmp_path / "run2").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -100,6 +101,25 @@ def test_unknown_config_key_is_a_usage_error(tmp_path, capsys):
     code, _, err = _run(["train", str(tmp_path), "--out", str(tmp_path / "run"), "--config", str(config)], capsys)
     assert code == 2
     assert "unknown config key trainer.stepz" in err
+
+
+def test_a_config_name_that_is_neither_a_file_nor_shipped_lists_the_shipped_ones(tmp_path, capsys):
+    code, _, err = _run(["train", str(tmp_path), "--out", str(tmp_path / "run"), "--config", "train_gpu"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "config file not found: train_gpu" in err and "train_cpu" in err
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_shipped_config_name_is_the_same_as_its_file(monkeypatch):
+    from colorize.cli.train import _load_config
+    from colorize.config import load_toml, to_dict
+    from colorize.jobs.train import TrainConfig
+    from colorize.resources import configs_dir
+
+    cfg, saved = _load_config("train_cpu", Path("unused"), resume=False)
+    assert saved is None and to_dict(cfg) == to_dict(load_toml(TrainConfig, configs_dir() / "train_cpu.toml"))
+    default, _ = _load_config(None, Path("unused"), resume=False)
+    assert to_dict(default) == to_dict(TrainConfig())  # no --config: the shipped train.toml = the defaults
 
 
 def _tiny_run(tmp_path, capsys, *extra):

@@ -125,7 +125,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
                    colorizer: Colorizer | None = None) -> Path:
     """Colorize video `input` into MP4 `output` (same frame count, fps, size and audio); returns output.
 
-    A variable-frame-rate input keeps each frame's timestamp (see extract.frame_times).
+    A variable-frame-rate input keeps each frame's timestamp (see media.video.frame_times).
 
     With a reference-guided model every shot follows a keyframe (options.reference for frame 0,
     options.references by frame number) or else its own first output frame; shot cuts drop the

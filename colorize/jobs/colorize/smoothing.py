@@ -15,7 +15,7 @@ on the flickering output), but only where that flow can be trusted:
 For frame t with guide g_t and output o_t, and the previous guide g_{t-1} and smoothed output s_{t-1}:
 
     b = flow g_t -> g_{t-1}, f = flow g_{t-1} -> g_t   (DIS, on guides at most `flow_side` px long)
-    reliable(x) = forward-backward consistent (colorize.metrics.temporal.occlusion_mask, at flow size)
+    reliable(x) = forward-backward consistent (colorize.media.flow.occlusion_mask, at flow size)
                   and |g_{t-1}(x + b(x)) - g_t(x)| <= photometric_tolerance   (the guide check)
     m = reliable * blur(reliable, feather)         (0 wherever unreliable, feathered at the borders)
     s_t = m * (strength * s_{t-1}(x + b(x)) + (1 - strength) * o_t) + (1 - m) * o_t
@@ -124,7 +124,7 @@ def upscale_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 
 
 def consistency_mask(backward: np.ndarray, forward: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """H x W bool, size = (W, H): True where the flows agree (colorize.metrics.temporal.occlusion_mask).
+    """H x W bool, size = (W, H): True where the flows agree (colorize.media.flow.occlusion_mask).
 
     The check runs at the flows' own resolution (at 1080p the full-size check would cost more than
     the flows) and is brought to full size conservatively: a pixel is consistent only if every
