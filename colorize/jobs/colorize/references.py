@@ -50,15 +50,16 @@ class Keyframes:
 
     @classmethod
     def from_options(cls, reference: str | os.PathLike | None = None,
-                     references_dir: str | os.PathLike | None = None) -> "Keyframes":
-        """--reference IMAGE (frame 0) and --references DIR (numbers from the names); InputError for a
-        missing file, an empty folder, a name without a number, or two keyframes for one frame."""
+                     references_dir: str | os.PathLike | None = None, recursive: bool = True) -> "Keyframes":
+        """--reference IMAGE (frame 0) and --references DIR (numbers from the names; with `recursive`
+        False only DIR's own images, not its subfolders'); InputError for a missing file, an empty
+        folder, a name without a number, or two keyframes for one frame."""
         by_frame: dict[int, Path] = {}
         if references_dir is not None:
             folder = Path(references_dir)
             if not folder.is_dir():
                 raise InputError(f"--references {folder} is not a folder of keyframe images")
-            for path in list_images(folder):
+            for path in list_images(folder, recursive=recursive):
                 number = frame_number(path)
                 if number in by_frame:
                     raise InputError(f"two keyframes for frame {number}: {by_frame[number].name} and {path.name}")

@@ -9,7 +9,9 @@ The output keeps the input's frame count, fps, size and audio, and appears only 
 
 Folder: every image below IN_DIR becomes OUT_DIR/<same relative path>.png, written atomically; images
 whose output already exists are skipped, so a killed job resumes where it stopped. Under torchrun
-each rank takes every WORLD_SIZE-th image.
+each rank takes every WORLD_SIZE-th image. With a reference-guided model (keyframes or
+self-reference) each folder is an image sequence coloured like a video, shot by shot, and ranks
+take whole sequences (see colorize.jobs.colorize.sequences).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import numpy as np
 
@@ -60,9 +62,10 @@ class ColorizeOptions:
     preset: str = "ultrafast"
     queue_size: int = 8
     smooth: float = 0.0   # video only: temporal smoothing strength in [0, 1) (0 = off); resets at shot cuts
-    reference: Path | None = None    # video only: colour keyframe for frame 0 (reference-guided models)
-    references: Path | None = None   # video only: folder of keyframes named by frame number
-    self_reference: bool = True      # video only: a shot without a keyframe follows its first output
+    reference: Path | None = None    # colour keyframe for frame 0 / each folder sequence's first frame
+    references: Path | None = None   # folder of keyframes named by frame number (folders: DIR/<sequence>)
+    self_reference: bool = True      # a shot without a keyframe follows its first output (guided models)
+    shots: bool = True               # folders: detect shot cuts within a sequence (off: one shot each)
 
     def __post_init__(self) -> None:
         if self.batch_size < 1:
@@ -244,10 +247,47 @@ def colorize_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, optio
 
     Inputs are only read. Each output is written atomically, so an existing output is complete and
     is skipped on a rerun. Under torchrun (WORLD_SIZE > 1) this process handles only its share.
+    With a reference-guided model and keyframes or self-reference, each folder is a sequence
+    coloured shot by shot (colorize.jobs.colorize.sequences); otherwise every image stands alone.
     Unreadable images are skipped; once every readable one is written, InputError lists them.
     """
     dist = dist_info()
+    keyed = options.reference is not None or options.references is not None
+    if keyed or options.self_reference:
+        from colorize.jobs.colorize.sequences import colorize_sequences, follows_references, plan_sequences
+
+        seqs = plan_sequences(in_dir, out_dir, options.reference, options.references)
+        colorizer = colorizer or load_colorizer(options)
+        if follows_references(colorizer, keyed, options.self_reference):
+            mine = seqs[dist.rank::dist.world_size]  # whole sequences: a shot's frames need each other
+            pairs = [(f, t) for seq in mine for f, t in zip(seq.files, seq.targets)]
+            unreadable: list[Path] = []
+            return _write_outputs(in_dir, out_dir, pairs, options, colorizer, unreadable,
+                                  lambda pending, model: colorize_sequences(mine, model, options, unreadable))
     pairs = plan_folder(in_dir, out_dir, dist.rank, dist.world_size)
+    unreadable = []
+
+    def colour_images(pending: list[tuple[Path, Path]], colorizer: Colorizer) -> Iterator[tuple[Path, np.ndarray]]:
+        jobs = prefetch(_read_jobs(pending, unreadable), maxsize=options.queue_size, name="read")
+        try:
+            for item in colorizer.iter_colorized(jobs, options.is_lineart, options.batch_size):
+                yield item.source.target, item.colour
+        finally:
+            jobs.close()
+
+    return _write_outputs(in_dir, out_dir, pairs, options, colorizer, unreadable, colour_images)
+
+
+_ColourStream = Callable[[list[tuple[Path, Path]], Colorizer], Iterator[tuple[Path, np.ndarray]]]
+
+
+def _write_outputs(in_dir: str | os.PathLike, out_dir: str | os.PathLike, pairs: list[tuple[Path, Path]],
+                   options: ColorizeOptions, colorizer: Colorizer | None, unreadable: list[Path],
+                   colour: _ColourStream) -> FolderSummary:
+    """Write what `colour` yields, (output path, H x W x 3 uint8 RGB), for this rank's `pairs`
+    whose output is missing; the model is loaded only if something is. `colour(pending pairs,
+    colorizer)` makes that stream and fills `unreadable` with the images it could not read."""
+    dist = dist_info()
     if dist.rank == 0:
         copy_manifest(Path(in_dir), Path(out_dir))
     pending = [(s, t) for s, t in pairs if not t.exists()]
@@ -259,17 +299,16 @@ def colorize_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, optio
     for target in {t.parent for _, t in pending}:  # one folder scan each, not one per image
         remove_stale_partials(target, whole_folder=True)
     colorizer = colorizer or load_colorizer(options)
-    unreadable: list[Path] = []
-    jobs = prefetch(_read_jobs(pending, unreadable), maxsize=options.queue_size, name="read")
+    outputs = colour(pending, colorizer)
     rank = f" [rank {dist.rank}/{dist.world_size}]" if dist.enabled else ""
     progress = bar(total=len(pending), desc=f"colorize {Path(in_dir).name}{rank}")
     try:
         with BackgroundSink(lambda job: write_image(*job), maxsize=options.queue_size, name="write") as sink:
-            for item in colorizer.iter_colorized(jobs, options.is_lineart, options.batch_size):
-                sink.put((item.source.target, item.colour))
+            for target, colour_image in outputs:
+                sink.put((target, colour_image))
                 progress.update(1)
     finally:
-        jobs.close()
+        outputs.close()
         progress.close()
     if unreadable:
         raise _unreadable_error(unreadable, Path(in_dir), len(pending))
