@@ -98,18 +98,36 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
 @click.argument("in_dir", type=click.Path(path_type=Path))
 @click.argument("out_dir", type=click.Path(path_type=Path))
 @_inference_options
-def frames_command(in_dir: Path, out_dir: Path, **inference) -> None:
+@click.option("--reference", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Colour keyframe for the first frame of every sequence (reference-guided models, such "
+                   "as the default one).")
+@click.option("--references", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder of colour keyframes named by frame number (key_0012.png colours the frame whose "
+                   "name ends in 12 on, until the next cut or keyframe); keyframes of IN_DIR/<folder> go "
+                   "in DIR/<folder>.")
+@click.option("--shots/--no-shots", default=True, show_default=True,
+              help="Detect shot cuts within each sequence, as `colorize video` does (no colour crosses a "
+                   "cut); off: each folder is one shot.")
+@click.option("--self-reference/--no-self-reference", default=True, show_default=True,
+              help="A shot without a keyframe keeps the colours of its own first output frame "
+                   "(reference-guided models); off: every image is coloured alone.")
+def frames_command(in_dir: Path, out_dir: Path, reference: Path | None, references: Path | None, shots: bool,
+                   self_reference: bool, model: Path | None, is_lineart: bool, **inference) -> None:
     """Colorize every image below IN_DIR into OUT_DIR (same relative paths, PNG).
 
-    Finished outputs are skipped, so rerunning a killed job resumes it. Images that cannot be read
-    are listed once every other image is written (exit code 1); a rerun retries only those. OUT_DIR
-    must lie outside IN_DIR. IN_DIR/manifest.json (from `colorize extract`) is copied, so `colorize
-    assemble OUT_DIR` finds the frame rate. Under torchrun each rank takes its own share of the images.
+    With a reference-guided model (the default one) each folder is a sequence in natural frame order
+    (frame_2 before frame_10) coloured like a video: shot cuts detected, keyframes, self-reference.
+    Finished outputs are skipped, so rerunning a killed job resumes it (a sequence from the start of
+    the shot of its first missing frame). Images that cannot be read are listed once every other
+    image is written (exit code 1); a rerun retries only those. OUT_DIR must lie outside IN_DIR.
+    IN_DIR/manifest.json (from `colorize extract`) is copied, so `colorize assemble OUT_DIR` finds
+    the frame rate. Under torchrun each rank takes its own share of the sequences (or images).
     """
-    from colorize.jobs.colorize.run import colorize_folder
+    from colorize.api import colorize_folder
 
     created = new_folder(out_dir)
-    summary = colorize_folder(in_dir, out_dir, _options(**inference))
+    summary = colorize_folder(in_dir, out_dir, model, reference, references, shots=shots,
+                              self_reference=self_reference, lineart=is_lineart, **inference)
     rank = f" (rank {summary.rank} of {summary.world_size})" if summary.world_size > 1 else ""
     click.echo(f"colorized {summary.written} images into {out_dir}, {summary.skipped} already done{rank}"
                f"{created_note(created)}")

@@ -1,0 +1,171 @@
+"""The public Python API, re-exported by `colorize` itself (`import colorize; colorize.colorize_image(...)`).
+
+    model = colorize.load_model()                                  # the shipped model, loaded once
+    colour = colorize.colorize_image("frame.png", model)           # H x W x 3 uint8 RGB
+    colour = colorize.colorize_image(drawing, model, reference=key, lineart=True)
+    colorize.colorize_video("clip.mp4", "colour.mp4", model, reference="key.png")
+    colorize.colorize_folder("cut01/", "colour/", model, references="keys/")
+    lines = colorize.draw_lineart("frame.png", method="ink")       # H x W uint8, 255 = paper
+
+Images in and out are numpy arrays, H x W x 3 uint8 **RGB** (H x W uint8 accepted for line-art and
+gray), or paths of image files. The video and folder functions take the options of `colorize video`
+and `colorize frames` (the CLI calls these same functions) and leave their work to the jobs in
+colorize.jobs.colorize. Heavy modules (torch, the networks) load on first use, not on `import colorize`.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Union
+
+import numpy as np
+
+from colorize.errors import InputError
+
+if TYPE_CHECKING:
+    from colorize.jobs.colorize.model import Colorizer
+    from colorize.jobs.colorize.run import FolderSummary
+
+#: An image as an H x W x 3 uint8 RGB (or H x W uint8) array, or the path of an image file.
+ImageLike = Union[np.ndarray, str, os.PathLike]
+#: A model loaded with `load_model`, the path of a generator file, or None for the shipped model.
+ModelLike = Union["Colorizer", str, os.PathLike, None]
+
+__all__ = ["load_model", "colorize_image", "colorize_video", "colorize_folder", "lineart", "draw_lineart"]
+
+
+def load_model(path: str | os.PathLike | None = None, device: str = "auto", **settings: Any) -> "Colorizer":
+    """Load a generator file once and return the colorizer that applies it (pass it as `model=`).
+
+    path: a `.safetensors` generator or a training checkpoint; None loads the shipped default model.
+    device: "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
+    settings: precision ("bf16" | "fp16" | "fp32", GPU only), tile, tile_overlap, max_pixels
+    (see colorize.jobs.colorize.model.Colorizer). InputError for a missing or unusable file.
+    """
+    from colorize.jobs.colorize.model import Colorizer
+
+    return Colorizer.from_file(path, device=device, **settings)
+
+
+def _colorizer(model: ModelLike, device: str = "auto") -> "Colorizer":
+    from colorize.jobs.colorize.model import Colorizer
+
+    return model if isinstance(model, Colorizer) else load_model(model, device)
+
+
+def _read_image(image: ImageLike, what: str = "image") -> np.ndarray:
+    """An ImageLike as H x W x 3 (or H x W) uint8; InputError naming what is wrong with it."""
+    if isinstance(image, (str, os.PathLike)):
+        from colorize.images import read_rgb
+
+        return read_rgb(image)
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or not (
+            image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or min(image.shape[:2]) < 1:
+        got = f"{image.dtype} array of shape {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
+        raise InputError(f"{what} must be an H x W x 3 uint8 RGB array, an H x W uint8 array or an image path; "
+                         f"got a {got}")
+    return image
+
+
+def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference: ImageLike | None = None,
+                   lineart: bool = False) -> np.ndarray:
+    """Colorize one image; returns H x W x 3 uint8 RGB of the input's size.
+
+    image_or_path: a colour or gray image (its line-art is drawn with the model's recipe) or, with
+        `lineart=True`, line-art (dark lines on light paper; light-on-dark is inverted).
+    model: from `load_model` (load once, reuse), a generator path, or None for the shipped model.
+    reference: a colour keyframe, H x W x 3 uint8 RGB or a path (reference-guided models such as the
+        shipped one): a colouring of this drawing, or of one close to it, whose colours the result
+        takes, as a keyframe does in `colorize_video` (resized to the image when its size differs).
+    """
+    import torch
+
+    from colorize.jobs.colorize.model import tensor_to_uint8, uint8_to_tensor
+    from colorize.media.frames import resize_to
+
+    colorizer = _colorizer(model)
+    image = _read_image(image_or_path)
+    lines = colorizer.lineart_of(image[None], lineart)
+    guide = None
+    if reference is not None:
+        key = _read_image(reference, "reference")
+        key = np.repeat(key[..., None], 3, axis=2) if key.ndim == 2 else key
+        key = resize_to(key, (image.shape[1], image.shape[0]))
+        # as for a video keyframe: the key colours this drawing, so its line-art is the drawing's
+        guide = torch.cat([uint8_to_tensor(key[None], colorizer.device), lines], dim=1)
+    return tensor_to_uint8(colorizer.colorize_batch(lines, guide))[0]
+
+
+def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
+                   reference: str | os.PathLike | None = None, references: str | os.PathLike | None = None,
+                   smooth: float = 0.0, *, self_reference: bool = True, lineart: bool = False,
+                   side_by_side: bool = False, device: str = "auto", batch_size: int = 4,
+                   **settings: Any) -> Path:
+    """Colorize video `input` into MP4 `output` (frame count, fps, size and audio kept); returns `output`.
+
+    model: as for `colorize_image`. reference: colour keyframe of frame 0; references: folder of
+    keyframes named by frame number (000120.png colours frame 120 on, until the next cut or key).
+    smooth: temporal smoothing in [0, 1). self_reference: a shot without a keyframe keeps its
+    first output's colours. lineart: the video is line-art already. side_by_side: write
+    line-art | colour | original. settings: the other options of `colorize video` (crf, preset,
+    precision, tile, ...; colorize.jobs.colorize.run.ColorizeOptions). The output appears only complete.
+    """
+    from colorize.jobs.colorize import run
+
+    colorizer, path = _model_and_path(model)
+    options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, is_lineart=lineart,
+                                  side_by_side=side_by_side, smooth=smooth, reference=_path(reference),
+                                  references=_path(references), self_reference=self_reference, **settings)
+    return run.colorize_video(input, output, options, colorizer)
+
+
+def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
+                    reference: str | os.PathLike | None = None, references: str | os.PathLike | None = None,
+                    *, shots: bool = True, self_reference: bool = True, lineart: bool = False,
+                    device: str = "auto", batch_size: int = 4, **settings: Any) -> "FolderSummary":
+    """Colorize every image below folder `input` into `output` (same relative paths, PNG); resumable.
+
+    With a reference-guided model each folder is a sequence in natural frame order (frame_2 before
+    frame_10), coloured like a video: shots detected within it (`shots`), keyframes by the frame
+    number in their names (`reference`: every sequence's first frame; `references`: DIR, or
+    DIR/<subfolder> per subfolder), self-reference. Finished outputs are kept; a rerun resumes at
+    the shot of the first missing frame. Returns a FolderSummary (assigned, written, skipped).
+    """
+    from colorize.jobs.colorize import run
+
+    colorizer, path = _model_and_path(model)
+    options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, is_lineart=lineart,
+                                  reference=_path(reference), references=_path(references),
+                                  self_reference=self_reference, shots=shots, **settings)
+    return run.colorize_folder(input, output, options, colorizer)
+
+
+def lineart(image_or_path: ImageLike, method: Literal["canny", "ink"] = "canny", **settings: Any) -> np.ndarray:
+    """Line-art of a colour image: H x W uint8, 255 = paper, 0 = ink (what the models are trained on).
+
+    method: "canny" (edges of the colour image) or "ink" (dark pixels plus colour boundaries without
+    ink). settings: the other fields of colorize.lineart.recipes.LineArtConfig (sigma, low, high,
+    thickness, ...).
+    """
+    from colorize.lineart.recipes import LineArtConfig, lineart_numpy
+
+    return lineart_numpy(_read_image(image_or_path), LineArtConfig(method=method, backend="opencv", **settings))
+
+
+# The package re-exports `lineart` under this name: `colorize.lineart` is the subpackage of recipes,
+# and importing it (as the jobs do) would replace a function of that name on the package.
+draw_lineart = lineart
+
+
+def _model_and_path(model: ModelLike) -> tuple["Colorizer | None", Path | None]:
+    """A loaded model is used as it is; a path is loaded by the job (with its settings)."""
+    from colorize.jobs.colorize.model import Colorizer
+
+    if isinstance(model, Colorizer):
+        return model, None
+    return None, _path(model)
+
+
+def _path(value: str | os.PathLike | None) -> Path | None:
+    return None if value is None else Path(value)
