@@ -13,6 +13,7 @@ Run-folder layout:
     RUN_DIR/metrics.jsonl          one JSON record per log interval / validation
     RUN_DIR/tensorboard/           the same scalars and the sample grids (when tensorboard is installed)
     RUN_DIR/samples/step_NNNNNNN.png, RUN_DIR/loss.png
+    RUN_DIR/index.html             results page: latest metrics, loss plot, grids (newest first), config
 
 Validation, sample grids and the choice of `best` use exactly the weights that are exported: the
 EMA copy when `ema_decay` > 0, else the raw generator. `last.pt` holds everything needed to resume;
@@ -46,7 +47,7 @@ from colorize.errors import ColorizeError
 from colorize.gans.run_folder import RESUME_SAFE_KEYS, MetricsLog, check_start
 from colorize.gans.sampling import ResumableSampler, SeededDataset
 from colorize.gans.variant import StepContext, Variant
-from colorize.gans.visual import plot_history, save_grid
+from colorize.gans.visual import plot_history, save_grid, write_index
 from colorize.nets import files as ckpt
 from colorize.progress import bar, is_quiet
 
@@ -341,6 +342,11 @@ class Trainer:
     def _log(self, record: dict[str, Any]) -> None:
         self.log.scalars(self.step, record)
 
+    def _write_report(self) -> None:
+        """loss.png and index.html (the results page: metrics, loss plot, sample grids, config); rank 0."""
+        plot_history(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png")
+        write_index(self.run_dir)
+
     def _note(self, message: str) -> None:
         """One informational line on stderr (rank 0, not under `colorize -q`)."""
         if self.dist.is_main and not is_quiet():
@@ -428,7 +434,7 @@ class Trainer:
         if self.step % cfg.checkpoint_every:
             self.save("last")
         if self.dist.is_main:
-            plot_history(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png")
+            self._write_report()
         seconds = time.perf_counter() - started
         return {"steps": self.step, "seconds": seconds, "steps_run": self.step - first_step,
                 "best": self.best, "run_dir": str(self.run_dir)}
@@ -475,6 +481,6 @@ class Trainer:
                 self._log(val)
                 self._maybe_best(val)
             if self.dist.is_main:
-                plot_history(self.run_dir / "metrics.jsonl", self.run_dir / "loss.png")
+                self._write_report()
         if self.step % cfg.checkpoint_every == 0:
             self.save("last")

@@ -1,4 +1,4 @@
-"""Sample grids and loss curves written by the Trainer (PNG, atomic)."""
+"""Sample grids, loss curves and the run's results page (index.html) written by the Trainer (atomic writes)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from colorize.images import atomic_path, write_image
+from colorize.images import atomic_path, write_bytes, write_image
 
 
 def make_grid(images: torch.Tensor, ncol: int = 8, pad: int = 2, pad_value: float = 1.0) -> torch.Tensor:
@@ -127,3 +127,48 @@ def plot_history(history_path: str | os.PathLike, out_path: str | os.PathLike) -
         fig.savefig(tmp, dpi=100)
     plt.close(fig)
     return out_path
+
+
+# ------------------------------------------------------------------------------- results page
+
+_PAGE_STYLE = """body{font-family:sans-serif;margin:1.5em;max-width:1200px}
+table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 8px;text-align:right}
+th{background:#eee}td:first-child,th:first-child{text-align:left}
+img{max-width:100%;image-rendering:pixelated;border:1px solid #ddd}
+pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}"""
+
+
+def latest_metrics(history: dict[str, tuple[list[int], list[float]]]) -> list[tuple[str, float, int]]:
+    """(key, latest value, its step) for each logged quantity, sorted by key (from read_history)."""
+    return [(key, ys[-1], xs[-1]) for key, (xs, ys) in sorted(history.items())]
+
+
+def write_index(run_dir: str | os.PathLike) -> Path:
+    """Write RUN_DIR/index.html (atomically), a results page in the manner of pix2pix's: the latest
+    metrics, the loss plot, every sample grid newest first, and the resolved config. It only links
+    what the folder holds (loss.png, samples/step_NNNNNNN.png), by relative path, so the page works
+    when the folder is copied or served as it is."""
+    from html import escape
+
+    run_dir = Path(run_dir)
+    history = read_history(run_dir / "metrics.jsonl") if (run_dir / "metrics.jsonl").is_file() else {}
+    grids = sorted((run_dir / "samples").glob("step_*.png"), reverse=True) if (run_dir / "samples").is_dir() else []
+    config = (run_dir / "config.json").read_text() if (run_dir / "config.json").is_file() else "{}"
+    step = max((xs[-1] for xs, _ in history.values()), default=0)
+    parts = [f"<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+             f"<title>{escape(run_dir.name)}: training results</title>\n<style>{_PAGE_STYLE}</style>\n</head>\n<body>\n"
+             f"<h1>{escape(run_dir.name)}</h1>\n<p>Training run, step {step}. This page is rewritten at every "
+             f"sample step.</p>\n<h2>Latest metrics</h2>\n"]
+    rows = "".join(f"<tr><td>{escape(key)}</td><td>{value:.5g}</td><td>{at}</td></tr>\n"
+                   for key, value, at in latest_metrics(history))
+    parts.append(f"<table>\n<tr><th>quantity</th><th>value</th><th>step</th></tr>\n{rows}</table>\n"
+                 if rows else "<p>Nothing logged yet.</p>\n")
+    if (run_dir / "loss.png").is_file():
+        parts.append('<h2>Loss curves</h2>\n<p><img src="loss.png" alt="loss curves"></p>\n')
+    parts.append("<h2>Samples (newest first)</h2>\n")
+    for grid in grids:
+        label = f"step {int(grid.stem.removeprefix('step_'))}" if grid.stem[5:].isdigit() else grid.stem
+        parts.append(f'<h3>{escape(label)}</h3>\n<p><img src="samples/{escape(grid.name)}" alt="{escape(label)}" '
+                     'loading="lazy"></p>\n')
+    parts.append(f"<h2>Config</h2>\n<pre>{escape(config)}</pre>\n</body>\n</html>\n")
+    return write_bytes(run_dir / "index.html", "".join(parts).encode("utf-8"))

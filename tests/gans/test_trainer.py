@@ -18,6 +18,7 @@ from colorize.gans.variants.pix2pix import Pix2Pix
 from colorize.jobs.train import build_datasets, train_colorizer
 from colorize.nets import files as ckpt
 from tests.gans._tiny import tiny_config, toon_frames
+from tests.gans.test_visual import parse_page
 
 
 def _val_l1(generator: torch.nn.Module, val_set) -> float:
@@ -45,9 +46,11 @@ def test_training_lowers_validation_l1_well_below_untrained(tmp_path):
     assert trained < 0.6 * untrained, (untrained, trained)
     assert meta["lineart"] == dataclasses.asdict(cfg.data.lineart)
     run = tmp_path / "run"
-    for name in ("last.pt", "best.pt", "config.json", "metrics.jsonl", "loss.png"):
+    for name in ("last.pt", "best.pt", "config.json", "metrics.jsonl", "loss.png", "index.html"):
         assert (run / name).is_file(), name
     assert list((run / "samples").glob("step_*.png"))
+    page = parse_page(run / "index.html")  # the results page links the loss plot and every grid
+    assert set(page.images) == {"loss.png"} | {f"samples/{p.name}" for p in (run / "samples").glob("*.png")}
 
 
 def _interrupt_at(step: int):

@@ -1,12 +1,14 @@
-"""Sample grids with labelled columns, and a loss plot with one panel per quantity family."""
+"""Sample grids with labelled columns, a loss plot with one panel per quantity family, and the run's index.html."""
 
 from __future__ import annotations
 
 import json
+from html.parser import HTMLParser
+from pathlib import Path
 
 import torch
 
-from colorize.gans.visual import columns_grid, panels, plot_history
+from colorize.gans.visual import columns_grid, panels, plot_history, save_grid, write_index
 
 
 def test_labelled_columns_get_a_header_with_text():
@@ -32,3 +34,61 @@ def test_loss_plot_has_one_panel_per_family(tmp_path):
         "validation PSNR (dB)": ["val_psnr"], "validation": ["val_l1", "val_ssim"]}
     out = plot_history(history, tmp_path / "loss.png")
     assert out.is_file() and out.stat().st_size > 10_000
+
+
+class _Page(HTMLParser):
+    """Collects a page's image sources, its tags' nesting errors and its text."""
+
+    VOID = {"meta", "img", "br", "hr", "link", "input"}
+
+    def __init__(self):
+        super().__init__()
+        self.images: list[str] = []
+        self.stack: list[str] = []
+        self.errors: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if not self.stack or self.stack.pop() != tag:
+            self.errors.append(tag)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse_page(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    page.close()
+    assert not page.errors and not page.stack, (page.errors, page.stack)  # every tag closed, in order
+    return page
+
+
+def test_index_page_lists_metrics_loss_plot_grids_newest_first_and_config(tmp_path):
+    run = tmp_path / "run <1>"
+    (run / "samples").mkdir(parents=True)
+    (run / "config.json").write_text(json.dumps({"trainer": {"steps": 50}, "note": "a < b & c"}))
+    records = [{"step": 25, "g": 2.0, "l1": 0.5}, {"step": 50, "g": 1.5, "l1": 0.25}, {"step": 50, "val_psnr": 17.25}]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    for step in (25, 50):
+        save_grid(run / "samples" / f"step_{step:07d}.png", torch.rand(3, 8, 8))
+    plot_history(run / "metrics.jsonl", run / "loss.png")
+
+    page = parse_page(write_index(run))
+    assert page.images == ["loss.png", "samples/step_0000050.png", "samples/step_0000025.png"]
+    assert all((run / src).is_file() for src in page.images)
+    text = " ".join(page.text)
+    assert "run <1>" in text and "a < b & c" in text  # escaped in the source, read back as written
+    assert "val_psnr 17.25 50" in " ".join(text.split()) and "l1 0.25 50" in " ".join(text.split())
+    assert not [p for p in run.iterdir() if p.name.startswith(".")]  # written through a temporary name
+
+
+def test_index_page_of_an_empty_run_folder_is_valid(tmp_path):
+    page = parse_page(write_index(tmp_path))
+    assert page.images == [] and "Nothing logged yet." in "".join(page.text)
