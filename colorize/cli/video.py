@@ -40,12 +40,6 @@ def _inference_options(command):
     return command
 
 
-def _options(**kwargs):
-    from colorize.jobs.colorize.run import ColorizeOptions
-
-    return ColorizeOptions(**kwargs)
-
-
 @click.command("video")
 @click.argument("input", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
@@ -79,13 +73,13 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
     sizes use the usual 4:2:0. OUTPUT must not be INPUT.
     """
     from colorize.media.encode import pixel_format
-    from colorize.jobs.colorize.run import colorize_video
+    from colorize.api import colorize_video
     from colorize.media.video import frame_times, probe
 
     created = new_folder(output)
-    path = colorize_video(input, output, _options(side_by_side=side_by_side, crf=crf, preset=preset,
-                                                  smooth=smooth, reference=reference, references=references,
-                                                  self_reference=self_reference, **inference))
+    path = colorize_video(input, output, inference.pop("model"), reference, references, smooth,
+                          self_reference=self_reference, lineart=inference.pop("is_lineart"),
+                          side_by_side=side_by_side, crf=crf, preset=preset, **inference)
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     odd = ", odd size: H.264 4:4:4" if pixel_format((info.width, info.height)) == "yuv444p" else ""
