@@ -309,3 +309,25 @@ def test_export_to_an_unknown_format_is_one_line(workdir, model):
     code, _, err = run_main(["export", "--model", str(model), "-o", str(out)])
     assert_one_line_error(code, err, ".onnx")
     assert not out.exists()
+
+
+def test_frames_follow_keyframes_and_say_so_in_one_line_when_they_cannot(workdir, model, reference_model, tmp_path):
+    from colorize.data.toon import write_toon_frames
+    from colorize.images import write_image
+
+    frames, keys, out = tmp_path / "cut01", tmp_path / "keys", tmp_path / "out"
+    write_toon_frames(frames, ToonConfig(width=64, height=48, n_frames=8, seed=5))
+    write_image(keys / "key_000003.png", np.full((48, 64, 3), (200, 40, 40), np.uint8))
+    code, _, err = run_main(["frames", str(frames), str(out), "--model", str(model), "--device", "cpu",
+                             "--references", str(keys)])
+    assert_one_line_error(code, err, "reference-guided model")
+    write_image(keys / "key_000040.png", np.zeros((48, 64, 3), np.uint8))
+    code, _, err = run_main(["frames", str(frames), str(out), "--model", str(reference_model), "--device", "cpu",
+                             "--references", str(keys)])
+    assert_one_line_error(code, err, "no frame 40")
+    assert not list(out.rglob("*.png"))
+    (keys / "key_000040.png").unlink()
+    code, stdout, err = run_main(["-q", "frames", str(frames), str(out), "--model", str(reference_model),
+                                  "--device", "cpu", "--references", str(keys), "--no-shots"])
+    assert code == 0, err
+    assert "colorized 8 images" in stdout and len(list(out.glob("*.png"))) == 8
