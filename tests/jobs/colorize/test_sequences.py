@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 import torch
