@@ -47,7 +47,7 @@ from colorize.media.encode import VIDEO_SUFFIXES, X264_PRESETS
 from colorize.media.video import ExtractConfig
 
 # Keys of a step dataclass that name files or folders the step reads (checked before running).
-INPUT_KEYS = ("input", "audio_from", "model", "reference", "references")
+INPUT_KEYS = ("input", "audio_from", "model", "reference", "references", "init")
 TOP_LEVEL_KEYS = ("description", "steps")
 # Top-level tables that mark a command's config rather than a pipeline: -> the command that takes it.
 CONFIG_COMMANDS = {"data": "colorize train --config", "model": "colorize train --config",
@@ -148,14 +148,16 @@ class TrainStep:
     """Train the colorizer on `inputs` (videos/folders) into the run folder `output`.
 
     `config` is a training TOML or a shipped config's name (default: the shipped train.toml); `set`
-    overrides dotted keys as `colorize train --set` does (`set = {"trainer.steps" = 500}`); `resume`
-    continues output/last.pt.
+    overrides dotted keys as `colorize train --set` does (`set = {"trainer.steps" = 500}`); `init` is a
+    generator file to fine-tune from (`colorize train --init`; an earlier train step's
+    output/generator.safetensors works); `resume` continues output/last.pt.
     """
 
     inputs: list[Path]
     output: Path
     config: Path | None = None
     set: dict[str, Any] = field(default_factory=dict)
+    init: Path | None = None
     resume: bool = False
 
 
@@ -165,7 +167,8 @@ def train_config(step: TrainStep):
     from colorize.jobs.train import TrainConfig
     from colorize.resources import config_path
 
-    return override(load_toml(TrainConfig, config_path(step.config or "train")), _dotted(step.set))
+    cfg = override(load_toml(TrainConfig, config_path(step.config or "train")), _dotted(step.set))
+    return override(cfg, {"init": str(step.init) if step.init else None})
 
 
 def _dotted(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:

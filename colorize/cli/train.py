@@ -62,11 +62,14 @@ def _get(data: dict, dotted: str):
 @click.option("--vgg-weights", type=click.Path(path_type=Path),
               help="Local VGG19 state dict for the perceptual/style losses (else torchvision's cache).")
 @click.option("--no-vgg", is_flag=True, help="Turn the perceptual and style terms off (no VGG needed).")
+@click.option("--init", "init", type=click.Path(path_type=Path), metavar="MODEL",
+              help="Start the generator from MODEL's weights (fine-tune, e.g. the default model "
+                   "colorize/assets/model/generator.safetensors); its architecture must match the config's.")
 @click.option("--reference/--no-reference", "reference", default=None,
               help="Train the reference-guided colorizer, which also follows a colour keyframe of the shot "
                    "(overrides reference.enabled; default: the config's, off in the shipped train.toml).")
 def train_cmd(inputs, out, config, resume, sets, steps, batch_size, device, precision, workers, vgg_weights,
-              no_vgg, reference):
+              no_vgg, init, reference):
     """Train the colorizer on INPUTS (videos and/or folders of frames).
 
     Pairs (line-art, colour) are made with the line-art stage and cached in RUN_DIR/cache; short runs
@@ -88,7 +91,7 @@ def train_cmd(inputs, out, config, resume, sets, steps, batch_size, device, prec
     cfg = override(cfg, {"trainer.steps": steps, "trainer.batch_size": batch_size, "trainer.device": device,
                          "trainer.precision": precision, "trainer.num_workers": workers,
                          "model.loss.vgg_weights": str(vgg_weights) if vgg_weights else None,
-                         "reference.enabled": reference})
+                         "reference.enabled": reference, "init": str(init) if init else None})
     if no_vgg:
         cfg = override(cfg, {"model.loss.perceptual": 0.0, "model.loss.style": 0.0})
     check_run_folder(out, cfg, resume)  # the run-folder rules, before the note and any work

@@ -46,7 +46,7 @@ from colorize.data.lineart_augment import (LineArtAugmentConfig, LineArtAugmente
                                            recipe_folder, recipe_path)
 from colorize.data.transforms import PairTransform, train_transform, val_transform
 from colorize.errors import InputError
-from colorize.images import atomic_path, check_writable, list_images, read_rgb, write_image
+from colorize.images import atomic_path, check_writable, is_image, list_images, read_rgb, write_image
 from colorize.lineart.recipes import LineArtConfig, choose_backend, iter_lineart, lineart_numpy
 from colorize.media.frames import Frame, iter_folder, resize_to
 from colorize.media.video import iter_frames, probe
@@ -270,6 +270,22 @@ def _resize_short(frames: Iterable[Frame], short: int | None) -> Iterator[Frame]
         yield frame
 
 
+def expand_clip_folders(inputs: Sequence[str | os.PathLike]) -> list[Path]:
+    """Inputs with every folder of clips replaced by its clips, in name order.
+
+    A folder with no images of its own but subfolders that hold images (what `colorize clips` writes:
+    clip_0000/, clip_0001/, ...) is a set of clips, each subfolder one clip with its own shots; taking
+    it as one clip would join unrelated scenes. Anything else is kept as given.
+    """
+    out: list[Path] = []
+    for path in map(Path, inputs):
+        subfolders = sorted(p for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
+        has_own = path.is_dir() and any(is_image(p) for p in path.iterdir())
+        clips = [p for p in subfolders if any(is_image(f) for f in p.iterdir())]
+        out.extend(clips if clips and not has_own else [path])
+    return out
+
+
 def check_input(path: Path) -> None:
     """InputError now, before any work, for a missing input, a folder with no images or a file that
     is not a readable video (so a typo in the last input does not surface after hours on the first)."""
@@ -365,7 +381,7 @@ def prepare_pairs(inputs: Sequence[str | os.PathLike], cfg: PairedDataConfig,
     not decoded again. Raises InputError for no inputs, a missing input, a folder without images or
     a video that cannot be read.
     """
-    paths = [Path(p) for p in inputs]
+    paths = expand_clip_folders(inputs)
     if not paths:
         raise InputError("no training inputs given (pass videos or folders of frames)")
     for path in paths:

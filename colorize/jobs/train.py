@@ -21,7 +21,7 @@ from typing import Any, Sequence
 from torch import nn
 
 from colorize.config import to_dict
-from colorize.data.paired import PairedDataConfig, PairedDataset, check_input, prepare_pairs
+from colorize.data.paired import PairedDataConfig, PairedDataset, check_input, expand_clip_folders, prepare_pairs
 from colorize.data.reference import ReferencePairDataset, ReferenceSampling
 from colorize.errors import ConfigError, InputError
 from colorize.gans.run_folder import RESUME_SAFE_KEYS, check_start
@@ -94,6 +94,7 @@ class TrainConfig:
     model: Pix2PixConfig = dataclasses.field(default_factory=_default_model)
     trainer: TrainerConfig = dataclasses.field(default_factory=_default_trainer)
     reference: ReferenceConfig = dataclasses.field(default_factory=ReferenceConfig)
+    init: str = ""   # a generator file whose weights start the run (fine-tuning); "" = random weights
 
     def __post_init__(self):
         stride = 2 ** self.model.generator.depth
@@ -127,8 +128,9 @@ def build_datasets(inputs: Sequence[str | os.PathLike], cfg: TrainConfig) -> tup
 
     device = resolve_device(cfg.trainer.device)
     info = init_distributed(device)
+    inputs = expand_clip_folders(inputs)  # a folder of clips (as `colorize clips` writes) is its clips
     for path in inputs:  # on every rank, so a bad input fails everywhere instead of hanging a barrier
-        check_input(Path(path))
+        check_input(path)
     if info.enabled and not info.is_main:
         barrier()  # wait for rank 0 to fill the cache
     index = prepare_pairs(inputs, cfg.data, device=device)
@@ -169,10 +171,33 @@ def train_colorizer(inputs: Sequence[str | os.PathLike], run_dir: str | os.PathL
     seed_everything(cfg.trainer.seed)  # the initial weights are part of a reproducible run
     # The model first: a missing VGG should fail in seconds, before any line-art is drawn.
     variant = build_colorizer_variant(cfg, data, vgg)
+    if cfg.init and not resume:  # a resume restores its own weights from last.pt
+        init_generator(variant, cfg.init)
     train, val = build_datasets(inputs, cfg)
     trainer = Trainer(variant, train, run_dir, cfg.trainer, full_config=cfg, val_set=val,
                       resume_safe_keys=COLORIZER_RESUME_SAFE_KEYS)
     return trainer.fit(resume=resume)
+
+
+def init_generator(variant: Pix2Pix, model: str | os.PathLike) -> None:
+    """Start `variant`'s generator from the weights of the generator file `model` (fine-tuning).
+
+    The file must hold the architecture the config builds (name and every constructor argument), so
+    a fine-tune can never silently train something else; ConfigError names the differences.
+    """
+    from colorize.nets.files import load_generator
+
+    net, meta = load_generator(model)
+    wanted = variant.export_generator()[1]["architecture"]
+    have = meta["architecture"]
+    if have != wanted:
+        keys = sorted(k for k in {*wanted.get("kwargs", {}), *have.get("kwargs", {})}
+                      if wanted.get("kwargs", {}).get(k) != have.get("kwargs", {}).get(k))
+        detail = f"{have.get('name')} vs {wanted.get('name')}" if have.get("name") != wanted.get("name") \
+            else "differs in " + ", ".join(f"{k} ({have['kwargs'].get(k)} vs {wanted['kwargs'].get(k)})" for k in keys)
+        raise ConfigError(f"init: {model} holds another generator than this config builds ({detail}); "
+                          "set model.generator (and reference) to match it")
+    variant.G.load_state_dict(net.state_dict())
 
 
 def resolved_config_for_resume(run_dir: str | os.PathLike) -> dict[str, Any]:

@@ -188,3 +188,26 @@ def test_every_command_has_help(command):
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+
+
+def test_init_starts_from_a_model_files_weights_and_refuses_another_architecture(tmp_path, capsys):
+    import torch
+
+    from colorize.nets.files import load_generator
+
+    frames, config, run = _tiny_run(tmp_path, capsys)
+    source = run / "generator.safetensors"
+    code, _, err = _run(["-q", "train", str(frames), "--out", str(tmp_path / "tuned"), "--config", str(config),
+                         "--init", str(source), "--set", "trainer.steps=1", "--set", "model.optim.lr_g=0"], capsys)
+    assert code == 0, err
+    assert json.loads((tmp_path / "tuned" / "config.json").read_text())["init"] == str(source)
+    before, _ = load_generator(source)
+    after, _ = load_generator(tmp_path / "tuned" / "generator.safetensors")
+    conv = lambda net: next(v for k, v in net.state_dict().items() if k.endswith("weight"))
+    assert torch.equal(conv(before), conv(after))  # lr 0: the weights it started from, unchanged
+
+    code, _, err = _run(["train", str(frames), "--out", str(tmp_path / "other"), "--config", str(config),
+                         "--init", str(source), "--set", "model.generator.base_channels=16"], capsys)
+    assert code == 2 and "Traceback" not in err
+    assert "holds another generator" in err and "base_channels (8 vs 16)" in err
+    assert not (tmp_path / "other" / "last.pt").exists()

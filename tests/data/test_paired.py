@@ -345,3 +345,15 @@ def test_config_loads_from_toml_style_dicts():
     assert cfg.scale == (0.9, 1.1) and cfg.lineart.sigma == 2.0 and cfg.crop == 256
     with pytest.raises(ConfigError, match="val_fraction"):
         from_dict(PairedDataConfig, {"val_fraction": 1.5})
+
+
+def test_a_folder_of_clip_folders_is_one_clip_per_subfolder(tmp_path):
+    for name in ("clip_0001", "clip_0000"):
+        write_toon_frames(tmp_path / "clips" / name, ToonConfig(width=32, height=32, n_frames=2, seed=1))
+    (tmp_path / "clips" / "manifest.json").write_text("{}")
+    frames = tmp_path / "frames"
+    write_toon_frames(frames, ToonConfig(width=32, height=32, n_frames=2, seed=2))
+    assert paired.expand_clip_folders([tmp_path / "clips", frames]) == [
+        tmp_path / "clips" / "clip_0000", tmp_path / "clips" / "clip_0001", frames]
+    index = prepare_pairs([tmp_path / "clips"], make_cfg(tmp_path), device="cpu")
+    assert len(index.clips) == 2
