@@ -45,6 +45,7 @@ from colorize.metrics.image import delta_e2000, psnr  # noqa: E402
 from colorize.metrics.temporal import TemporalConsistency  # noqa: E402
 from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8  # noqa: E402
 from colorize.media.frames import Frame  # noqa: E402
+from colorize.media.shots import mark_cuts  # noqa: E402
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy  # noqa: E402
 
 CLIP_MODES = ("line-art only", "self-reference", "keyframe", "keyframe + smoothed")
@@ -92,7 +93,7 @@ def read_clip(folder: Path) -> tuple[list[Frame], list[int]]:
     meta = json.loads((folder / "shots.json").read_text())
     files = sorted(folder.glob("frame_*.png"))
     fps = float(meta.get("fps", 12.0))
-    frames = [Frame(index=i, time=i / fps, image=read_rgb(f)) for i, f in enumerate(files)]
+    frames = list(mark_cuts(Frame(index=i, time=i / fps, image=read_rgb(f)) for i, f in enumerate(files)))
     return frames, [0, *meta.get("cuts", [])]
 
 
