@@ -9,7 +9,9 @@ Inputs are either colour frames (their line-art is drawn first with the recipe s
 metadata, exactly as at training time) or line-art already (`is_lineart=True`: dark lines on light
 paper; light-on-dark images are inverted automatically). Any size works: frames are padded to the
 network's stride and cropped back, and frames above a pixel budget go through overlapping tiles
-(see colorize.jobs.colorize.tiling). The generator runs in eval mode (dropout at test time makes video
+(see colorize.jobs.colorize.tiling). With a working size (`size` > 0) frames whose longer side is
+above it are colorized downscaled and their colour is put back under the full-resolution lines
+(colorize.jobs.colorize.upsample): much faster at video sizes, for a small quality cost. The generator runs in eval mode (dropout at test time makes video
 flicker) under torch.inference_mode, with autocast on GPU.
 
 The video and folder jobs built on this live in colorize.jobs.colorize.run.
@@ -29,6 +31,7 @@ from torch import nn
 from colorize import resources
 from colorize.errors import InputError
 from colorize.jobs.colorize.tiling import crop, pad_to_multiple, tiled_apply
+from colorize.jobs.colorize.upsample import line_guided_upsample, working_size
 from colorize.media.frames import batch_by_size
 from colorize.runtime import Precision, autocast, prepare_module, resolve_device, to_device
 
@@ -40,6 +43,9 @@ if TYPE_CHECKING:
 DEFAULT_MAX_PIXELS = 2048 * 2048
 DEFAULT_TILE = 1024
 DEFAULT_TILE_OVERLAP = 64
+# The working size `colorize video` / `colorize frames` use by default (longer side, pixels), chosen by
+# benchmarks/bench_colorize.py: see the README's "What to expect".
+DEFAULT_WORKING_SIZE = 512
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
@@ -72,14 +78,15 @@ class Colorizer:
     `generator` maps B x 1 x H x W line-art in [-1, 1] (1 = paper) to B x 3 x H x W colour in [-1, 1];
     H and W must be multiples of `stride`. `lineart_config` (a LineArtConfig) draws line-art from
     colour input; without it only line-art input is accepted. `tile` > 0 forces tiles of that size;
-    0 tiles only frames above `max_pixels`.
+    0 tiles only frames above `max_pixels`. `size` > 0 runs the generator on frames scaled so their
+    longer side is at most `size` (0: full resolution; the library default, the jobs pass their own).
     """
 
     def __init__(self, generator: nn.Module, device: torch.device | str = "cpu", stride: int = 1,
                  lineart_config=None, precision: Precision = "bf16", tile: int = 0,
-                 tile_overlap: int = DEFAULT_TILE_OVERLAP, max_pixels: int = DEFAULT_MAX_PIXELS):
-        if tile < 0 or tile_overlap < 0 or max_pixels < 1:
-            raise ValueError("tile and tile_overlap must be >= 0 and max_pixels >= 1")
+                 tile_overlap: int = DEFAULT_TILE_OVERLAP, max_pixels: int = DEFAULT_MAX_PIXELS, size: int = 0):
+        if tile < 0 or tile_overlap < 0 or max_pixels < 1 or size < 0:
+            raise ValueError("tile, tile_overlap and size must be >= 0 and max_pixels >= 1")
         self.device = resolve_device(device)
         # eval(): no dropout (flicker) and BatchNorm's running statistics, so frames are independent.
         # channels_last (CUDA only) lets cuDNN pick its fastest convolution kernels.
@@ -90,6 +97,7 @@ class Colorizer:
         self.tile = tile
         self.tile_overlap = tile_overlap
         self.max_pixels = max_pixels
+        self.size = size
 
     @classmethod
     def from_file(cls, model: str | os.PathLike | None = None, device: torch.device | str = "auto",
@@ -131,13 +139,16 @@ class Colorizer:
         return self.tile > 0 or height * width > self.max_pixels
 
     @torch.inference_mode()
-    def colorize_batch(self, lineart: torch.Tensor, reference: torch.Tensor | None = None) -> torch.Tensor:
+    def colorize_batch(self, lineart: torch.Tensor, reference: torch.Tensor | None = None,
+                       size: int | None = None) -> torch.Tensor:
         """B x 1 x H x W line-art in [0,1] (1 = paper), any H and W -> B x 3 x H x W colour in [0,1].
 
         `reference` (reference-guided models only): 1 x 4 x H x W, a colour keyframe (3 channels) and
         its line-art, in [0,1], used for every frame of the batch. The result is on this colorizer's
         device. Large batches are split so one forward pass stays under the pixel budget; frames
-        above it (or every frame, with `tile` set) are tiled, the reference with them.
+        above it (or every frame, with `tile` set) are tiled, the reference with them. `size` (None:
+        this colorizer's) is the working size: larger frames, and the reference with them, are
+        colorized downscaled and upsampled under their full-resolution lines.
         """
         if lineart.dim() != 4 or lineart.shape[1] != 1:
             raise ValueError(f"expected B x 1 x H x W line-art, got shape {tuple(lineart.shape)}")
@@ -150,6 +161,25 @@ class Colorizer:
                 raise ValueError(f"expected a 1 x 4 x {x.shape[-2]} x {x.shape[-1]} reference, "
                                  f"got {tuple(reference.shape)}")
             x = torch.cat([x, reference.to(self.device, torch.float32).expand(x.shape[0], -1, -1, -1)], 1)
+        small = working_size(*x.shape[-2:], self.size if size is None else size)
+        if small != tuple(x.shape[-2:]):
+            return self._colorize_small(x, small)
+        return self._colorize_full(x)
+
+    def _colorize_small(self, x: torch.Tensor, small: tuple[int, int]) -> torch.Tensor:
+        """B x C x H x W inputs (line-art first) -> B x 3 x H x W colour computed at `small` = (h, w).
+
+        Area downscaling keeps thin lines as lighter strokes rather than dropping them; the colour
+        comes back up under the full-resolution line-art (line_guided_upsample), on the CPU.
+        """
+        colour = self._colorize_full(nn.functional.interpolate(x, size=small, mode="area"))
+        colour = colour.permute(0, 2, 3, 1).float().cpu().numpy()
+        lines = tensor_to_uint8(x[:, :1])[..., 0]
+        full = np.stack([line_guided_upsample(c, g) for c, g in zip(colour, lines)])
+        return torch.from_numpy(full).to(self.device).permute(0, 3, 1, 2).clamp_(0.0, 1.0)
+
+    def _colorize_full(self, x: torch.Tensor) -> torch.Tensor:
+        """B x C x H x W inputs -> B x 3 x H x W colour at their own size: tiled or in batches."""
         h, w = x.shape[-2:]
         if self.needs_tiles(h, w):
             tile = self.tile or DEFAULT_TILE

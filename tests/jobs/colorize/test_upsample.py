@@ -80,3 +80,31 @@ def test_all_line_frame_falls_back_to_bilinear():
     lineart = np.zeros((16, 16), np.uint8)
     small = np.full((4, 4, 3), 100, np.uint8)
     assert np.array_equal(line_guided_upsample(small, lineart), np.full((16, 16, 3), 100, np.uint8))
+
+
+# --------------------------------------------------------------- the Colorizer's working resolution
+
+def _lineart_tensor(height: int, width: int, seed: int = 0):
+    import torch
+
+    from tests.jobs.colorize._models import line_drawing
+
+    return torch.from_numpy(line_drawing(height, width, seed)).float().div(255)[None, None]
+
+
+def test_a_frame_smaller_than_the_working_size_is_unchanged(colorizer):
+    lineart = _lineart_tensor(48, 80)
+    full = colorizer.colorize_batch(lineart, size=0)
+    assert np.array_equal(colorizer.colorize_batch(lineart, size=80).numpy(), full.numpy())
+    assert np.array_equal(colorizer.colorize_batch(lineart, size=512).numpy(), full.numpy())
+
+
+def test_working_size_runs_the_generator_small_and_returns_full_size(colorizer, monkeypatch):
+    seen = []
+    forward = colorizer._forward
+    monkeypatch.setattr(colorizer, "_forward", lambda x: seen.append(tuple(x.shape[-2:])) or forward(x))
+    lineart = _lineart_tensor(97, 131)
+    colour = colorizer.colorize_batch(lineart.expand(2, -1, -1, -1), size=64)
+    assert colour.shape == (2, 3, 97, 131)
+    assert seen == [(48, 64)]  # 47 x 64 padded to the stride (16)
+    assert float(colour.min()) >= 0.0 and float(colour.max()) <= 1.0
