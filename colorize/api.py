@@ -69,7 +69,7 @@ def _read_image(image: ImageLike, what: str = "image") -> np.ndarray:
 
 
 def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference: ImageLike | None = None,
-                   lineart: bool = False) -> np.ndarray:
+                   lineart: bool = False, size: int | str | None = None) -> np.ndarray:
     """Colorize one image; returns H x W x 3 uint8 RGB of the input's size.
 
     image_or_path: a colour or gray image (its line-art is drawn with the model's recipe) or, with
@@ -78,6 +78,8 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
     reference: a colour keyframe, H x W x 3 uint8 RGB or a path (reference-guided models such as the
         shipped one): a colouring of this drawing, or of one close to it, whose colours the result
         takes, as a keyframe does in `colorize_video` (resized to the image when its size differs).
+    size: working resolution, the longer side in pixels the generator sees; the colour is put back at
+        full size under the full-resolution lines. None: the default (512); 0 or "full": full resolution.
     """
     import torch
 
@@ -94,28 +96,28 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
         key = resize_to(key, (image.shape[1], image.shape[0]))
         # as for a video keyframe: the key colours this drawing, so its line-art is the drawing's
         guide = torch.cat([uint8_to_tensor(key[None], colorizer.device), lines], dim=1)
-    return tensor_to_uint8(colorizer.colorize_batch(lines, guide))[0]
+    return tensor_to_uint8(colorizer.colorize_batch(lines, guide, size=working_size(size)))[0]
 
 
 def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
                    reference: str | os.PathLike | None = None, references: str | os.PathLike | None = None,
                    smooth: float = 0.0, *, self_reference: bool = True, lineart: bool = False,
                    side_by_side: bool = False, device: str = "auto", batch_size: int = 4,
-                   **settings: Any) -> Path:
+                   size: int | str | None = None, **settings: Any) -> Path:
     """Colorize video `input` into MP4 `output` (frame count, fps, size and audio kept); returns `output`.
 
     model: as for `colorize_image`. reference: colour keyframe of frame 0; references: folder of
     keyframes named by frame number (000120.png colours frame 120 on, until the next cut or key).
     smooth: temporal smoothing in [0, 1). self_reference: a shot without a keyframe keeps its
     first output's colours. lineart: the video is line-art already. side_by_side: write
-    line-art | colour | original. settings: the other options of `colorize video` (crf, preset,
+    line-art | colour | original. size: working resolution, as for `colorize_image`. settings: the other options of `colorize video` (crf, preset,
     precision, tile, ...; colorize.jobs.colorize.run.ColorizeOptions). The output appears only complete.
     """
     from colorize.jobs.colorize import run
 
-    colorizer, path = _model_and_path(model)
+    colorizer, path = _model_and_path(model, size)
     options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, is_lineart=lineart,
-                                  side_by_side=side_by_side, smooth=smooth, reference=_path(reference),
+                                  size=working_size(size), side_by_side=side_by_side, smooth=smooth, reference=_path(reference),
                                   references=_path(references), self_reference=self_reference, **settings)
     return run.colorize_video(input, output, options, colorizer)
 
@@ -123,20 +125,21 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
 def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
                     reference: str | os.PathLike | None = None, references: str | os.PathLike | None = None,
                     *, shots: bool = True, self_reference: bool = True, lineart: bool = False,
-                    device: str = "auto", batch_size: int = 4, **settings: Any) -> "FolderSummary":
+                    device: str = "auto", batch_size: int = 4, size: int | str | None = None,
+                    **settings: Any) -> "FolderSummary":
     """Colorize every image below folder `input` into `output` (same relative paths, PNG); resumable.
 
     With a reference-guided model each folder is a sequence in natural frame order (frame_2 before
     frame_10), coloured like a video: shots detected within it (`shots`), keyframes by the frame
     number in their names (`reference`: every sequence's first frame; `references`: DIR, or
     DIR/<subfolder> per subfolder), self-reference. Finished outputs are kept; a rerun resumes at
-    the shot of the first missing frame. Returns a FolderSummary (assigned, written, skipped).
+    the shot of the first missing frame. size: working resolution, as for `colorize_image`. Returns a FolderSummary (assigned, written, skipped).
     """
     from colorize.jobs.colorize import run
 
-    colorizer, path = _model_and_path(model)
+    colorizer, path = _model_and_path(model, size)
     options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, is_lineart=lineart,
-                                  reference=_path(reference), references=_path(references),
+                                  size=working_size(size), reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, shots=shots, **settings)
     return run.colorize_folder(input, output, options, colorizer)
 
@@ -158,13 +161,36 @@ def lineart(image_or_path: ImageLike, method: Literal["canny", "ink"] = "canny",
 draw_lineart = lineart
 
 
-def _model_and_path(model: ModelLike) -> tuple["Colorizer | None", Path | None]:
-    """A loaded model is used as it is; a path is loaded by the job (with its settings)."""
+def _model_and_path(model: ModelLike, size: int | str | None) -> tuple["Colorizer | None", Path | None]:
+    """A loaded model is used with its settings but this call's working size (a shallow copy: the
+    caller's model is not changed); a path is loaded by the job (with its settings)."""
+    import copy
+
     from colorize.jobs.colorize.model import Colorizer
 
     if isinstance(model, Colorizer):
+        model = copy.copy(model)
+        model.size = working_size(size)
         return model, None
     return None, _path(model)
+
+
+def working_size(size: int | str | None) -> int:
+    """The working resolution a `size` argument asks for: None -> the default, "full" or 0 -> 0 (full
+    resolution), N >= 0 -> N. InputError for anything else."""
+    from colorize.jobs.colorize.model import DEFAULT_WORKING_SIZE
+
+    if size is None:
+        return DEFAULT_WORKING_SIZE
+    if isinstance(size, str) and size.strip().lower() == "full":
+        return 0
+    try:
+        value = int(size)
+    except (TypeError, ValueError):
+        value = -1
+    if value < 0 or isinstance(size, bool):
+        raise InputError(f"size must be a number of pixels (>= 0) or 'full', got {size!r}")
+    return value
 
 
 def _path(value: str | os.PathLike | None) -> Path | None:

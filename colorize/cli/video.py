@@ -16,6 +16,10 @@ import click
 from colorize.cli.params import FiniteFloat, created_note, new_folder
 from colorize.media.encode import X264_PRESETS
 
+# The working size's default lives in colorize.jobs.colorize.model (DEFAULT_WORKING_SIZE); repeated here
+# for --help only, so that `colorize --help` does not import torch (tests/cli checks they agree).
+DEFAULT_SIZE_HELP = 512
+
 _MODEL_HELP = ("Generator file (.safetensors or a training checkpoint). Default: the shipped model "
                "(colorize/assets/model/).")
 
@@ -35,9 +39,26 @@ def _inference_options(command):
         click.option("--tile", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Process frames in N x N overlapping tiles (0: only frames too large for memory)."),
     ]
+    options.append(click.option("--size", callback=_working_size, default=None, metavar="N|full", help=(
+        f"Working resolution: the generator colours frames scaled so their longer side is at most N px, "
+        f"and the colour is put back at full size under the full-resolution lines (colours stop at the "
+        f"lines). full or 0: every pixel through the generator (slower). [default: {DEFAULT_SIZE_HELP}]")))
     for option in reversed(options):
         command = option(command)
     return command
+
+
+def _working_size(ctx, param, value: str | None) -> int | None:
+    """--size: N >= 0 or `full` (= 0); None keeps the library's default."""
+    if value is None or value.strip().lower() == "full":
+        return None if value is None else 0
+    try:
+        size = int(value)
+    except ValueError:
+        size = -1
+    if size < 0:
+        raise click.BadParameter(f"expected a size in pixels (>= 0) or 'full', got {value!r}")
+    return size
 
 
 @click.command("video")

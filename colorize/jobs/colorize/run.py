@@ -27,7 +27,8 @@ import numpy as np
 from colorize.errors import InputError
 from colorize.images import (check_writable, list_images, output_paths, read_rgb, refuse_input_as_output,
                              remove_stale_partials, write_bytes, write_image)
-from colorize.jobs.colorize.model import DEFAULT_MAX_PIXELS, DEFAULT_TILE_OVERLAP, ColorizedFrame, Colorizer
+from colorize.jobs.colorize.model import (DEFAULT_MAX_PIXELS, DEFAULT_TILE_OVERLAP, DEFAULT_WORKING_SIZE,
+                                          ColorizedFrame, Colorizer)
 from colorize.media.threads import BackgroundSink, prefetch
 from colorize.progress import bar
 from colorize.runtime import Precision, dist_info
@@ -41,6 +42,8 @@ class ColorizeOptions:
     """Settings of `colorize video` / `colorize frames` (CLI flags map one to one).
 
     model: generator file (None: the default model). is_lineart: inputs are line-art already.
+    size: working resolution, the longer side the generator sees (0: full resolution; larger frames
+    are colorized downscaled and upsampled under their full-resolution lines, see Colorizer).
     tile: 0 tiles only frames above max_pixels; N > 0 forces N x N tiles. crf/preset: x264 settings;
     `ultrafast` keeps the encoder out of the generator's way (x264 `medium` manages ~40 frames/s of
     1080p on 2 cores, `veryfast` ~60, `ultrafast` ~110; on 2 CPU cores, end-to-end speed with the
@@ -54,6 +57,7 @@ class ColorizeOptions:
     batch_size: int = 4
     precision: Precision = "bf16"
     is_lineart: bool = False
+    size: int = DEFAULT_WORKING_SIZE
     tile: int = 0
     tile_overlap: int = DEFAULT_TILE_OVERLAP
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -70,6 +74,8 @@ class ColorizeOptions:
     def __post_init__(self) -> None:
         if self.batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {self.batch_size}")
+        if self.size < 0:
+            raise ValueError(f"size must be >= 0 (0 = full resolution), got {self.size}")
         if self.tile < 0:
             raise ValueError(f"tile must be >= 0 (0 = automatic), got {self.tile}")
         if self.queue_size < 1:
@@ -82,7 +88,7 @@ def load_colorizer(options: ColorizeOptions) -> Colorizer:
     """The Colorizer these options describe (the model is loaded once, here)."""
     return Colorizer.from_file(options.model, device=options.device, precision=options.precision,
                                tile=options.tile, tile_overlap=options.tile_overlap,
-                               max_pixels=options.max_pixels)
+                               max_pixels=options.max_pixels, size=options.size)
 
 
 # ------------------------------------------------------------------------------------------ video
