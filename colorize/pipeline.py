@@ -197,6 +197,8 @@ class ColorizeStep:
     `model` defaults to the shipped model (a train step's output/generator.safetensors works too);
     `reference` / `references` are keyframes for a reference-guided model, `smooth` the temporal
     smoothing strength (video only), as in `colorize video`.
+    `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
+    resolution).
     """
 
     input: Path
@@ -210,6 +212,7 @@ class ColorizeStep:
     side_by_side: bool = False
     device: str = "auto"
     batch_size: int = 4
+    size: int | None = None
 
     def __post_init__(self) -> None:
         video_in = self.input.suffix.lower() in VIDEO_SUFFIXES
@@ -226,7 +229,8 @@ class ColorizeStep:
         return ColorizeOptions(model=self.model, device=self.device, batch_size=self.batch_size,
                                is_lineart=self.lineart, side_by_side=self.side_by_side, smooth=self.smooth,
                                reference=self.reference, references=self.references,
-                               self_reference=self.self_reference)
+                               self_reference=self.self_reference,
+                               **({} if self.size is None else {"size": self.size}))
 
 
 def _run_colorize(step: ColorizeStep) -> Path:
