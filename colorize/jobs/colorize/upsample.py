@@ -8,7 +8,7 @@ each colour across the lines into a band as wide as the scale factor; here the f
 line-art decides where each colour stops:
 
 1. the low-resolution colour is upsampled bilinearly;
-2. paper pixels far enough from every line (more than about 1.5 low-resolution pixels) keep it: the
+2. paper pixels far enough from every line (about 1.5 low-resolution pixels or more) keep it: the
    generator's colour there is not mixed with the other side of a line;
 3. every other paper pixel takes the colour of its nearest such reliable pixel. A line lies between a
    pixel and the far side's reliable pixels, so the nearest one is on its own side of the line; the
@@ -47,6 +47,8 @@ def line_guided_upsample(colour: np.ndarray, lineart: np.ndarray) -> np.ndarray:
     """h x w x 3 colour (uint8 or float) + H x W uint8 line-art (255 = paper) -> H x W x 3, colour's dtype.
 
     H, W >= h, w. The result's colours stop at the full-resolution lines (see the module docstring).
+    Works on flat pixel indices: one gather builds the result (boolean-mask indexing of H x W x 3
+    arrays costs several times more at video sizes).
     """
     if colour.ndim != 3 or lineart.ndim != 2:
         raise ValueError(f"expected h x w x 3 colour and H x W line-art, got {colour.shape} and {lineart.shape}")
@@ -54,43 +56,52 @@ def line_guided_upsample(colour: np.ndarray, lineart: np.ndarray) -> np.ndarray:
     upsampled = cv2.resize(colour.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
     if (height, width) == colour.shape[:2]:
         return _as_dtype(upsampled, colour.dtype)
-    paper = lineart >= LINE_THRESHOLD
+    paper = (lineart >= LINE_THRESHOLD).astype(np.uint8)
     scale = max(height / colour.shape[0], width / colour.shape[1])
     reach = math.ceil(1.5 * scale)  # how far from a line the bilinear colour is mixed
-    from_line = cv2.distanceTransform(paper.astype(np.uint8), cv2.DIST_L2, 3)
-    reliable = paper & (from_line > reach)
-    result = upsampled.copy()
-    regions = cv2.connectedComponents(paper.astype(np.uint8), connectivity=4)[1]
-    region_mean = _region_means(upsampled, regions, reliable, paper)
-    fill = paper & ~reliable
-    if reliable.any():
-        nearest_y, nearest_x = _nearest(reliable)
-        same_region = regions[nearest_y, nearest_x] == regions
-        take_nearest = fill & same_region
-        result[take_nearest] = upsampled[nearest_y[take_nearest], nearest_x[take_nearest]]
-        fill &= ~same_region
-    result[fill] = region_mean[regions[fill]]
-    return _as_dtype(result, colour.dtype)
+    # paper farther than `reach` (Chebyshev distance) from every line: an erosion, fast in OpenCV
+    reliable = cv2.erode(paper, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8),
+                         borderType=cv2.BORDER_CONSTANT, borderValue=1)
+    flat = upsampled.reshape(-1, 3)
+    if not reliable.any():
+        return _as_dtype(upsampled, colour.dtype) if not paper.any() else _as_dtype(
+            _fill_regions(flat, paper, reliable).reshape(height, width, 3), colour.dtype)
+    regions = cv2.connectedComponents(paper, connectivity=4)[1].ravel()
+    reliable_index = np.flatnonzero(reliable)
+    # labels number the mask's pixels 1.. in row-major order, as flatnonzero lists them
+    _, labels = cv2.distanceTransformWithLabels(1 - reliable, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
+    source = reliable_index[labels.ravel() - 1]
+    lines = np.flatnonzero(paper.ravel() == 0)
+    source[lines] = lines  # line pixels: the generator's own (dark) colour
+    result = np.take(flat, source, axis=0)
+    stray = regions[source] != regions  # nearest reliable pixel is in another region (never a line pixel)
+    if stray.any():
+        means = _region_means(flat, regions, reliable.ravel().view(bool), stray)
+        result[stray] = means[regions[stray]]
+    return _as_dtype(result.reshape(height, width, 3), colour.dtype)
 
 
-def _nearest(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For every pixel, the (y, x) of its nearest True pixel of `mask` (which must have one)."""
-    _, labels = cv2.distanceTransformWithLabels((~mask).astype(np.uint8), cv2.DIST_L2, 3,
-                                                labelType=cv2.DIST_LABEL_PIXEL)
-    # labels number the zero pixels (the mask) 1.. in row-major order
-    ys, xs = np.nonzero(mask)
-    return ys[labels - 1], xs[labels - 1]
+def _fill_regions(flat: np.ndarray, paper: np.ndarray, reliable: np.ndarray) -> np.ndarray:
+    """Every paper pixel takes its region's mean colour (no pixel is far from the lines)."""
+    regions = cv2.connectedComponents(paper, connectivity=4)[1].ravel()
+    on_paper = paper.ravel().astype(bool)
+    result = flat.copy()
+    result[on_paper] = _region_means(flat, regions, reliable.ravel().astype(bool), on_paper)[regions[on_paper]]
+    return result
 
 
-def _region_means(colour: np.ndarray, regions: np.ndarray, reliable: np.ndarray, paper: np.ndarray) -> np.ndarray:
-    """n_regions x 3: each paper region's mean colour over its reliable pixels (all its pixels when it
-    has none). Region 0 (the lines) gets its plain mean; it is never used."""
+def _region_means(flat: np.ndarray, regions: np.ndarray, reliable: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """n_regions x 3: the mean colour of each region holding a `wanted` pixel, over its reliable
+    pixels (all its pixels when it has none). Flat (N,) / (N, 3) inputs; other rows are zero."""
     n = int(regions.max()) + 1
-    has_reliable = np.bincount(regions[reliable], minlength=n) > 0
-    use = paper & (reliable | ~has_reliable[regions])
+    needed = np.zeros(n, bool)
+    needed[regions[wanted]] = True
+    in_needed = needed[regions]
+    has_reliable = np.bincount(regions[reliable & in_needed], minlength=n) > 0
+    use = np.flatnonzero(in_needed & (reliable | ~has_reliable[regions]))
     labels = regions[use]
     counts = np.maximum(np.bincount(labels, minlength=n), 1)[:, None]
-    sums = np.stack([np.bincount(labels, weights=colour[..., c][use], minlength=n) for c in range(3)], 1)
+    sums = np.stack([np.bincount(labels, weights=flat[use, c], minlength=n) for c in range(3)], 1)
     return (sums / counts).astype(np.float32)
 
 
