@@ -196,7 +196,8 @@ class ColorizeStep:
 
     `model` defaults to the shipped model (a train step's output/generator.safetensors works too);
     `reference` / `references` are keyframes for a reference-guided model, `smooth` the temporal
-    smoothing strength (video only), as in `colorize video`.
+    smoothing strength and `temporal` the temporal mode (left out: on for reference-guided models;
+    video only), as in `colorize video`.
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
     resolution).
     """
@@ -209,6 +210,7 @@ class ColorizeStep:
     references: Path | None = None
     self_reference: bool = True
     smooth: float = 0.0
+    temporal: bool | None = None
     side_by_side: bool = False
     device: str = "auto"
     batch_size: int = 4
@@ -219,8 +221,10 @@ class ColorizeStep:
         if video_in != (self.output.suffix.lower() in VIDEO_SUFFIXES):
             raise ValueError("input and output must both be videos or both be folders (add an extract or "
                              "assemble step to change between them)")
-        if not video_in and (self.reference or self.references or self.smooth or self.side_by_side):
-            raise ValueError("reference, references, smooth and side_by_side apply to a video input only")
+        if not video_in and (self.reference or self.references or self.smooth or self.side_by_side
+                             or self.temporal is not None):
+            raise ValueError("reference, references, smooth, temporal and side_by_side apply to a video "
+                             "input only")
         self.options()  # ColorizeOptions checks the numbers now, before any step runs
 
     def options(self):
@@ -228,7 +232,7 @@ class ColorizeStep:
 
         return ColorizeOptions(model=self.model, device=self.device, batch_size=self.batch_size,
                                is_lineart=self.lineart, side_by_side=self.side_by_side, smooth=self.smooth,
-                               reference=self.reference, references=self.references,
+                               temporal=self.temporal, reference=self.reference, references=self.references,
                                self_reference=self.self_reference,
                                **({} if self.size is None else {"size": self.size}))
 

@@ -419,6 +419,7 @@ def test_colorize_step_runs_video_to_video_with_a_train_steps_model_path_checked
          "model": "run/generator.safetensors"}]}
     pipeline = pl.parse_pipeline(data, "p.toml", base=tmp_path)
     assert pipeline.steps[2].config.model == tmp_path / "run" / "generator.safetensors"
+    assert pipeline.steps[2].config.options().temporal is None  # left out: the model decides
     pl.check_inputs(pipeline)  # the model lies inside an earlier step's output: accepted
     data["steps"][2]["model"] = "elsewhere/generator.safetensors"
     with pytest.raises(InputError, match="elsewhere"):
@@ -429,6 +430,8 @@ def test_colorize_step_runs_video_to_video_with_a_train_steps_model_path_checked
     ({"output": "colour"}, "both be videos or both be folders"),
     ({"input": "frames", "output": "colour", "smooth": 0.3}, "video input only"),
     ({"output": "colour.mp4", "smooth": 1.5}, "smooth must be in [0, 1)"),
+    ({"input": "frames", "output": "colour", "temporal": False}, "video input only"),
+    ({"output": "colour.mp4", "temporal": "yes"}, "temporal"),
 ])
 def test_a_bad_colorize_step_fails_before_anything_runs(tmp_path, keys, fragment):
     step = {"stage": "colorize", "input": "clip.mp4", **keys}

@@ -75,6 +75,12 @@ def _working_size(ctx, param, value: str | None) -> int | None:
 @click.option("--smooth", type=FiniteFloat(0.0, 1.0, max_open=True), default=0.0, show_default=True,
               help="Temporal smoothing strength against flicker: blends each frame with the previous one "
                    "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
+@click.option("--temporal/--no-temporal", default=None,
+              help="Carry each shot's colours along the motion of the line-art (optical flow, checked "
+                   "forward-backward and against the lines) and let the model colour only what the "
+                   "motion cannot explain (new content, occlusions); a keyframe's own colours start the "
+                   "chain. Resets at shot cuts. Default: on for reference-guided models (such as the "
+                   "default one), off for models that colour from line-art only.")
 @click.option("--reference", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Colour keyframe for frame 0: the first shot takes its colours from it "
                    "(reference-guided models, such as the default one).")
@@ -85,7 +91,8 @@ def _working_size(ctx, param, value: str | None) -> int | None:
               help="A shot without a keyframe keeps the colours of its own first output frame "
                    "(reference-guided models); off: every frame is coloured alone.")
 def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, smooth: float,
-                  reference: Path | None, references: Path | None, self_reference: bool, **inference) -> None:
+                  temporal: bool | None, reference: Path | None, references: Path | None, self_reference: bool,
+                  **inference) -> None:
     """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio).
 
     A variable frame rate (phones, screen recordings) is kept frame by frame. Shot cuts are detected
@@ -100,7 +107,7 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
     created = new_folder(output)
     path = colorize_video(input, output, inference.pop("model"), reference, references, smooth,
                           self_reference=self_reference, lineart=inference.pop("is_lineart"),
-                          side_by_side=side_by_side, crf=crf, preset=preset, **inference)
+                          side_by_side=side_by_side, crf=crf, preset=preset, temporal=temporal, **inference)
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     odd = ", odd size: H.264 4:4:4" if pixel_format((info.width, info.height)) == "yuv444p" else ""

@@ -66,6 +66,7 @@ class ColorizeOptions:
     preset: str = "ultrafast"
     queue_size: int = 8
     smooth: float = 0.0   # video only: temporal smoothing strength in [0, 1) (0 = off); resets at shot cuts
+    temporal: bool | None = None     # video only: carry colours along the motion (None: on for reference-guided models)
     reference: Path | None = None    # colour keyframe for frame 0 / each folder sequence's first frame
     references: Path | None = None   # folder of keyframes named by frame number (folders: DIR/<sequence>)
     self_reference: bool = True      # a shot without a keyframe follows its first output (guided models)
@@ -117,6 +118,31 @@ def smoothed(items: Iterable[ColorizedFrame], strength: float) -> Iterator[Color
         yield dataclasses.replace(item, colour=smoother(item.lineart, item.colour))
 
 
+def temporal(items: Iterable[ColorizedFrame], keyframes=None, cfg=None) -> Iterator[ColorizedFrame]:
+    """The temporal mode (colorize.jobs.colorize.temporal): each colour frame keeps the previous
+    result's colours moved along the line-art's motion where that motion is reliable, the generator's
+    output elsewhere; a keyframe's frame starts from the keyframe (`keyframes`: a references.Keyframes).
+    Shot cuts (`source.cut`, marked by media.shots.mark_cuts) reset it. Holds one previous frame."""
+    from colorize.jobs.colorize.temporal import TemporalPropagator
+
+    propagator = TemporalPropagator(cfg)
+    by_frame = keyframes.by_frame if keyframes else {}
+    for item in items:
+        if item.source.cut is None:
+            raise ValueError("the temporal mode needs frames with shot cuts marked (media.shots.mark_cuts)")
+        if item.source.cut:
+            propagator.reset()
+        key = None
+        if item.source.index in by_frame:
+            key = keyframes.load(item.source.index, *item.colour.shape[:2])
+        yield dataclasses.replace(item, colour=propagator(item.lineart, item.colour, key))
+
+
+def use_temporal(options: ColorizeOptions, colorizer: Colorizer) -> bool:
+    """Whether the temporal mode runs: as asked, else on for a reference-guided model (the default)."""
+    return colorizer.takes_reference if options.temporal is None else options.temporal
+
+
 def reference_guide(options: ColorizeOptions, colorizer: Colorizer, keyframes) -> "ReferenceGuide | None":
     """The per-shot reference plan for a video: keyframes and/or self-reference on a reference-guided
     model; None (every frame alone) for a plain model without keyframes or with self-reference off."""
@@ -138,7 +164,9 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
 
     With a reference-guided model every shot follows a keyframe (options.reference for frame 0,
     options.references by frame number) or else its own first output frame; shot cuts drop the
-    reference. `colorizer` overrides options.model (tests and callers that already hold one).
+    reference. The temporal mode (options.temporal; by default on for a reference-guided model) then
+    carries each shot's colours along the line-art's motion (see `temporal`), and options.smooth
+    smooths what comes out. `colorizer` overrides options.model (tests and callers that already hold one).
     InputError for an unreadable input, a missing model or keyframe, a keyframe past the last frame,
     or an unwritable output; the output appears only when complete.
     """
@@ -158,8 +186,9 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
                          crf=options.crf, preset=options.preset, frame_times=times)
     colorizer = colorizer or load_colorizer(options)
     guide = reference_guide(options, colorizer, keyframes)
+    carry = use_temporal(options, colorizer)
     frames = iter_frames(info.path, times=times)
-    if guide is not None or options.smooth > 0:
+    if guide is not None or options.smooth > 0 or carry:
         frames = mark_cuts(frames)  # one detector pass (in the decode thread) serves guide and smoother
     frames = prefetch(frames, maxsize=options.queue_size, name="decode")
     compose = side_by_side if options.side_by_side else (lambda item: item.colour)
@@ -167,6 +196,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     try:
         with writer, BackgroundSink(writer.write, maxsize=options.queue_size, name="encode") as sink:
             items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide)
+            if carry:
+                items = temporal(items, keyframes)
             if options.smooth > 0:
                 items = smoothed(items, options.smooth)
             for item in items:

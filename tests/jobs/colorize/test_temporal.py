@@ -1,0 +1,288 @@
+"""The temporal mode: colours carried along line-art motion, generator colours where motion fails."""
+
+from __future__ import annotations
+
+import dataclasses
+import tracemalloc
+
+import cv2
+import numpy as np
+import pytest
+
+from colorize.data.toon import ToonClip, ToonConfig
+from colorize.errors import InputError
+from colorize.jobs.colorize.model import ColorizedFrame
+from colorize.jobs.colorize.references import Keyframes
+from colorize.jobs.colorize.run import temporal
+from colorize.jobs.colorize.temporal import TemporalConfig, TemporalPropagator, flatten_regions
+from colorize.lineart.recipes import LineArtConfig, lineart_numpy
+from colorize.media.frames import Frame
+
+H, W = 96, 128
+GRAY = (128, 128, 128)
+
+
+def _scene(seed: int = 3, n_shapes: int = 4, width: int = W, height: int = H) -> tuple[np.ndarray, np.ndarray]:
+    """A toon frame (height x width x 3 RGB) and its shape labels (height x width int, 0 = background)."""
+    clip = ToonClip(ToonConfig(width=width, height=height, n_frames=1, seed=seed, n_shapes=n_shapes))
+    return clip.frame(0), clip.labels(0)
+
+
+def _moved(image: np.ndarray, k: int, motion: str) -> np.ndarray:
+    """Frame k of a camera move over `image`: 3 px right and 2 px down per frame, or a 4 %/frame zoom
+    about the centre (nearest neighbour, so labels move exactly like the pixels)."""
+    if motion == "pan":
+        matrix = np.float32([[1, 0, -3 * k], [0, 1, -2 * k]])
+    else:
+        matrix = cv2.getRotationMatrix2D((W / 2, H / 2), 0.0, 1.04**k)
+    border = cv2.BORDER_REPLICATE
+    return cv2.warpAffine(image, matrix, (W, H), flags=cv2.INTER_NEAREST, borderMode=border)
+
+
+def _lineart(rgb: np.ndarray) -> np.ndarray:
+    return lineart_numpy(rgb, LineArtConfig())
+
+
+def _flat(colour=GRAY) -> np.ndarray:
+    return np.full((H, W, 3), colour, np.uint8)
+
+
+def _error(a: np.ndarray, b: np.ndarray, where: np.ndarray) -> float:
+    return float(np.abs(a[where].astype(np.float32) - b[where].astype(np.float32)).mean())
+
+
+@pytest.mark.parametrize("motion", ["pan", "zoom"])
+def test_the_keyframe_colours_follow_the_moving_drawing(motion):
+    """A generator that knows nothing (flat gray): the keyframe's colours must land where the shapes
+    moved, not where they were."""
+    scene, labels = _scene()
+    propagator = TemporalPropagator(TemporalConfig(carry=0.97))
+    for k in range(6):
+        frame = _moved(scene, k, motion)
+        result = propagator(_lineart(frame), _flat(), keyframe=frame if k == 0 else None)
+    moved_labels = _moved(labels.astype(np.uint8), 5, motion)
+    # the shapes' interiors (lines change under a zoom, and a line that fails the check is the generator's)
+    shapes = cv2.erode((moved_labels > 0).astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    assert shapes.sum() > 300
+    carried = _error(result, frame, shapes)
+    assert carried < 0.5 * _error(_flat(), frame, shapes), carried
+    assert carried < 0.7 * _error(result, scene, shapes)  # at the shapes' new place, not the old one
+
+
+def test_new_content_entering_the_frame_takes_the_generators_colour():
+    """A pan: the strip entering at the right/bottom edges was never seen, so it is the generator's."""
+    scene, _ = _scene(width=W + 40, height=H + 40)
+    propagator = TemporalPropagator()
+    red, blue = _flat((220, 30, 30)), _flat((30, 30, 220))
+    for k in range(4):
+        frame = np.ascontiguousarray(scene[2 * k:2 * k + H, 3 * k:3 * k + W])
+        result = propagator(_lineart(frame), blue, keyframe=red if k == 0 else None)
+    entered = np.zeros((H, W), bool)
+    entered[:, -2:] = True   # the last two columns entered in the last frame
+    assert np.array_equal(result[entered], blue[entered])
+    inside = np.zeros((H, W), bool)
+    inside[20:-20, 20:-20] = True
+    assert result[inside][:, 0].mean() > 120  # the interior still carries the red keyframe
+
+
+def test_a_character_entering_over_a_still_background_is_coloured_by_the_generator():
+    """A disc slides in from the left over a static drawing; the generator knows both colours."""
+    background, _ = _scene(n_shapes=0)
+    propagator = TemporalPropagator()
+    for k in range(8):
+        frame = background.copy()
+        centre = (-20 + 9 * k, H // 2)
+        cv2.circle(frame, centre, 18, (40, 200, 40), -1)
+        cv2.circle(frame, centre, 18, (0, 0, 0), 2)
+        disc = np.zeros((H, W), np.uint8)
+        cv2.circle(disc, centre, 14, 1, -1)
+        result = propagator(_lineart(frame), frame, keyframe=background if k == 0 else None)
+        if disc.any():
+            inside = disc > 0
+            assert _error(result, frame, inside) < 0.25 * _error(background, frame, inside), k
+
+
+def test_the_background_a_character_uncovers_is_not_smeared_with_the_characters_colour():
+    """A disc crosses a still drawing: where it was (disocclusion), the generator's background returns."""
+    background, _ = _scene(n_shapes=0)
+    propagator = TemporalPropagator()
+
+    def disc(k: int, radius: int) -> np.ndarray:
+        mask = np.zeros((H, W), np.uint8)
+        cv2.circle(mask, (20 + 8 * k, H // 2), radius, 1, -1)
+        return mask > 0
+
+    for k in range(10):
+        frame = background.copy()
+        frame[disc(k, 18)] = (0, 0, 0)
+        frame[disc(k, 16)] = (40, 200, 40)
+        result = propagator(_lineart(frame), frame, keyframe=frame if k == 0 else None)
+        if k >= 3:
+            uncovered = (disc(k - 1, 15) | disc(k - 2, 15) | disc(k - 3, 15)) & ~disc(k, 22)
+            smear = _error(np.broadcast_to(np.uint8((40, 200, 40)), frame.shape), frame, uncovered)
+            assert _error(result, frame, uncovered) < 0.08 * smear, k
+
+
+def _items(frames: list[np.ndarray], outputs: list[np.ndarray], cuts: set[int]) -> list[ColorizedFrame]:
+    return [ColorizedFrame(Frame(i, i / 12, f, cut=i in cuts), _lineart(f), o)
+            for i, (f, o) in enumerate(zip(frames, outputs))]
+
+
+def test_nothing_crosses_a_cut_and_keyframes_start_their_shot(tmp_path):
+    from colorize.images import write_image
+
+    first, _ = _scene(seed=3)
+    second, _ = _scene(seed=8)
+    frames = [first] * 4 + [second] * 4
+    outputs = [_flat((200, 40, 40))] * 4 + [_flat((40, 40, 200))] * 4
+    write_image(tmp_path / "000000.png", first)
+    items = _items(frames, outputs, cuts={0, 4})
+    results = [item.colour for item in temporal(iter(items), Keyframes.from_options(references_dir=tmp_path))]
+    assert np.array_equal(results[0], first)          # the keyframe's frame is the keyframe
+    assert not np.array_equal(results[3], outputs[3])  # its colours are carried through the shot
+    assert np.array_equal(results[4], outputs[4])      # the cut: nothing of the first shot
+    assert all(np.array_equal(r, outputs[4]) for r in results[4:])  # a flat output stays itself
+    unmarked = [dataclasses.replace(item, source=dataclasses.replace(item.source, cut=None)) for item in items]
+    with pytest.raises(ValueError, match="mark_cuts"):
+        list(temporal(iter(unmarked)))
+
+
+def test_a_long_still_shot_does_not_drift_from_the_generator():
+    """60 frames of one drawing: the keyframe is off by a tint, the generator flickers around the
+    truth. The result re-anchors to the generator (no drift, no blur building up)."""
+    scene, _ = _scene()
+    rng = np.random.default_rng(0)
+    line = _lineart(scene)
+    tinted = np.clip(scene.astype(np.int16) + (40, -30, 20), 0, 255).astype(np.uint8)
+    propagator, everywhere = TemporalPropagator(), np.ones((H, W), bool)
+    errors, flicker = [], []
+    for k in range(60):
+        noisy = np.clip(scene.astype(np.float32) * rng.uniform(0.9, 1.1), 0, 255).astype(np.uint8)
+        result = propagator(line, noisy, keyframe=tinted if k == 0 else None)
+        errors.append(_error(result, scene, everywhere))
+        flicker.append(_error(noisy, scene, everywhere))
+    assert errors[0] > 25                      # the keyframe's tint ...
+    assert max(errors[30:]) < max(flicker)     # ... is gone, and what remains stays put,
+    assert np.mean(errors[30:]) < 0.6 * np.mean(flicker[30:])  # steadier than the flickering generator
+
+
+def _array_bytes(propagator: TemporalPropagator) -> int:
+    return sum(v.nbytes for v in vars(propagator).values() if isinstance(v, np.ndarray))
+
+
+def test_memory_holds_one_previous_frame():
+    scene, _ = _scene()
+    propagator, one_frame, peaks = TemporalPropagator(), H * W + H * W * 3, {}
+    tracemalloc.start()
+    try:
+        for k in range(40):
+            frame = _moved(scene, k % 8, "pan")
+            propagator(_lineart(frame), frame)
+            assert _array_bytes(propagator) == one_frame
+            if k + 1 in (10, 40):
+                peaks[k + 1] = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert peaks[40] - peaks[10] < one_frame  # 30 more frames leave nothing behind
+    propagator.reset()
+    assert _array_bytes(propagator) == 0
+
+
+def test_first_frame_and_carry_zero_return_the_output_and_inputs_are_untouched():
+    scene, _ = _scene()
+    line, output = _lineart(scene), _flat()
+    before = output.copy()
+    first = TemporalPropagator()(line, output)
+    assert np.array_equal(first, output) and first is not output
+    still = TemporalPropagator(TemporalConfig(carry=0.0))
+    still(line, scene)
+    assert np.array_equal(still(line, output), output)
+    assert np.array_equal(output, before)
+
+
+def test_region_mode_flattens_reliable_regions_only():
+    guide = np.full((20, 20), 255, np.uint8)
+    guide[:, 10] = 0                                   # two paper regions split by a line
+    carried = np.zeros((20, 20, 3), np.uint8)
+    carried[:, :10] = (100, 0, 0)
+    carried[:, 3] = (200, 0, 0)                         # outliers inside the left region
+    mask = np.ones((20, 20), np.float32)
+    mask[:, 11:] = 0.0                                 # the right region is unreliable
+    flat, new_mask = flatten_regions(guide, carried, mask, 0.6)
+    assert np.all(flat[:, :10, 0] == 110)              # mean of the reliable left pixels
+    assert np.array_equal(flat[:, 11:], carried[:, 11:]) and np.all(new_mask[:, 11:] == 0)
+
+
+@pytest.mark.parametrize("bad", [dict(carry=1.0), dict(carry=-0.1), dict(carry=float("nan")),
+                                 dict(region_reliable=1.5), dict(flow_side=5), dict(feather=-1.0)])
+def test_config_is_validated(bad):
+    with pytest.raises(ValueError):
+        TemporalConfig(**bad)
+
+
+def test_a_size_change_inside_a_shot_and_a_wrong_keyframe_are_clear_errors():
+    scene, _ = _scene()
+    propagator = TemporalPropagator()
+    propagator(_lineart(scene), scene)
+    small = np.ascontiguousarray(scene[:64, :64])
+    with pytest.raises(InputError, match="one size"):
+        propagator(_lineart(small), small)
+    with pytest.raises(InputError, match="keyframe"):
+        TemporalPropagator()(_lineart(scene), scene, keyframe=small)
+
+
+# ------------------------------------------------------------------------------- the video command
+
+@pytest.fixture(scope="module")
+def cli_files(tmp_path_factory):
+    """A tiny toon video, a tiny reference-guided model and a tiny plain model."""
+    import torch
+
+    from colorize.config import to_dict
+    from colorize.data.toon import write_toon_video
+    from colorize.nets.files import save_generator
+    from colorize.nets.reference import ReferenceUNet
+    from tests.jobs.colorize._models import save_tiny_model
+
+    folder = tmp_path_factory.mktemp("temporal_cli")
+    torch.manual_seed(0)
+    net = ReferenceUNet(depth=3, base_channels=8, max_channels=16, norm="none", dropout=0.0, dropout_layers=0,
+                        feature_channels=16, feature_stride=4)
+    meta = {"architecture": {"name": "reference_unet", "kwargs": net.config}, "stride": net.stride,
+            "lineart": to_dict(LineArtConfig(backend="opencv"))}
+    return {"video": write_toon_video(folder / "clip.mp4", ToonConfig(width=64, height=48, n_frames=6, seed=2)),
+            "reference": save_generator(folder / "reference.safetensors", net, meta),
+            "plain": save_tiny_model(folder / "plain.safetensors"), "folder": folder}
+
+
+@pytest.mark.parametrize("model, flags, expected", [("reference", [], True), ("reference", ["--no-temporal"], False),
+                                                    ("plain", [], False), ("plain", ["--temporal"], True)])
+def test_video_command_runs_the_temporal_mode_by_default_for_reference_guided_models(
+        cli_files, monkeypatch, model, flags, expected):
+    from click.testing import CliRunner
+
+    from colorize.cli import cli
+    from colorize.jobs.colorize import run
+
+    calls, original = [], run.temporal
+
+    def recording(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(run, "temporal", recording)
+    out = cli_files["folder"] / f"{model}_{'_'.join(flags) or 'default'}.mp4"
+    result = CliRunner().invoke(cli, ["video", str(cli_files["video"]), "-o", str(out), "--model",
+                                      str(cli_files[model]), "--device", "cpu", *flags])
+    assert result.exit_code == 0, result.output
+    assert bool(calls) is expected and out.is_file()
+
+
+def test_video_help_describes_the_temporal_switch():
+    from click.testing import CliRunner
+
+    from colorize.cli import cli
+
+    result = CliRunner().invoke(cli, ["video", "--help"], terminal_width=200)
+    assert "--temporal / --no-temporal" in result.output
+    assert "on for reference-guided models" in result.output
