@@ -3,6 +3,14 @@
     python benchmarks/bench_colorize.py                         # default model, CPU, 256 x 192 clips
     python benchmarks/bench_colorize.py --model g.safetensors --device cuda --size 1920x1080
     python benchmarks/bench_colorize.py --tiny                  # a random depth-4 U-Net (no model yet)
+    python benchmarks/bench_colorize.py --size 256x144,1280x720,1920x1080 --working 0,512 --frames 16 --skip-rss
+    python benchmarks/bench_colorize.py --quality /work/realart/clips/heldout --upscale 3 --working 0,512,384
+
+--working lists working resolutions (Colorizer size / `colorize video --size`; 0 = full resolution):
+every speed figure is printed for each. --quality DIR scores, instead of the speed figures, the
+working resolutions against the truth on real-art clips (`colorize clips` folders, upscaled by
+--upscale so there is something to downscale): PSNR and CIEDE2000 ΔE of frames of each clip's first
+shot, per frame (no reference) and with the shot's first true frame as the keyframe.
 
 Prints, per frame and (reference-guided models) with a keyframe / each shot's first output:
   generator-only frames/s   Colorizer.colorize_batch on ready line-art tensors (pad/crop included)
@@ -47,7 +55,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--random-pix2pix", action="store_true",
                         help="benchmark a random U-Net of the default model's size (depth 8, 64 channels)")
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--size", default="256x192", help="frame WIDTHxHEIGHT (1920x1080 on a GPU)")
+    parser.add_argument("--size", default="256x192", help="frame WIDTHxHEIGHT, or several, comma-separated")
+    parser.add_argument("--working", default="0", help="working resolutions, comma-separated (0 = full)")
+    parser.add_argument("--quality", type=Path, default=None, help="score working resolutions on these clips")
+    parser.add_argument("--upscale", type=int, default=3, help="--quality: upscale the clips' frames by this")
+    parser.add_argument("--per-clip", type=int, default=4, help="--quality: frames scored per clip")
     parser.add_argument("--fps", type=float, default=24.0)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--frames", type=int, default=240,
@@ -81,17 +93,18 @@ def sync(device: torch.device) -> None:
 
 
 def generator_fps(colorizer: Colorizer, width: int, height: int, frames: int, batch: int,
-                  with_reference: bool = False) -> float:
+                  with_reference: bool = False, size: int = 0) -> float:
     """Frames/s of colorize_batch alone on line-art already on the device (one warm-up batch), with
-    one keyframe for all frames when `with_reference`."""
+    one keyframe for all frames when `with_reference`; at working size `size` (0: full) downscaling
+    and the line-guided upsampling are included."""
     lineart = (torch.rand(batch, 1, height, width, device=colorizer.device) > 0.1).float()
     reference = torch.rand(1, 4, height, width, device=colorizer.device) if with_reference else None
-    colorizer.colorize_batch(lineart, reference)
+    colorizer.colorize_batch(lineart, reference, size=size)
     sync(colorizer.device)
     start = time.perf_counter()
     done = 0
     while done < frames:
-        colorizer.colorize_batch(lineart, reference)
+        colorizer.colorize_batch(lineart, reference, size=size)
         done += batch
     sync(colorizer.device)
     return done / (time.perf_counter() - start)
@@ -121,10 +134,91 @@ def peak_rss_mib(model: Path, clip: Path, out: Path, device: str, batch: int, fl
     return int(max_rss) / 1024.0  # Linux reports KiB
 
 
+def speed(args: argparse.Namespace, colorizer: Colorizer, model: Path, work: Path, width: int, height: int,
+          workings: list[int]) -> None:
+    """Generator-only and end-to-end frames/s of each mode at each working resolution.
+
+    Modes: per-frame (no reference) and, for a reference-guided model, keyframe (one keyframe at
+    frame 0, every later frame follows it). The temporal mode is off here (its own benchmark is
+    benchmarks/bench_temporal.py), so the figures are the generator's and the upsampling's.
+    """
+    n = args.frames
+    clip = write_toon_video(work / f"clip_{width}x{height}.mp4", ToonConfig(
+        width=width, height=height, n_frames=n, fps=args.fps, tone_hz=440.0))
+    keys = mode_flags("keyframes", work / f"keys_{width}x{height}", 1, width, height)[1]
+    no_temporal = {"temporal": False} if "temporal" in ColorizeOptions.__dataclass_fields__ else {}
+    modes = [("per-frame", False, dict(self_reference=False, **no_temporal))]
+    if colorizer.takes_reference:
+        modes.append(("keyframe", True, dict(references=Path(keys), self_reference=False, **no_temporal)))
+    for label, with_reference, extra in modes:
+        for size in workings:
+            colorizer.size = size
+            tag = f"[{width}x{height} {label} size {size or 'full'}]"
+            gen = generator_fps(colorizer, width, height, n, args.batch_size, with_reference, size)
+            options = ColorizeOptions(model=model, device=str(colorizer.device), batch_size=args.batch_size,
+                                      size=size, **extra)
+            e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
+            print(f"{tag} generator-only {gen:7.2f} frames/s, end-to-end {e2e:7.2f} frames/s "
+                  f"({100 * e2e / gen:.0f}%)", flush=True)
+    colorizer.size = 0
+
+
+def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int]) -> None:
+    """PSNR / ΔE against the truth of each working resolution on upscaled real-art clips (see --quality)."""
+    import json
+
+    import cv2
+    import numpy as np
+
+    from colorize.images import read_rgb
+    from colorize.jobs.colorize.model import tensor_to_uint8, uint8_to_tensor
+    from colorize.metrics.image import delta_e2000, psnr
+
+    folders = sorted(f for f in args.quality.iterdir() if (f / "shots.json").is_file())
+    scores = {(mode, size): ([], []) for mode in ("per-frame", "keyframe") for size in workings}
+    seconds = dict.fromkeys(workings, 0.0)
+    for folder in folders:
+        files = sorted(folder.glob("frame_*.png"))
+        cuts = json.loads((folder / "shots.json").read_text()).get("cuts", [])
+        shot_end = min([*cuts, len(files)])
+        picks = np.linspace(1, shot_end - 1, args.per_clip).round().astype(int)
+
+        def big(i):
+            image = read_rgb(files[i])
+            return cv2.resize(image, None, fx=args.upscale, fy=args.upscale, interpolation=cv2.INTER_CUBIC)
+
+        truth = np.stack([big(int(i)) for i in picks])
+        lineart = colorizer.lineart_of(truth, is_lineart=False)
+        key = big(0)
+        key_ref = torch.cat([uint8_to_tensor(key[None], colorizer.device),
+                             colorizer.lineart_of(key[None], is_lineart=False)], 1)
+        for size in workings:
+            for mode, reference in (("per-frame", None), ("keyframe", key_ref)):
+                if mode == "keyframe" and not colorizer.takes_reference:
+                    continue
+                start = time.perf_counter()
+                out = tensor_to_uint8(colorizer.colorize_batch(lineart, reference, size=size))
+                seconds[size] += time.perf_counter() - start
+                pred = torch.from_numpy(out).permute(0, 3, 1, 2).float() / 255
+                gt = torch.from_numpy(truth).permute(0, 3, 1, 2).float() / 255
+                scores[mode, size][0].extend(psnr(pred, gt).tolist())
+                scores[mode, size][1].extend(delta_e2000(pred, gt).tolist())
+        print(f"{folder.name} done", flush=True)
+    side = truth.shape[1]
+    print(f"\nquality on {len(folders)} clips x {args.per_clip} frames, upscaled x{args.upscale} to {side}px:")
+    for (mode, size), (p, d) in scores.items():
+        if p:
+            print(f"  {mode:9s} size {str(size or 'full'):>4s}: PSNR {np.mean(p):6.2f} dB  ΔE {np.mean(d):6.2f}  "
+                  f"(n={len(p)})")
+    for size, sec in seconds.items():
+        print(f"  size {str(size or 'full'):>4s}: {sec:.1f} s colorize_batch in all")
+
+
 def main() -> None:
     args = parse_args()
     set_quiet(True)
-    width, height = (int(v) for v in args.size.lower().split("x"))
+    frame_sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.size.split(",")]
+    workings = [int(v) for v in args.working.split(",")]
     device = resolve_device(args.device)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -132,26 +226,15 @@ def main() -> None:
         colorizer = Colorizer.from_file(model, device=device)
         arch = colorizer.generator.config if hasattr(colorizer.generator, "config") else {}
         print(f"model {model} ({sum(p.numel() for p in colorizer.generator.parameters()) / 1e6:.2f} M params, "
-              f"{arch}), device {device}, torch threads {torch.get_num_threads()}, {width}x{height}, "
-              f"batch {args.batch_size}")
-
-        n = args.frames
-        clip = write_toon_video(work / "clip.mp4", ToonConfig(width=width, height=height, n_frames=n,
-                                                               fps=args.fps, tone_hz=440.0))
-        # (label, reference?, options): a reference-guided model by default follows each shot's first output
-        modes = [("per-frame", False, dict(self_reference=False))]
-        if colorizer.takes_reference:
-            modes.append(("self-reference", True, dict(self_reference=True)))
-        for label, with_reference, extra in modes:
-            gen = generator_fps(colorizer, width, height, args.frames, args.batch_size, with_reference)
-            print(f"[{label}] generator-only : {gen:8.2f} frames/s")
-            options = ColorizeOptions(model=model, device=str(device), batch_size=args.batch_size, **extra)
-            e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
-            print(f"[{label}] end-to-end     : {e2e:8.2f} frames/s ({100 * e2e / gen:.0f}% of generator-only; "
-                  f"target >= 90%)")
+              f"{arch}), device {device}, torch threads {torch.get_num_threads()}, batch {args.batch_size}")
+        if args.quality:
+            return quality(args, colorizer, workings)
+        for width, height in frame_sizes:
+            speed(args, colorizer, model, work, width, height, workings)
 
         if args.skip_rss:
             return
+        width, height = frame_sizes[-1]
         clips = {}
         for seconds in (args.short, args.long):
             frames = int(round(seconds * args.fps))
@@ -160,13 +243,13 @@ def main() -> None:
         for mode in rss_modes(colorizer):
             rss = {}
             for seconds, (clip, frames) in clips.items():
-                flags = mode_flags(mode, work / f"keys_{frames}", frames, width, height)
+                flags = mode_flags(mode, work / f"keys_{frames}", frames, width, height) + ["--size", str(workings[-1])]
                 start = time.perf_counter()
                 rss[seconds] = peak_rss_mib(Path(model), clip, work / f"out_{seconds:g}s.mp4", str(device),
                                             args.batch_size, flags)
                 print(f"[{mode}] peak RSS {seconds:5g} s clip ({frames} frames): {rss[seconds]:8.1f} MiB "
                       f"({frames / (time.perf_counter() - start):.1f} frames/s incl. start-up)")
-            print(f"[{mode}] RSS long / short: {rss[args.long] / rss[args.short]:.3f} (target within 10%)")
+            print(f"[{mode}] (--size {workings[-1]}) RSS long / short: {rss[args.long] / rss[args.short]:.3f} (target within 10%)")
 
 
 def rss_modes(colorizer: Colorizer) -> list[str]:

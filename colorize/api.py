@@ -79,7 +79,7 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
         shipped one): a colouring of this drawing, or of one close to it, whose colours the result
         takes, as a keyframe does in `colorize_video` (resized to the image when its size differs).
     size: working resolution, the longer side in pixels the generator sees; the colour is put back at
-        full size under the full-resolution lines. None: the default (512); 0 or "full": full resolution.
+        full size under the full-resolution lines. None: the default (384); 0 or "full": full resolution.
     """
     import torch
 

@@ -18,7 +18,7 @@ from colorize.media.encode import X264_PRESETS
 
 # The working size's default lives in colorize.jobs.colorize.model (DEFAULT_WORKING_SIZE); repeated here
 # for --help only, so that `colorize --help` does not import torch (tests/cli checks they agree).
-DEFAULT_SIZE_HELP = 512
+DEFAULT_SIZE_HELP = 384
 
 _MODEL_HELP = ("Generator file (.safetensors or a training checkpoint). Default: the shipped model "
                "(colorize/assets/model/).")
@@ -42,7 +42,9 @@ def _inference_options(command):
     options.append(click.option("--size", callback=_working_size, default=None, metavar="N|full", help=(
         f"Working resolution: the generator colours frames scaled so their longer side is at most N px, "
         f"and the colour is put back at full size under the full-resolution lines (colours stop at the "
-        f"lines). full or 0: every pixel through the generator (slower). [default: {DEFAULT_SIZE_HELP}]")))
+        f"lines). full or 0: every pixel through the generator. Measured on a loaded 2-core CPU, 720p with a "
+        f"keyframe: 0.67 frames/s end to end at 384 vs 0.21 at full; on held-out real-art clips "
+        f"21.5 vs 20.7 dB PSNR (README, 'Working resolution'). [default: {DEFAULT_SIZE_HELP}]")))
     for option in reversed(options):
         command = option(command)
     return command

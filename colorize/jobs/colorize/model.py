@@ -45,7 +45,7 @@ DEFAULT_TILE = 1024
 DEFAULT_TILE_OVERLAP = 64
 # The working size `colorize video` / `colorize frames` use by default (longer side, pixels), chosen by
 # benchmarks/bench_colorize.py: see the README's "What to expect".
-DEFAULT_WORKING_SIZE = 512
+DEFAULT_WORKING_SIZE = 384
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
