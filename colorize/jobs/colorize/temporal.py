@@ -69,7 +69,7 @@ class TemporalConfig:
         start the chain) rather than the generator's guess from it.
     """
 
-    carry: float = 0.85
+    carry: float = 0.9
     photometric_tolerance: float = 32.0
     feather: float = 1.0
     flow_side: int = 640
