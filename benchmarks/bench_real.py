@@ -18,7 +18,11 @@ Clips, per mode, all through the Colorizer code `colorize video` uses:
 * line-art only: every frame on its own, no reference (`--no-self-reference`);
 * self-reference: each shot follows its own first output (the default without keyframes);
 * keyframe: the true first frame of each shot is the artist's keyframe (`--references`);
-* keyframe + smoothed: the same with `--smooth`.
+* keyframe + smoothed: the same with `--smooth`;
+* temporal: self-reference with the temporal mode (`colorize video`'s default for a reference-guided
+  model without keyframes): colours carried along the line-art's motion, the model where it fails;
+* keyframe + temporal: the keyframe with the temporal mode (the default with `--references`); the
+  chain starts from the keyframe's own colours.
 Scores leave out each shot's first frame (the keyframe itself) in every mode. TC is the warp error of
 the output over the warp error of the truth (colorize.metrics.temporal, flow on the truth; 1 = as
 steady as the real clip), pooled over shots so no pair crosses a cut. Never run by the tests.
@@ -44,11 +48,14 @@ from colorize.images import list_images, read_rgb, write_image  # noqa: E402
 from colorize.metrics.image import delta_e2000, psnr  # noqa: E402
 from colorize.metrics.temporal import TemporalConsistency  # noqa: E402
 from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8  # noqa: E402
+from colorize.jobs.colorize.references import Keyframes, ReferenceGuide  # noqa: E402
+from colorize.jobs.colorize.run import temporal  # noqa: E402
 from colorize.media.frames import Frame  # noqa: E402
 from colorize.media.shots import mark_cuts  # noqa: E402
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy  # noqa: E402
 
-CLIP_MODES = ("line-art only", "self-reference", "keyframe", "keyframe + smoothed")
+CLIP_MODES = ("line-art only", "self-reference", "keyframe", "keyframe + smoothed", "temporal",
+              "keyframe + temporal")
 RUNNER_MODE = {"line-art only": "per-frame", "self-reference": "self-reference", "keyframe": "keyframe",
                "keyframe + smoothed": "keyframe + smoothed"}
 
@@ -97,6 +104,17 @@ def read_clip(folder: Path) -> tuple[list[Frame], list[int]]:
     return frames, [0, *meta.get("cuts", [])]
 
 
+def run_clip_mode(mode: str, colorizer: Colorizer, frames: list[Frame], key_dir: Path, smooth: float
+                  ) -> list[np.ndarray]:
+    """The mode's output frames (H x W x 3 uint8) for one clip, through the video job's code."""
+    if mode not in ("temporal", "keyframe + temporal"):
+        return run_mode(RUNNER_MODE[mode], colorizer, frames, key_dir, smooth)
+    keyframes = Keyframes.from_options(references_dir=key_dir) if mode.startswith("keyframe") else Keyframes({})
+    guide = ReferenceGuide(keyframes, self_reference=not keyframes)
+    items = colorizer.iter_colorized(iter(frames), is_lineart=False, batch_size=4, guide=guide)
+    return [item.colour for item in temporal(items, keyframes)]
+
+
 def score_clips(colorizer: Colorizer, folders: list[Path], smooth: float) -> tuple[dict, dict]:
     """{mode: Scores} over all clips, and {mode: outputs} of the first clip (for the strip)."""
     table = {m: Scores() for m in CLIP_MODES}
@@ -108,7 +126,7 @@ def score_clips(colorizer: Colorizer, folders: list[Path], smooth: float) -> tup
             for start in starts:
                 write_image(Path(tmp) / f"{start:06d}.png", frames[start].image)
             for mode in CLIP_MODES:
-                outputs = run_mode(RUNNER_MODE[mode], colorizer, frames, Path(tmp), smooth)
+                outputs = run_clip_mode(mode, colorizer, frames, Path(tmp), smooth)
                 if n == 0:
                     strip[mode] = outputs
                 for start, end in zip(starts, ends):
