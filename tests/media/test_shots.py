@@ -56,7 +56,10 @@ def test_a_still_shot_has_no_cut_and_scores_zero():
     frame = _clip(n_frames=1).frame(0)
     detector = ShotDetector()
     assert [detector.update(frame) for _ in range(5)] == [True, False, False, False, False]
-    assert detector.last_score == pytest.approx(0.0, abs=1e-6)
+    # DIS flow between identical frames is zero up to float noise (0.0005 was seen once in a full,
+    # loaded run): far below any cut threshold either way.
+    assert detector.last_score == pytest.approx(0.0, abs=1e-2)
+    assert detector.last_score < ShotConfig().threshold / 10
 
 
 def test_cut_scores_are_well_separated_from_motion_scores():
