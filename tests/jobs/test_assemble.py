@@ -16,19 +16,8 @@ from colorize.media.encode import write_video
 from colorize.media.video import ExtractConfig, probe
 
 
-def gray_frames(n: int, width: int = 32, height: int = 24, value: int = 128):
-    return (np.full((height, width, 3), value, np.uint8) for _ in range(n))
-
-
-def visible(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
-
-
-@pytest.fixture(scope="module")
-def clip(tmp_path_factory) -> Path:
-    """A 2 s, 24-frame toon clip at 12 fps with a 440 Hz tone."""
-    cfg = ToonConfig(width=64, height=48, n_frames=24, fps=12.0, tone_hz=440.0)
-    return write_toon_video(tmp_path_factory.mktemp("clip") / "toon.mp4", cfg)
+# The same generated clip and helpers as the encoder's tests (one definition of each).
+from tests.media.test_encode import clip, gray_frames, visible  # noqa: E402,F401  (clip is a fixture)
 
 
 # ------------------------------------------------------------------------------------------ round trip
