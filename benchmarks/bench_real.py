@@ -42,11 +42,10 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_reference import run_mode  # noqa: E402  (the same mode runner as the toon benchmark)
+from bench_reference import add_warp_errors, run_mode  # noqa: E402  (shared with the toon benchmark)
 
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
 from colorize.metrics.image import delta_e2000, psnr  # noqa: E402
-from colorize.metrics.temporal import TemporalConsistency  # noqa: E402
 from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8  # noqa: E402
 from colorize.jobs.colorize.references import Keyframes, ReferenceGuide  # noqa: E402
 from colorize.jobs.colorize.run import temporal  # noqa: E402
@@ -80,14 +79,7 @@ class Scores:
     def add_shot(self, outputs: list[np.ndarray], truth: list[np.ndarray]) -> None:
         """One shot's frames (no cut inside): PSNR/ΔE per frame and the shot's warp errors."""
         self.add_frames(outputs, truth)
-        tc = TemporalConsistency()
-        for p, g in zip(outputs, truth):
-            tc.update(p, g)
-        result = tc.result()
-        if result["pairs"]:
-            self.pred_error += result["pred_warp_error"] * result["pairs"]
-            self.gt_error += result["gt_warp_error"] * result["pairs"]
-            self.pairs += result["pairs"]
+        add_warp_errors(self, outputs, truth)
 
     def row(self) -> dict[str, float]:
         tc = self.pred_error / self.gt_error if self.gt_error > 0 else math.nan

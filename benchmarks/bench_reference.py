@@ -73,19 +73,25 @@ class Scores:
             if inside.any():
                 mse = (p[:, inside] - g[:, inside]).pow(2).mean()
                 self.char_psnr.append(float(10 * torch.log10(1 / mse)))
-        tc = TemporalConsistency()
-        for p, g in zip(outputs, truth):
-            tc.update(p, g)
-        result = tc.result()
-        if result["pairs"]:
-            self.pred_error += result["pred_warp_error"] * result["pairs"]
-            self.gt_error += result["gt_warp_error"] * result["pairs"]
-            self.pairs += result["pairs"]
+        add_warp_errors(self, outputs, truth)
 
     def row(self) -> dict[str, float]:
         tc = self.pred_error / self.gt_error if self.gt_error > 0 else math.nan
         return {"PSNR": float(np.mean(self.psnr)), "char PSNR": float(np.mean(self.char_psnr)),
                 "ΔE": float(np.mean(self.delta_e)), "TC": tc}
+
+
+def add_warp_errors(scores, outputs: list[np.ndarray], truth: list[np.ndarray]) -> None:
+    """Add one shot's warp errors (colorize.metrics.temporal) to scores.pred_error/gt_error/pairs,
+    weighted by pairs, so TC is pooled over shots and no pair crosses a cut."""
+    tc = TemporalConsistency()
+    for p, g in zip(outputs, truth):
+        tc.update(p, g)
+    result = tc.result()
+    if result["pairs"]:
+        scores.pred_error += result["pred_warp_error"] * result["pairs"]
+        scores.gt_error += result["gt_warp_error"] * result["pairs"]
+        scores.pairs += result["pairs"]
 
 
 def clip_frames(clip: ToonClip) -> list[Frame]:

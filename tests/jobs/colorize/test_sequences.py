@@ -7,18 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
-from colorize.config import to_dict
 from colorize.data.toon import ToonConfig, write_toon_video
 from colorize.errors import InputError
 from colorize.images import read_rgb, write_image
 from colorize.jobs.colorize import run as colorize_jobs
 from colorize.jobs.colorize.run import ColorizeOptions, colorize_folder, colorize_video
 from colorize.jobs.colorize.sequences import frame_numbers, natural_key, plan_sequences, resume_start
-from colorize.lineart.recipes import LineArtConfig
 from colorize.media.video import iter_frames
-from colorize.nets.files import save_generator
+
+# The tiny reference-guided generator of the video CLI tests, so both compare the same model.
+from tests.cli.test_video_cli import reference_model  # noqa: E402,F401  (a fixture)
 
 # 100 x 60, 12 frames with a hard cut at frame 6 (the shot detector's shortest shot)
 CLIP = ToonConfig(width=100, height=60, n_frames=12, fps=10.0, cut_every=6)
@@ -27,19 +26,6 @@ CLIP = ToonConfig(width=100, height=60, n_frames=12, fps=10.0, cut_every=6)
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("sequences")
-
-
-@pytest.fixture(scope="module")
-def reference_model(workdir) -> Path:
-    """A tiny reference-guided generator (random weights: outputs depend on the reference)."""
-    from colorize.nets.reference import ReferenceUNet
-
-    torch.manual_seed(0)
-    net = ReferenceUNet(depth=3, base_channels=8, max_channels=16, norm="none", dropout=0.0, dropout_layers=0,
-                        feature_channels=16, feature_stride=4)
-    meta = {"architecture": {"name": "reference_unet", "kwargs": net.config}, "stride": net.stride,
-            "lineart": to_dict(LineArtConfig(backend="opencv"))}
-    return save_generator(workdir / "reference.safetensors", net, meta)
 
 
 @pytest.fixture(scope="module")
