@@ -23,7 +23,7 @@ FLOORS: dict[str, int] = {
     "gans": 6,
     "jobs": 7,
     "pipeline": 8, "api": 8,
-    "cli": 9, "__main__": 9,
+    "cli": 9, "__main__": 9, "app": 9,   # app: the browser preview app, beside the CLI (`colorize app` calls it)
 }
 
 

@@ -1,0 +1,324 @@
+"""What the preview app does, without the browser: open a clip, show a frame, set a keyframe, preview, render.
+
+    clip = open_video("shot.mp4", workdir)                  # or open_frames([...png], workdir, fps=12)
+    frame, lines = frame_view(clip, 12, model)             # scrub: the frame and its line-art
+    key = save_keyframe(clip, 12, guess_keyframe(clip, 12, model))   # or a coloured key the user drew
+    preview_clip(clip, model, key, seconds=2)              # line-art | colour | original MP4 from frame 12
+    outputs = render(clip, model, key)                     # the whole clip coloured: MP4 (+ PNG zip for frames)
+
+A `Clip` is one browser session's work: its source (a video, or a folder of frames in natural order)
+and a private work folder holding small scrub images, the keyframe, the preview and the renders. All
+colouring goes through colorize.api (the functions behind `colorize video` / `colorize frames`), so
+the app shows exactly what the command line would produce. Nothing here imports gradio; errors are
+colorize.errors.ColorizeError with one sentence, which the UI shows as a message.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Sequence
+
+import cv2
+import numpy as np
+
+from colorize import api
+from colorize.errors import InputError
+from colorize.images import atomic_path, is_image, list_images, read_rgb, write_image
+from colorize.media.frames import resize_to
+from colorize.progress import progress
+
+if TYPE_CHECKING:
+    from colorize.jobs.colorize.model import Colorizer
+
+#: The longer side of the scrub images (the full-resolution frame is read only for the keyframe).
+SCRUB_SIDE = 512
+#: Frames per second given to a folder of frames when the user gives none.
+DEFAULT_FOLDER_FPS = 12.0
+
+
+@dataclass
+class Clip:
+    """One clip being worked on. kind "video": `source` is the video file; kind "frames": `frames`
+    are the images in natural order (`source` their folder in `workdir`). `numbers[i]` is the frame
+    number a keyframe for position i carries (the video's frame index, or the number in the frame's
+    file name, as `colorize frames` reads it). `size` = (width, height)."""
+
+    kind: str
+    source: Path
+    workdir: Path
+    fps: float
+    size: tuple[int, int]
+    numbers: list[int]
+    frames: list[Path] = field(default_factory=list)
+
+    @property
+    def frame_count(self) -> int:
+        return len(self.numbers)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.workdir / "keys"
+
+    def describe(self) -> str:
+        """One line for the page: what was opened."""
+        what = self.source.name if self.kind == "video" else f"{self.frame_count} frames"
+        return (f"{what}: {self.frame_count} frames, {self.size[0]}x{self.size[1]} at {self.fps:g} fps")
+
+
+# ------------------------------------------------------------------------------------------ opening
+
+def open_video(path: str | os.PathLike, workdir: str | os.PathLike) -> Clip:
+    """Probe a video and decode it once into small scrub images (workdir/scrub/NNNNNN.jpg).
+
+    The video itself is never copied or changed. InputError for a file that is not a readable video.
+    """
+    from colorize.media.video import iter_frames, probe
+
+    info = probe(path)
+    workdir = _fresh_workdir(workdir)
+    count = 0
+    for frame in progress(iter_frames(info.path, size=scrub_size((info.width, info.height))),
+                          total=info.frame_count, desc="opening"):
+        write_image(_scrub_path(workdir, frame.index), frame.image, _JPEG)
+        count = frame.index + 1
+    return Clip("video", info.path, workdir, info.fps, (info.width, info.height), list(range(count)))
+
+
+def open_frames(files: Sequence[str | os.PathLike] | str | os.PathLike, workdir: str | os.PathLike,
+                fps: float = DEFAULT_FOLDER_FPS) -> Clip:
+    """A cut as a folder of frames: uploaded image files, or a folder (its own images, not its subfolders').
+
+    The frames are linked (copied where links fail) into workdir/frames under their own names, so the
+    render colours exactly this sequence, in natural order (frame_2 before frame_10). InputError for
+    no images, two files of one name, or frames of different sizes.
+    """
+    from colorize.jobs.colorize.sequences import frame_numbers, natural_key
+
+    if isinstance(files, (str, os.PathLike)):
+        paths = list_images(files, recursive=False)
+    else:
+        paths = [Path(f) for f in files if is_image(Path(f))]
+    if not paths:
+        raise InputError("no image files among the frames given (PNG, JPEG, ...)")
+    names = [p.name for p in paths]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"two frames are named {twice[0]}: give each frame of the cut its own name")
+    if not (math.isfinite(fps) and fps > 0):
+        raise InputError(f"frames per second must be a positive number, got {fps!r}")
+    paths.sort(key=natural_key)
+    workdir = _fresh_workdir(workdir)
+    folder = workdir / "frames"
+    folder.mkdir()
+    linked = [_link(p, folder / p.name) for p in paths]
+    first = read_rgb(linked[0])
+    size = (first.shape[1], first.shape[0])
+    for index, path in enumerate(progress(linked, desc="opening")):
+        image = first if index == 0 else read_rgb(path)
+        if (image.shape[1], image.shape[0]) != size:
+            raise InputError(f"{path.name} is {image.shape[1]}x{image.shape[0]}, but {linked[0].name} is "
+                             f"{size[0]}x{size[1]}: the frames of a cut must share one size")
+        write_image(_scrub_path(workdir, index), resize_to(image, scrub_size(size)), _JPEG)
+    return Clip("frames", folder, workdir, float(fps), size, frame_numbers(linked), linked)
+
+
+def open_path(path: str | os.PathLike, workdir: str | os.PathLike, fps: float = DEFAULT_FOLDER_FPS) -> Clip:
+    """A path on the machine the app runs on: a folder of frames or a video file."""
+    path = Path(os.path.expanduser(str(path).strip()))
+    if not str(path).strip() or not path.exists():
+        raise InputError(f"no such file or folder: {path}")
+    return open_frames(path, workdir, fps) if path.is_dir() else open_video(path, workdir)
+
+
+# ------------------------------------------------------------------------------------------ viewing
+
+def frame_view(clip: Clip, index: int, model: "Colorizer", is_lineart: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Frame `index` at scrub size (H x W x 3 uint8 RGB) and the line-art the model sees in it
+    (H x W uint8, 255 = paper), drawn with the model's own recipe."""
+    image = read_rgb(_scrub_path(clip.workdir, check_index(clip, index)))
+    return image, lineart_of(image, model, is_lineart)
+
+
+def lineart_of(image: np.ndarray, model: "Colorizer", is_lineart: bool = False) -> np.ndarray:
+    """The line-art `model` colours for `image` (H x W uint8, 255 = paper)."""
+    from colorize.jobs.colorize.model import tensor_to_uint8
+
+    return tensor_to_uint8(model.lineart_of(image[None], is_lineart))[0, ..., 0]
+
+
+def full_frame(clip: Clip, index: int) -> np.ndarray:
+    """Frame `index` at full resolution, H x W x 3 uint8 RGB (a video is decoded up to it)."""
+    index = check_index(clip, index)
+    if clip.kind == "frames":
+        return read_rgb(clip.frames[index])
+    from colorize.media.video import iter_frames
+
+    # start at the frame's own time: frame_range keeps index / fps >= start, so this frame comes first
+    return next(iter(iter_frames(clip.source, start=index / clip.fps))).image
+
+
+def check_index(clip: Clip, index: int | float) -> int:
+    """`index` as a frame position of `clip`; InputError when it lies outside the clip."""
+    position = int(round(float(index)))
+    if not 0 <= position < clip.frame_count:
+        raise InputError(f"frame {position} is outside the clip (frames 0 to {clip.frame_count - 1})")
+    return position
+
+
+# ------------------------------------------------------------------------------------------ keyframe
+
+def guess_keyframe(clip: Clip, index: int, model: "Colorizer", is_lineart: bool = False) -> np.ndarray:
+    """The model's colouring of frame `index` from its line-art alone (no reference): a starting key."""
+    return api.colorize_image(full_frame(clip, index), model, lineart=is_lineart)
+
+
+def save_keyframe(clip: Clip, index: int, colour: np.ndarray | str | os.PathLike) -> Path:
+    """Make `colour` (an RGB image or an image file) the clip's one keyframe, for frame `index`.
+
+    Written as keys/<number>.png, the name `--references` reads (any previous keyframe is replaced),
+    resized to the frame size when it differs. Returns the keyframe's path.
+    """
+    index = check_index(clip, index)
+    image = read_rgb(colour) if isinstance(colour, (str, os.PathLike)) else _as_rgb(colour)
+    if clip.keys_dir.exists():
+        shutil.rmtree(clip.keys_dir)
+    clip.keys_dir.mkdir(parents=True)
+    return write_image(clip.keys_dir / f"{clip.numbers[index]:06d}.png", resize_to(image, clip.size))
+
+
+def keyframe_position(clip: Clip, key: str | os.PathLike) -> int:
+    """The frame position a keyframe written by `save_keyframe` colours."""
+    return clip.numbers.index(int(Path(key).stem))
+
+
+# ------------------------------------------------------------------------------------------ colouring
+
+def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike, seconds: float = 2.0,
+                 is_lineart: bool = False) -> Path:
+    """A few seconds from the keyframe on, coloured with it: line-art | colour | original, as MP4.
+
+    The frames [key, key + seconds) are written to a short lossless clip and coloured by
+    `colorize_video` with the key as frame 0's reference (so shots, self-reference and the temporal
+    mode act as in the full render). Returns workdir/preview/preview.mp4.
+    """
+    from colorize.media.encode import write_video
+    from colorize.media.video import iter_frames
+
+    start = keyframe_position(clip, key)
+    count = max(1, min(clip.frame_count - start, int(round(seconds * clip.fps))))
+    folder = clip.workdir / "preview"
+    folder.mkdir(exist_ok=True)
+    if clip.kind == "video":
+        frames = (f.image for f in iter_frames(clip.source, start=start / clip.fps,
+                                               end=(start + count) / clip.fps))
+    else:
+        frames = (read_rgb(path) for path in clip.frames[start:start + count])
+    excerpt = write_video(frames, folder / "excerpt.mp4", clip.fps, crf=0)
+    return api.colorize_video(excerpt, folder / "preview.mp4", model, reference=key, side_by_side=True,
+                              lineart=is_lineart)
+
+
+def render(clip: Clip, model: "Colorizer", key: str | os.PathLike | None = None,
+           is_lineart: bool = False) -> list[Path]:
+    """Colour the whole clip with the keyframe (none: each shot follows its own first frame).
+
+    A video becomes render/<name>_colour.mp4 (frame count, fps, size and audio kept); a folder of
+    frames becomes render/frames/ (PNG, same names), zipped as render/<n>_frames_colour.zip, plus an
+    MP4 of them at the clip's fps. Returns the files to download.
+    """
+    folder = clip.workdir / "render"
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir()
+    keys = clip.keys_dir if key is not None else None
+    if clip.kind == "video":
+        out = folder / f"{clip.source.stem}_colour.mp4"
+        return [api.colorize_video(clip.source, out, model, references=keys, lineart=is_lineart)]
+    from colorize.media.encode import write_video
+
+    coloured = folder / "frames"
+    api.colorize_folder(clip.source, coloured, model, references=keys, lineart=is_lineart)
+    # output names follow the inputs' (frame_2.jpg -> frame_2.png): order them as the inputs
+    order = {p.with_suffix(".png").name: i for i, p in enumerate(clip.frames)}
+    outputs = sorted(coloured.glob("*.png"), key=lambda p: order.get(p.name, len(order)))
+    video = write_video((read_rgb(p) for p in outputs), folder / f"{clip.frame_count}_frames_colour.mp4", clip.fps)
+    return [_zip(outputs, folder / f"{clip.frame_count}_frames_colour.zip"), video]
+
+
+def first_frame(video: str | os.PathLike) -> np.ndarray:
+    """The first frame of a video, H x W x 3 uint8 RGB (the preview's still)."""
+    from colorize.media.video import iter_frames
+
+    return next(iter(iter_frames(video))).image
+
+
+def describe_outputs(outputs: list[Path]) -> str:
+    """One line per rendered file: name, and for a video its frames, size and rate."""
+    from colorize.media.video import probe
+
+    lines = []
+    for path in outputs:
+        if path.suffix == ".mp4":
+            info = probe(path)
+            lines.append(f"{path.name}: {info.frame_count} frames, {info.width}x{info.height} at {info.fps:g} fps")
+        else:
+            lines.append(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB")
+    return "\n\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+_JPEG = [cv2.IMWRITE_JPEG_QUALITY, 90]  # scrub images only
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    """A drawn or uploaded key as H x W x 3 uint8 RGB (gray repeated, an alpha channel dropped)."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8 or image.ndim not in (2, 3) or min(image.shape[:2]) < 1:
+        raise InputError(f"the coloured keyframe must be an RGB image, got an array of shape {image.shape}")
+    if image.ndim == 2:
+        return np.repeat(image[..., None], 3, axis=2)
+    return np.ascontiguousarray(image[..., :3]) if image.shape[2] >= 3 else np.repeat(image[..., :1], 3, axis=2)
+
+
+def scrub_size(size: tuple[int, int]) -> tuple[int, int]:
+    """(width, height) scaled so the longer side is at most SCRUB_SIDE (never enlarged)."""
+    scale = min(1.0, SCRUB_SIDE / max(size))
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _scrub_path(workdir: Path, index: int) -> Path:
+    return workdir / "scrub" / f"{index:06d}.jpg"
+
+
+def _fresh_workdir(workdir: str | os.PathLike) -> Path:
+    """An empty work folder for a newly opened clip (what an earlier clip left there goes)."""
+    workdir = Path(workdir)
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    (workdir / "scrub").mkdir(parents=True)
+    return workdir
+
+
+def _link(source: Path, target: Path) -> Path:
+    """A symbolic link to `source` at `target`, or a copy where links are not allowed."""
+    try:
+        target.symlink_to(source.resolve())
+    except OSError:
+        shutil.copyfile(source, target)
+    return target
+
+
+def _zip(files: list[Path], path: Path) -> Path:
+    """The files in one zip (stored: PNGs do not compress further), written under a temporary name."""
+    with atomic_path(path) as tmp:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
+            for file in files:
+                archive.write(file, file.name)
+    return path
