@@ -124,23 +124,24 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
 
 def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
                     reference: str | os.PathLike | None = None, references: str | os.PathLike | None = None,
-                    *, shots: bool = True, self_reference: bool = True, lineart: bool = False,
-                    device: str = "auto", batch_size: int = 4, size: int | str | None = None,
-                    **settings: Any) -> "FolderSummary":
+                    *, shots: bool = True, self_reference: bool = True, temporal: bool | None = None,
+                    lineart: bool = False, device: str = "auto", batch_size: int = 4,
+                    size: int | str | None = None, **settings: Any) -> "FolderSummary":
     """Colorize every image below folder `input` into `output` (same relative paths, PNG); resumable.
 
     With a reference-guided model each folder is a sequence in natural frame order (frame_2 before
     frame_10), coloured like a video: shots detected within it (`shots`), keyframes by the frame
     number in their names (`reference`: every sequence's first frame; `references`: DIR, or
-    DIR/<subfolder> per subfolder), self-reference. Finished outputs are kept; a rerun resumes at
-    the shot of the first missing frame. size: working resolution, as for `colorize_image`. Returns a FolderSummary (assigned, written, skipped).
+    DIR/<subfolder> per subfolder), self-reference, and the temporal mode (`temporal`: colours
+    carried along the motion; None: on for reference-guided models, as in `colorize_video`).
+    Finished outputs are kept; a rerun resumes at the shot of the first missing frame. size: working resolution, as for `colorize_image`. Returns a FolderSummary (assigned, written, skipped).
     """
     from colorize.jobs.colorize import run
 
     colorizer, path = _model_and_path(model, size)
     options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, is_lineart=lineart,
                                   size=working_size(size), reference=_path(reference), references=_path(references),
-                                  self_reference=self_reference, shots=shots, **settings)
+                                  self_reference=self_reference, shots=shots, temporal=temporal, **settings)
     return run.colorize_folder(input, output, options, colorizer)
 
 

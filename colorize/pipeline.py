@@ -195,9 +195,10 @@ class ColorizeStep:
     video `output` (.mp4, the source's fps, times and audio), a folder of images gives a folder.
 
     `model` defaults to the shipped model (a train step's output/generator.safetensors works too);
-    `reference` / `references` are keyframes for a reference-guided model, `smooth` the temporal
-    smoothing strength and `temporal` the temporal mode (left out: on for reference-guided models;
-    video only), as in `colorize video`.
+    `reference` / `references` are keyframes for a reference-guided model and `temporal` the temporal
+    mode (left out: on for reference-guided models), for a video as in `colorize video`, for a folder
+    (each folder a sequence) as in `colorize frames`; `smooth` (temporal smoothing strength) and
+    `side_by_side` are for a video only.
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
     resolution).
     """
@@ -221,10 +222,8 @@ class ColorizeStep:
         if video_in != (self.output.suffix.lower() in VIDEO_SUFFIXES):
             raise ValueError("input and output must both be videos or both be folders (add an extract or "
                              "assemble step to change between them)")
-        if not video_in and (self.reference or self.references or self.smooth or self.side_by_side
-                             or self.temporal is not None):
-            raise ValueError("reference, references, smooth, temporal and side_by_side apply to a video "
-                             "input only")
+        if not video_in and (self.smooth or self.side_by_side):
+            raise ValueError("smooth and side_by_side apply to a video input only")
         self.options()  # ColorizeOptions checks the numbers now, before any step runs
 
     def options(self):

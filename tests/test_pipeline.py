@@ -426,11 +426,18 @@ def test_colorize_step_runs_video_to_video_with_a_train_steps_model_path_checked
         pl.check_inputs(pl.parse_pipeline(data, "p.toml", base=tmp_path))
 
 
+def test_a_folder_colorize_step_takes_keyframes_and_the_temporal_mode_as_colorize_frames_does(tmp_path):
+    step = {"stage": "colorize", "input": "frames", "output": "colour", "temporal": False, "references": "keys"}
+    (parsed,) = pl.parse_pipeline({"steps": [step]}, "p.toml", base=tmp_path).steps
+    options = parsed.config.options()
+    assert (options.temporal, options.references) == (False, tmp_path / "keys")
+
+
 @pytest.mark.parametrize("keys, fragment", [
     ({"output": "colour"}, "both be videos or both be folders"),
     ({"input": "frames", "output": "colour", "smooth": 0.3}, "video input only"),
     ({"output": "colour.mp4", "smooth": 1.5}, "smooth must be in [0, 1)"),
-    ({"input": "frames", "output": "colour", "temporal": False}, "video input only"),
+    ({"input": "frames", "output": "colour", "side_by_side": True}, "video input only"),
     ({"output": "colour.mp4", "temporal": "yes"}, "temporal"),
 ])
 def test_a_bad_colorize_step_fails_before_anything_runs(tmp_path, keys, fragment):

@@ -63,6 +63,16 @@ def _working_size(ctx, param, value: str | None) -> int | None:
     return size
 
 
+# The temporal mode's flag, shared by `video` and `frames` (the same default and meaning).
+_temporal_option = click.option(
+    "--temporal/--no-temporal", default=None,
+    help="Carry each shot's colours along the motion of the line-art (optical flow, checked "
+         "forward-backward and against the lines; run at the working size) and let the model colour only "
+         "what the motion cannot explain (new content, occlusions); a keyframe's own colours start the "
+         "chain. Resets at shot cuts. Default: on for reference-guided models (such as the "
+         "default one), off for models that colour from line-art only.")
+
+
 @click.command("video")
 @click.argument("input", type=click.Path(path_type=Path))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
@@ -77,12 +87,7 @@ def _working_size(ctx, param, value: str | None) -> int | None:
 @click.option("--smooth", type=FiniteFloat(0.0, 1.0, max_open=True), default=0.0, show_default=True,
               help="Temporal smoothing strength against flicker: blends each frame with the previous one "
                    "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
-@click.option("--temporal/--no-temporal", default=None,
-              help="Carry each shot's colours along the motion of the line-art (optical flow, checked "
-                   "forward-backward and against the lines) and let the model colour only what the "
-                   "motion cannot explain (new content, occlusions); a keyframe's own colours start the "
-                   "chain. Resets at shot cuts. Default: on for reference-guided models (such as the "
-                   "default one), off for models that colour from line-art only.")
+@_temporal_option
 @click.option("--reference", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Colour keyframe for frame 0: the first shot takes its colours from it "
                    "(reference-guided models, such as the default one).")
@@ -135,13 +140,15 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
 @click.option("--self-reference/--no-self-reference", default=True, show_default=True,
               help="A shot without a keyframe keeps the colours of its own first output frame "
                    "(reference-guided models); off: every image is coloured alone.")
+@_temporal_option
 def frames_command(in_dir: Path, out_dir: Path, reference: Path | None, references: Path | None, shots: bool,
-                   self_reference: bool, model: Path | None, is_lineart: bool, **inference) -> None:
+                   self_reference: bool, temporal: bool | None, model: Path | None, is_lineart: bool,
+                   **inference) -> None:
     """Colorize every image below IN_DIR into OUT_DIR (same relative paths, PNG).
 
     With a reference-guided model (the default one) each folder is a sequence in natural frame order
-    (frame_2 before frame_10) coloured like a video: shot cuts detected, keyframes, self-reference.
-    Finished outputs are skipped, so rerunning a killed job resumes it (a sequence from the start of
+    (frame_2 before frame_10) coloured like a video: shot cuts detected, keyframes, self-reference,
+    the temporal mode. Finished outputs are skipped, so rerunning a killed job resumes it (a sequence from the start of
     the shot of its first missing frame). Images that cannot be read are listed once every other
     image is written (exit code 1); a rerun retries only those. OUT_DIR must lie outside IN_DIR.
     IN_DIR/manifest.json (from `colorize extract`) is copied, so `colorize assemble OUT_DIR` finds
@@ -151,7 +158,8 @@ def frames_command(in_dir: Path, out_dir: Path, reference: Path | None, referenc
 
     created = new_folder(out_dir)
     summary = colorize_folder(in_dir, out_dir, model, reference, references, shots=shots,
-                              self_reference=self_reference, lineart=is_lineart, **inference)
+                              self_reference=self_reference, temporal=temporal, lineart=is_lineart,
+                              **inference)
     rank = f" (rank {summary.rank} of {summary.world_size})" if summary.world_size > 1 else ""
     click.echo(f"colorized {summary.written} images into {out_dir}, {summary.skipped} already done{rank}"
                f"{created_note(created)}")

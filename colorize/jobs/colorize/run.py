@@ -10,8 +10,8 @@ The output keeps the input's frame count, fps, size and audio, and appears only 
 Folder: every image below IN_DIR becomes OUT_DIR/<same relative path>.png, written atomically; images
 whose output already exists are skipped, so a killed job resumes where it stopped. Under torchrun
 each rank takes every WORLD_SIZE-th image. With a reference-guided model (keyframes or
-self-reference) each folder is an image sequence coloured like a video, shot by shot, and ranks
-take whole sequences (see colorize.jobs.colorize.sequences).
+self-reference, and the temporal mode) each folder is an image sequence coloured like a video, shot by
+shot, and ranks take whole sequences (see colorize.jobs.colorize.sequences).
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class ColorizeOptions:
     preset: str = "ultrafast"
     queue_size: int = 8
     smooth: float = 0.0   # video only: temporal smoothing strength in [0, 1) (0 = off); resets at shot cuts
-    temporal: bool | None = None     # video only: carry colours along the motion (None: on for reference-guided models)
+    temporal: bool | None = None     # carry colours along the motion (None: on for reference-guided models)
     reference: Path | None = None    # colour keyframe for frame 0 / each folder sequence's first frame
     references: Path | None = None   # folder of keyframes named by frame number (folders: DIR/<sequence>)
     self_reference: bool = True      # a shot without a keyframe follows its first output (guided models)
@@ -119,23 +119,21 @@ def smoothed(items: Iterable[ColorizedFrame], strength: float) -> Iterator[Color
 
 
 def temporal(items: Iterable[ColorizedFrame], keyframes=None, cfg=None) -> Iterator[ColorizedFrame]:
-    """The temporal mode (colorize.jobs.colorize.temporal): each colour frame keeps the previous
-    result's colours moved along the line-art's motion where that motion is reliable, the generator's
-    output elsewhere; a keyframe's frame starts from the keyframe (`keyframes`: a references.Keyframes).
-    Shot cuts (`source.cut`, marked by media.shots.mark_cuts) reset it. Holds one previous frame."""
-    from colorize.jobs.colorize.temporal import TemporalPropagator
+    """The temporal mode (colorize.jobs.colorize.temporal.carry_colours): each colour frame keeps the
+    previous result's colours moved along the line-art's motion where that motion is reliable, the
+    generator's output elsewhere; a keyframe's frame starts from the keyframe (`keyframes`: a
+    references.Keyframes). Shot cuts (`source.cut`, marked by media.shots.mark_cuts) reset it.
+    `cfg`: a TemporalConfig (None: the defaults, flow at up to 640 px). Holds one previous frame."""
+    from colorize.jobs.colorize.temporal import carry_colours
 
-    propagator = TemporalPropagator(cfg)
-    by_frame = keyframes.by_frame if keyframes else {}
-    for item in items:
-        if item.source.cut is None:
-            raise ValueError("the temporal mode needs frames with shot cuts marked (media.shots.mark_cuts)")
-        if item.source.cut:
-            propagator.reset()
-        key = None
-        if item.source.index in by_frame:
-            key = keyframes.load(item.source.index, *item.colour.shape[:2])
-        yield dataclasses.replace(item, colour=propagator(item.lineart, item.colour, key))
+    return carry_colours(items, keyframes, cfg)
+
+
+def temporal_config(colorizer: Colorizer):
+    """The temporal mode's settings for this colorizer: its flow runs at the working size."""
+    from colorize.jobs.colorize.temporal import TemporalConfig
+
+    return TemporalConfig.at_working_size(colorizer.size)
 
 
 def use_temporal(options: ColorizeOptions, colorizer: Colorizer) -> bool:
@@ -197,7 +195,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
         with writer, BackgroundSink(writer.write, maxsize=options.queue_size, name="encode") as sink:
             items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide)
             if carry:
-                items = temporal(items, keyframes)
+                items = temporal(items, keyframes, temporal_config(colorizer))
             if options.smooth > 0:
                 items = smoothed(items, options.smooth)
             for item in items:
@@ -284,23 +282,27 @@ def colorize_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, optio
 
     Inputs are only read. Each output is written atomically, so an existing output is complete and
     is skipped on a rerun. Under torchrun (WORLD_SIZE > 1) this process handles only its share.
-    With a reference-guided model and keyframes or self-reference, each folder is a sequence
-    coloured shot by shot (colorize.jobs.colorize.sequences); otherwise every image stands alone.
+    With a reference-guided model and keyframes or self-reference, or with the temporal mode
+    (options.temporal; by default on for a reference-guided model), each folder is a sequence
+    coloured shot by shot as a video is (colorize.jobs.colorize.sequences); otherwise every image
+    stands alone.
     Unreadable images are skipped; once every readable one is written, InputError lists them.
     """
     dist = dist_info()
     keyed = options.reference is not None or options.references is not None
-    if keyed or options.self_reference:
+    if keyed or options.self_reference or options.temporal is not False:
         from colorize.jobs.colorize.sequences import colorize_sequences, follows_references, plan_sequences
 
         seqs = plan_sequences(in_dir, out_dir, options.reference, options.references)
         colorizer = colorizer or load_colorizer(options)
-        if follows_references(colorizer, keyed, options.self_reference):
+        carry = temporal_config(colorizer) if use_temporal(options, colorizer) else None
+        if follows_references(colorizer, keyed, options.self_reference) or carry is not None:
             mine = seqs[dist.rank::dist.world_size]  # whole sequences: a shot's frames need each other
             pairs = [(f, t) for seq in mine for f, t in zip(seq.files, seq.targets)]
             unreadable: list[Path] = []
             return _write_outputs(in_dir, out_dir, pairs, options, colorizer, unreadable,
-                                  lambda pending, model: colorize_sequences(mine, model, options, unreadable))
+                                  lambda pending, model: colorize_sequences(mine, model, options, unreadable,
+                                                                            carry))
     pairs = plan_folder(in_dir, out_dir, dist.rank, dist.world_size)
     unreadable = []
 

@@ -8,7 +8,8 @@ A folder's own images form one sequence, in natural frame order (frame_2 before 
 subfolder with images is a sequence of its own (one folder per cut, as studios keep them). Within a
 sequence everything works as for a video (colorize.jobs.colorize.references): shot cuts are found by
 `media.shots.mark_cuts` (or, with shots off, the whole sequence is one shot), a keyframe colours its
-frame on until the next cut or keyframe, and a shot without one follows its own first output.
+frame on until the next cut or keyframe, a shot without one follows its own first output, and the
+temporal mode (colorize.jobs.colorize.temporal) carries each shot's colours along the motion.
 
 Frame numbers: a keyframe colours the frame whose name carries the same number (the last run of
 digits, `cut01_0012.png` is frame 12, as keyframe names are read). In a sequence whose frame names do
@@ -19,7 +20,8 @@ for the sequence IN_DIR/<rel> in DIR/<rel> (for a folder that is one sequence: D
 
 Resume: outputs already written are kept; a sequence with missing outputs restarts at the first
 frame of the shot holding its first missing one, so the recomputed reference (keyframe or the
-shot's own first output) is the one the finished frames were coloured with. Cut detection restarted
+shot's own first output) is the one the finished frames were coloured with, and the temporal mode,
+which starts afresh at every cut, carries the same colours again. Cut detection restarted
 at a cut is in the same state as the uninterrupted pass, so the shots are the same too.
 """
 
@@ -35,6 +37,7 @@ import numpy as np
 from colorize.errors import InputError
 from colorize.images import is_image, list_images, output_paths, read_rgb, refuse_input_as_output
 from colorize.jobs.colorize.references import Keyframes, ReferenceGuide, frame_number
+from colorize.jobs.colorize.temporal import TemporalConfig, carry_colours
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts
 from colorize.media.threads import prefetch
@@ -176,12 +179,18 @@ def resume_start(seq: Sequence, first_missing: int, shots: bool) -> int:
 
 
 def colorize_sequences(seqs: Iterable[Sequence], colorizer: "Colorizer", options: "ColorizeOptions",
-                       unreadable: list[Path]) -> Iterator[tuple[Path, np.ndarray]]:
+                       unreadable: list[Path], temporal: "TemporalConfig | None" = None
+                       ) -> Iterator[tuple[Path, np.ndarray]]:
     """(output path, H x W x 3 uint8 RGB colour) for every missing output of `seqs`, in order.
 
-    Each sequence with missing outputs is coloured from the start of the shot of its first missing
-    frame (see the module docstring); frames already written are recomputed for their reference
-    but not yielded. Frames are read in a background thread, `options.queue_size` ahead.
+    Each sequence is coloured as `colorize video` colours a clip: the reference plan of a
+    reference-guided model (keyframes, self-reference; none for a plain model or with neither),
+    then, with `temporal` (a TemporalConfig), the temporal mode (colours carried along the
+    line-art's motion, reset at cuts, a keyframe starting the chain). A sequence with missing
+    outputs is coloured from the start of the shot of its first missing frame (see the module
+    docstring): both the reference and the carried colours depend only on the frames since the
+    cut, so they are rebuilt as the finished frames saw them; those frames are recomputed but not
+    yielded. Frames are read in a background thread, `options.queue_size` ahead.
     """
     for seq in seqs:
         pending = seq.pending()
@@ -192,9 +201,14 @@ def colorize_sequences(seqs: Iterable[Sequence], colorizer: "Colorizer", options
         start = resume_start(seq, pending[0], options.shots)
         frames = prefetch(read_frames(seq, start, None, options.shots, unreadable),
                           maxsize=options.queue_size, name="read")
-        guide = ReferenceGuide(seq.keyframes, self_reference=options.self_reference)
+        guide = None  # as the video job's reference_guide: a plan only where there is a reference to follow
+        if colorizer.takes_reference and (seq.keyframes or options.self_reference):
+            guide = ReferenceGuide(seq.keyframes, self_reference=options.self_reference)
         try:
-            for item in colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide):
+            items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide)
+            if temporal is not None:
+                items = carry_colours(items, seq.keyframes, temporal)
+            for item in items:
                 if item.source.index in missing:
                     yield target_of[item.source.index], item.colour
         finally:

@@ -47,8 +47,10 @@ State: the previous line-art and the previous result (one frame each) and the fl
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import cv2
 import numpy as np
@@ -56,6 +58,10 @@ import numpy as np
 from colorize.errors import InputError
 from colorize.jobs.colorize.smoothing import SmoothingConfig, _check_pair, blend, guide_flows, upscale_flow
 from colorize.media.flow import MIN_FLOW_SIDE, backward_warp, make_flow_engine
+
+if TYPE_CHECKING:
+    from colorize.jobs.colorize.model import ColorizedFrame
+    from colorize.jobs.colorize.references import Keyframes
 
 
 @dataclass
@@ -101,6 +107,17 @@ class TemporalConfig:
         if not 0.0 <= self.region_reliable <= 1.0:
             raise ValueError(f"region_reliable must be 0 to 1, got {self.region_reliable}")
         self.flow_config()  # the flow settings are checked where the smoother checks them
+
+    @classmethod
+    def at_working_size(cls, size: int, **fields) -> "TemporalConfig":
+        """The config for frames coloured at working size `size` (Colorizer.size; 0 = full resolution):
+        the flow runs at that size, as the generator does, rather than at `flow_side`'s 640 (the flow
+        is the mode's main cost, and the colour it carries was made at that size); the line check,
+        the warp and the fusion stay at full resolution, so carried colour still stops at the
+        full-resolution lines. `fields` override the rest."""
+        if size > 0:
+            fields.setdefault("flow_side", min(cls.flow_side, max(size, 2 * MIN_FLOW_SIDE)))
+        return cls(**fields)
 
     def flow_config(self) -> SmoothingConfig:
         """The flow and reliability settings, in the form the smoothing stage's helpers take."""
@@ -181,6 +198,29 @@ class TemporalPropagator:
         if self.cfg.regions:
             carried, mask = flatten_regions(guide, carried, mask, self.cfg.region_reliable)
         return blend(output, carried, mask, self.cfg.carry)
+
+
+def carry_colours(items: Iterable["ColorizedFrame"], keyframes: "Keyframes | None" = None,
+                  cfg: TemporalConfig | None = None) -> Iterator["ColorizedFrame"]:
+    """The temporal mode over a stream of ColorizedFrames (a video's, or one folder sequence's): each
+    colour frame replaced by the propagator's result; shot cuts (`source.cut`, marked once by
+    media.shots.mark_cuts) reset it, and the frame whose `source.index` has a keyframe
+    (`keyframes`: a references.Keyframes) starts from the keyframe. Holds one previous frame.
+
+    ValueError for frames whose cuts were never marked. The result depends only on the frames since
+    the last cut, so a job restarted at a cut rebuilds the same colours.
+    """
+    propagator = TemporalPropagator(cfg)
+    by_frame = keyframes.by_frame if keyframes else {}
+    for item in items:
+        if item.source.cut is None:
+            raise ValueError("the temporal mode needs frames with shot cuts marked (media.shots.mark_cuts)")
+        if item.source.cut:
+            propagator.reset()
+        key = None
+        if item.source.index in by_frame:
+            key = keyframes.load(item.source.index, *item.colour.shape[:2])
+        yield dataclasses.replace(item, colour=propagator(item.lineart, item.colour, key))
 
 
 def consistent_flows(backward: np.ndarray, forward: np.ndarray, size: tuple[int, int], round_trip: float

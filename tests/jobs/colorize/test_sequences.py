@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -72,9 +71,6 @@ def video_job_frames(clip: Path, opts: ColorizeOptions, monkeypatch) -> list[np.
         def write(self, rgb):
             recorded.append(np.array(rgb))
 
-    if "temporal" in {f.name for f in dataclasses.fields(ColorizeOptions)}:
-        # the video job's temporal mode has no folder counterpart yet: compare the guided frames alone
-        opts = dataclasses.replace(opts, temporal=False)
     with monkeypatch.context() as patch:
         patch.setattr("colorize.media.encode.VideoWriter", RecordingWriter)
         colorize_video(clip, clip.with_name("unused.mp4"), opts)
@@ -93,8 +89,13 @@ def test_natural_order_and_frame_numbers():
     assert frame_numbers([Path("x_1.png"), Path("y_1.png")]) == [0, 1]  # two frames claim one number
 
 
-@pytest.mark.parametrize("flags", [{"references": "keys"}, {"reference": "keys/key_0000.png"},
-                                   {"self_reference": True}, {"references": "keys", "shots": False}])
+@pytest.mark.parametrize("flags", [
+    {"references": "keys", "temporal": False}, {"reference": "keys/key_0000.png", "temporal": False},
+    {"self_reference": True, "temporal": False}, {"references": "keys", "shots": False, "temporal": False},
+    # the temporal mode (the default for a reference-guided model) on top of keyframes / self-reference
+    {"references": "keys"}, {"reference": "keys/key_0000.png", "temporal": True}, {"self_reference": True},
+    {"self_reference": False, "temporal": True},
+])
 def test_folder_matches_the_video_job_on_the_same_frames(workdir, clip, frames_dir, keys, reference_model,
                                                          monkeypatch, flags):
     flags = {k: workdir / v if isinstance(v, str) else v for k, v in flags.items()}
@@ -104,7 +105,7 @@ def test_folder_matches_the_video_job_on_the_same_frames(workdir, clip, frames_d
     folder = folder_outputs(out)
     if flags.get("shots") is False:
         # the whole folder is one shot: the second shot keeps the keyframe's colours until frame 8
-        video = video_job_frames(clip, options(reference_model, references=keys), monkeypatch)
+        video = video_job_frames(clip, options(reference_model, references=keys, temporal=False), monkeypatch)
         assert all(np.array_equal(a, b) for a, b in zip(folder[:6], video[:6]))
         assert not np.array_equal(folder[6], video[6])
         return
@@ -112,6 +113,10 @@ def test_folder_matches_the_video_job_on_the_same_frames(workdir, clip, frames_d
     assert len(video) == len(folder) == CLIP.n_frames
     for i, (a, b) in enumerate(zip(folder, video)):
         assert np.array_equal(a, b), f"frame {i} differs from the video job's"
+    if flags.get("temporal") is not False:  # the mode really ran: it changed frames inside each shot
+        still = video_job_frames(clip, options(reference_model, **{**flags, "temporal": False}), monkeypatch)
+        changed = [i for i in range(CLIP.n_frames) if not np.array_equal(folder[i], still[i])]
+        assert set(changed) - {0, 6}, "the temporal mode changed no frame after a shot's first"
 
 
 def test_keyframes_change_their_own_shots_only(workdir, frames_dir, reference_model, tmp_path):
@@ -124,12 +129,14 @@ def test_keyframes_change_their_own_shots_only(workdir, frames_dir, reference_mo
     assert not any(np.array_equal(plain[i], keyed[i]) for i in range(8, 12))
 
 
-def test_a_resumed_sequence_restarts_at_its_shot_start(workdir, frames_dir, reference_model, monkeypatch):
-    opts = options(reference_model)
-    colorize_folder(frames_dir, workdir / "whole", opts)
-    whole = folder_outputs(workdir / "whole")
+@pytest.mark.parametrize("temporal", [False, True])
+def test_a_resumed_sequence_restarts_at_its_shot_start(workdir, frames_dir, reference_model, monkeypatch,
+                                                       temporal):
+    opts = options(reference_model, temporal=temporal)
+    colorize_folder(frames_dir, workdir / f"whole_{temporal}", opts)
+    whole = folder_outputs(workdir / f"whole_{temporal}")
 
-    out = workdir / "resumed"
+    out = workdir / f"resumed_{temporal}"
     real_write = colorize_jobs.write_image
     written: list[Path] = []
 
@@ -163,7 +170,15 @@ def test_a_resumed_sequence_restarts_at_its_shot_start(workdir, frames_dir, refe
     assert all(p.stat().st_mtime_ns == t for p, t in stamps.items())  # finished frames not rewritten
     for i, (a, b) in enumerate(zip(folder_outputs(out), whole)):
         # batches start elsewhere after a resume, which may move float sums by a rounding step
+        # (on this CPU the files come out identical, carried colours included)
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1, f"frame {i}"
+    if temporal:  # the colours carried into frames 8-11 came from frames 6-7: a chain begun at 8 differs
+        late = workdir / "late_frames"
+        for i in range(8, 12):
+            write_image(late / f"frame_{i}.png", read_rgb(frames_dir / f"frame_{i}.png"))
+        colorize_folder(late, workdir / "late_out", opts)
+        restarted = [read_rgb(workdir / "late_out" / f"frame_{i}.png") for i in range(9, 12)]
+        assert max(np.abs(a.astype(int) - b.astype(int)).max() for a, b in zip(restarted, whole[9:])) > 1
 
 
 def test_each_subfolder_is_a_sequence_with_its_own_keyframes(workdir, frames_dir, reference_model):
