@@ -1,0 +1,132 @@
+"""colorize/app/session.py: what the preview app does, without a browser (tiny reference-guided model)."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from colorize import api
+from colorize.app import session
+from colorize.data.toon import ToonConfig, write_toon_video
+from colorize.errors import InputError
+from colorize.images import read_rgb, write_image
+from colorize.media.video import iter_frames, probe
+# The tiny reference-guided generator of the video CLI tests.
+from tests.cli.test_video_cli import reference_model  # noqa: F401  (a fixture)
+
+# 96 x 64, 16 frames at 8 fps with a cut at frame 8
+CLIP = ToonConfig(width=96, height=64, n_frames=16, fps=8.0, cut_every=8)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("app_session")
+
+
+@pytest.fixture(scope="module")
+def clip_file(workdir) -> Path:
+    return write_toon_video(workdir / "toon.mp4", CLIP)
+
+
+@pytest.fixture(scope="module")
+def model(reference_model):
+    return api.load_model(reference_model, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def frames_dir(workdir, clip_file) -> Path:
+    """The clip's frames as PNGs named frame_<n> (unpadded, so natural order matters)."""
+    folder = workdir / "frames"
+    for frame in iter_frames(clip_file):
+        write_image(folder / f"frame_{frame.index}.png", frame.image)
+    return folder
+
+
+def test_a_video_opens_with_its_frames_size_and_rate_and_scrubs(clip_file, model, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    assert (clip.kind, clip.frame_count, clip.size, clip.fps) == ("video", 16, (96, 64), 8.0)
+    assert clip.numbers == list(range(16))
+    frame, lines = session.frame_view(clip, 5, model)
+    assert frame.shape == (64, 96, 3) and lines.shape == (64, 96) and lines.dtype == np.uint8
+    assert lines.min() == 0 and lines.max() == 255  # ink on paper
+    decoded = [f.image for f in iter_frames(clip_file)]
+    assert np.array_equal(session.full_frame(clip, 11), decoded[11])
+    with pytest.raises(InputError, match="outside the clip"):
+        session.frame_view(clip, 16, model)
+
+
+def test_scrub_images_are_small_and_keep_the_aspect():
+    assert session.scrub_size((1920, 1080)) == (512, 288)
+    assert session.scrub_size((96, 64)) == (96, 64)
+
+
+def test_frames_open_in_natural_order_with_the_numbers_of_their_names(frames_dir, tmp_path):
+    files = sorted(frames_dir.glob("*.png"))  # frame_0, frame_1, frame_10, ... as a browser may send them
+    clip = session.open_frames(files, tmp_path / "work", fps=8)
+    assert [p.name for p in clip.frames][:3] == ["frame_0.png", "frame_1.png", "frame_2.png"]
+    assert clip.numbers == list(range(16)) and clip.size == (96, 64)
+    assert np.array_equal(session.full_frame(clip, 10), read_rgb(frames_dir / "frame_10.png"))
+    opened = session.open_path(frames_dir, tmp_path / "again", fps=8)  # a folder on the machine
+    assert opened.kind == "frames" and opened.frame_count == 16
+
+
+def test_frame_mistakes_are_input_errors(frames_dir, tmp_path):
+    other = tmp_path / "other"
+    write_image(other / "frame_3.png", np.zeros((64, 96, 3), np.uint8))
+    with pytest.raises(InputError, match="two frames are named frame_3.png"):
+        session.open_frames([frames_dir / "frame_3.png", other / "frame_3.png"], tmp_path / "w1")
+    write_image(other / "frame_99.png", np.zeros((32, 32, 3), np.uint8))
+    with pytest.raises(InputError, match="share one size"):
+        session.open_frames([frames_dir / "frame_3.png", other / "frame_99.png"], tmp_path / "w2")
+    with pytest.raises(InputError, match="no image files"):
+        session.open_frames([tmp_path / "notes.txt"], tmp_path / "w3")
+    with pytest.raises(InputError, match="no such file or folder"):
+        session.open_path(tmp_path / "missing", tmp_path / "w4")
+
+
+def test_one_keyframe_named_by_its_frame_number_replaces_the_last(clip_file, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    session.save_keyframe(clip, 3, np.zeros((10, 10, 3), np.uint8))
+    key = session.save_keyframe(clip, 9, np.full((32, 48), 200, np.uint8))  # gray, another size
+    assert [p.name for p in clip.keys_dir.iterdir()] == ["000009.png"]
+    assert read_rgb(key).shape == (64, 96, 3) and session.keyframe_position(clip, key) == 9
+
+
+def test_the_preview_is_line_art_colour_original_from_the_keyframe_on(clip_file, model, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    key = session.save_keyframe(clip, 12, session.guess_keyframe(clip, 12, model))
+    info = probe(session.preview_clip(clip, model, key, seconds=10))
+    assert (info.frame_count, info.width, info.height) == (4, 3 * 96, 64)  # frames 12..15: the clip ends
+    first = session.first_frame(info.path)
+    original = session.full_frame(clip, 12).astype(int)
+    assert np.abs(first[:, 192:].astype(int) - original).mean() < 6  # the third panel is the frame itself
+
+
+def test_a_rendered_video_follows_the_keyframe_as_colorize_video_references_does(clip_file, model, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    key = session.save_keyframe(clip, 10, np.full((64, 96, 3), (230, 40, 40), np.uint8))
+    [out] = session.render(clip, model, key)
+    info = probe(out)
+    assert (out.name, info.frame_count, info.width, info.height, info.fps) == ("toon_colour.mp4", 16, 96, 64, 8.0)
+    expected = api.colorize_video(clip_file, tmp_path / "cli.mp4", model, references=clip.keys_dir)
+    rendered, direct = ([f.image.astype(int) for f in iter_frames(p)] for p in (out, expected))
+    assert all(np.abs(a - b).max() <= 1 for a, b in zip(rendered, direct))
+    unkeyed = [f.image.astype(int) for f in iter_frames(session.render(clip, model, None)[0])]
+    # the keyframe changes its own shot from frame 10 on, not the first shot
+    assert np.abs(unkeyed[12] - rendered[12]).mean() > 1
+    assert np.abs(unkeyed[3] - rendered[3]).max() <= 1
+    assert "16 frames, 96x64 at 8 fps" in session.describe_outputs([out])
+
+
+def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, model, tmp_path):
+    clip = session.open_frames(frames_dir, tmp_path / "work", fps=8)
+    key = session.save_keyframe(clip, 2, np.full((64, 96, 3), (40, 40, 230), np.uint8))
+    archive, video = session.render(clip, model, key)
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == sorted(f"frame_{i}.png" for i in range(16))
+    info = probe(video)
+    assert (info.frame_count, info.width, info.height, info.fps) == (16, 96, 64, 8.0)
+    assert sorted(p.name for p in frames_dir.iterdir()) == sorted(f"frame_{i}.png" for i in range(16))  # inputs untouched

@@ -1,0 +1,77 @@
+"""colorize/app/ui.py: the page's handlers turn library errors into messages and keep the steps in order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+gr = pytest.importorskip("gradio", reason="the [app] extra (gradio) is not installed")
+
+from colorize import api  # noqa: E402
+from colorize.app import session, ui  # noqa: E402
+from colorize.data.toon import ToonConfig, write_toon_video  # noqa: E402
+from colorize.errors import InputError  # noqa: E402
+from tests.cli.test_video_cli import reference_model  # noqa: E402,F401  (a fixture)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("app_ui")
+
+
+@pytest.fixture(scope="module")
+def handlers(workdir, reference_model) -> ui.Handlers:
+    return ui.Handlers(api.load_model(reference_model, device="cpu"), workdir / "sessions")
+
+
+@pytest.fixture(scope="module")
+def clip(workdir, handlers) -> session.Clip:
+    video = write_toon_video(workdir / "toon.mp4", ToonConfig(width=64, height=48, n_frames=6, fps=6.0))
+    return handlers.open_video(str(video), None)[0]
+
+
+def test_library_errors_become_messages_and_bugs_keep_their_traceback():
+    def refuse():
+        raise InputError("cannot decode image x.png")
+
+    with pytest.raises(gr.Error, match="cannot decode image x.png"):
+        ui.reported(refuse)()
+    with pytest.raises(ZeroDivisionError):
+        ui.reported(lambda: 1 / 0)()
+
+
+def test_steps_out_of_order_say_what_to_do_first(handlers, clip):
+    with pytest.raises(gr.Error, match="open a clip first"):
+        handlers.preview(None, None, 2.0, False)
+    with pytest.raises(gr.Error, match="pick the keyframe first"):
+        handlers.guess_key(clip, None, False)
+    with pytest.raises(gr.Error, match="colour the keyframe first"):
+        handlers.preview(clip, None, 2.0, False)
+    with pytest.raises(gr.Error, match="outside the clip"):
+        handlers.take_keyframe(clip, 6)
+
+
+def test_a_keyframe_is_taken_coloured_and_previewed(handlers, clip):
+    position, key, original, colour, status = handlers.take_keyframe(clip, 2)
+    assert (position, key, colour) == (2, None, None) and original.shape == (48, 64, 3)
+    guessed, key, status = handlers.guess_key(clip, position, False)
+    assert guessed.shape == (48, 64, 3) and Path(key).name == "000002.png" and "frame 2" in status
+    video, still = handlers.preview(clip, key, 1.0, False)
+    assert Path(video).is_file() and still.shape == (48, 3 * 64, 3)
+    files, status = handlers.render(clip, key, False)
+    assert [Path(f).name for f in files] == ["toon_colour.mp4"] and "6 frames, 64x48 at 6 fps" in status
+
+
+def test_opening_another_clip_drops_the_last_ones_work_folder(handlers, clip, workdir):
+    again = handlers.open_video(str(clip.source), clip)[0]
+    assert again.workdir != clip.workdir and not clip.workdir.exists() and again.workdir.is_dir()
+    ui.forget(again)
+    assert not again.workdir.exists()
+
+
+def test_the_page_builds_with_every_control_the_browser_test_uses(handlers):
+    page = ui.build(handlers.model, handlers.work_root)
+    ids = {block.elem_id for block in page.blocks.values() if getattr(block, "elem_id", None)}
+    assert {"clip-upload", "frames-upload", "server-path", "frame-slider", "take-key", "guess-key", "key-colour",
+            "preview", "preview-still", "preview-video", "render", "result"} <= ids
