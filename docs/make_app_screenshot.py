@@ -1,0 +1,46 @@
+"""Take docs/app.png: `colorize app` with the shipped model on the real-art sample, after a preview.
+
+    python docs/make_app_screenshot.py [--out docs/app.png]
+
+Starts the app on a free port, opens samples/real/sample.mp4 in headless Chromium (Debian's
+/usr/bin/chromium, driven by Playwright as in tests/app/test_app_browser.py), scrubs to frame 21 (the
+second shot's first frame), takes it as the keyframe, uploads the artist's colouring of it
+(samples/real/keys/000021.png), previews two seconds and photographs the page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from colorize.app import free_port  # noqa: E402
+from tests.app import browser  # noqa: E402
+
+KEY_FRAME = 21
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "app.png")
+    args = parser.parse_args()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with tempfile.TemporaryDirectory() as tmp, browser.running_app(None, port, Path(tmp)), \
+            browser.chromium_page(width=1280, height=900) as (page, _):
+        print(browser.open_clip(page, url, REPO / "samples" / "real" / "sample.mp4"))
+        browser.scrub_to(page, KEY_FRAME)
+        browser.take_keyframe(page, KEY_FRAME)
+        browser.upload_keyframe(page, REPO / "samples" / "real" / "keys" / f"{KEY_FRAME:06d}.png")
+        browser.preview(page)
+        page.wait_for_timeout(1500)  # the preview video shows its first frame
+        page.screenshot(path=str(args.out), full_page=True)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
