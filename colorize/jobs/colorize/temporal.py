@@ -42,7 +42,15 @@ inside each closed paper region of the line-art (the mean of the warped colour w
 is reliable): 18.02 dB / TC 1.83 against 20.94 / 1.19, since painted art shades inside its regions.
 A flow on the line-art's distance map (to give DIS texture in flat paper) measured no better and went.
 
-State: the previous line-art and the previous result (one frame each) and the flow engine.
+Cost: the flow is most of it, so with a working size (`TemporalConfig.at_working_size`, what the
+video and folder jobs use) it runs at that size; each frame's line-art is scaled and blurred once and
+one set of sampling maps warps both the line-art and the colour. At 1280x720 on the loaded 2-core CPU
+(load average 4-5, 12 frames, median of 4 interleaved rounds) one propagator call took 302 ms with the
+flow at 640 px and the old per-call preparation, 133 ms with the flow at the working size 384
+(the scratch A/B of this change; benchmarks/bench_temporal_cost.py compares the flow sizes).
+
+State: the previous line-art (prepared for the flow and for the line check) and the previous result
+(one frame each) and the flow engine.
 """
 
 from __future__ import annotations
@@ -56,8 +64,8 @@ import cv2
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.jobs.colorize.smoothing import SmoothingConfig, _check_pair, blend, guide_flows, upscale_flow
-from colorize.media.flow import MIN_FLOW_SIDE, backward_warp, make_flow_engine
+from colorize.jobs.colorize.smoothing import SmoothingConfig, _check_pair, blend, flow_size, upscale_flow
+from colorize.media.flow import MIN_FLOW_SIDE, backward_warp, dis_flow, make_flow_engine
 
 if TYPE_CHECKING:
     from colorize.jobs.colorize.model import ColorizedFrame
@@ -132,14 +140,14 @@ class TemporalPropagator:
     made gray), output H x W x 3 uint8 RGB (the generator's result for this frame), keyframe an
     optional H x W x 3 uint8 RGB colouring of this frame. Returns a new H x W x 3 uint8 RGB array; the
     inputs are not modified. The first frame of a shot is the output (or the keyframe) as it is.
-    Holds only the previous guide and result: memory is flat at any clip length.
+    Holds only the previous frame's prepared guide and result: memory is flat at any clip length.
     """
 
     def __init__(self, cfg: TemporalConfig | None = None) -> None:
         self.cfg = cfg if cfg is not None else TemporalConfig()
         self._flow_cfg = self.cfg.flow_config()
         self._engine = make_flow_engine()
-        self._prev_guide: np.ndarray | None = None
+        self._prev_guide: _Guide | None = None
         self._prev_result: np.ndarray | None = None
         self.frames = 0  # frames seen since the last reset
 
@@ -154,18 +162,34 @@ class TemporalPropagator:
         if keyframe is not None and keyframe.shape != output.shape:
             raise InputError(f"frame {self.frames}: the keyframe is {keyframe.shape[1]}x{keyframe.shape[0]} "
                              f"but the frame is {output.shape[1]}x{output.shape[0]}")
+        if self._prev_guide is not None and guide.shape != self._prev_guide.check.shape:
+            raise InputError(f"frame {self.frames} of the shot is {guide.shape[1]}x{guide.shape[0]} but "
+                             f"the frame before it is {self._prev_guide.check.shape[1]}x"
+                             f"{self._prev_guide.check.shape[0]}; a shot must keep one size")
+        prepared = self._prepare(guide)  # each frame's guide is scaled and blurred once, not twice
         if keyframe is not None and self.cfg.keyframe_start:
             result = keyframe.copy()
         elif self._prev_guide is None or self.cfg.carry == 0 or max(guide.shape) < MIN_FLOW_SIDE:
             result = output.copy()
         else:
-            result = self._propagate(guide, output)
-        # Copies: the caller owns (and may reuse) the arrays passed in and handed back.
-        self._prev_guide, self._prev_result = guide.copy(), result.copy()
+            result = self._propagate(guide, prepared, output)
+        # a copy: the caller owns (and may reuse) the array handed back
+        self._prev_guide, self._prev_result = prepared, result.copy()
         self.frames += 1
         return result
 
-    def _reliability(self, guide: np.ndarray, backward: np.ndarray, consistent: np.ndarray) -> np.ndarray:
+    def _prepare(self, guide: np.ndarray) -> "_Guide":
+        """The guide as the flow sees it (scaled to the flow size, blurred by flow_blur) and as the
+        line check sees it (blurred by check_blur at full size); both new arrays."""
+        h, w = guide.shape
+        size = flow_size((w, h), self._flow_cfg)
+        small = guide if size == (w, h) else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
+        flow = cv2.GaussianBlur(small, (0, 0), self.cfg.flow_blur) if self.cfg.flow_blur > 0 else small.copy()
+        check = cv2.GaussianBlur(guide, (0, 0), self.cfg.check_blur) if self.cfg.check_blur > 0 else guide.copy()
+        return _Guide(flow, check)
+
+    def _reliability(self, cur: "_Guide", maps: tuple[np.ndarray, np.ndarray], consistent: np.ndarray
+                     ) -> np.ndarray:
         """H x W float32 in [0, 1]: the share of the carried colour pixel x may take (times cfg.carry).
 
         1 where the flows agree and the warped previous line-art matches the current one; cfg.unsure
@@ -174,30 +198,52 @@ class TemporalPropagator:
         where the line check fails or the flow leaves the frame. Both line-arts are blurred by
         cfg.check_blur for the check, so a line that moved by a pixel still matches.
         """
-        cur, prev = guide, self._prev_guide
-        if self.cfg.check_blur > 0:
-            cur, prev = (cv2.GaussianBlur(g, (0, 0), self.cfg.check_blur) for g in (cur, prev))
-        matches = cv2.absdiff(backward_warp(prev, backward), cur) <= self.cfg.photometric_tolerance
-        unsure = matches & ~consistent & (_lands_inside(backward) > 0)
+        matches = cv2.absdiff(_remap(self._prev_guide.check, maps), cur.check) <= self.cfg.photometric_tolerance
+        unsure = matches & ~consistent & _inside(maps)
         weight = (consistent & matches).astype(np.float32) + np.float32(self.cfg.unsure) * unsure
         if self.cfg.feather == 0:
             return weight
         return weight * cv2.GaussianBlur(weight, (0, 0), self.cfg.feather)
 
-    def _propagate(self, guide: np.ndarray, output: np.ndarray) -> np.ndarray:
-        if guide.shape != self._prev_guide.shape:
-            raise InputError(f"frame {self.frames} of the shot is {guide.shape[1]}x{guide.shape[0]} but "
-                             f"the frame before it is {self._prev_guide.shape[1]}x"
-                             f"{self._prev_guide.shape[0]}; a shot must keep one size")
+    def _propagate(self, guide: np.ndarray, cur: "_Guide", output: np.ndarray) -> np.ndarray:
         size = (guide.shape[1], guide.shape[0])
-        backward, forward = guide_flows(guide, self._prev_guide, self._flow_cfg, self._engine)
+        prev = self._prev_guide
+        backward, forward = dis_flow(cur.flow, prev.flow, self._engine), dis_flow(prev.flow, cur.flow, self._engine)
         consistent = consistent_flows(backward, forward, size, self.cfg.round_trip)
-        backward = upscale_flow(backward, size)
-        mask = self._reliability(guide, backward, consistent)
-        carried = backward_warp(self._prev_result, backward)
+        maps = _sample_maps(upscale_flow(backward, size))  # one set of maps warps the line-art and the colour
+        mask = self._reliability(cur, maps, consistent)
+        carried = _remap(self._prev_result, maps)
         if self.cfg.regions:
             carried, mask = flatten_regions(guide, carried, mask, self.cfg.region_reliable)
         return blend(output, carried, mask, self.cfg.carry)
+
+
+@dataclass(frozen=True)
+class _Guide:
+    """One frame's line-art as the propagator uses it: `flow` (h x w uint8, scaled and blurred for
+    the flow) and `check` (H x W uint8, blurred for the line check)."""
+
+    flow: np.ndarray
+    check: np.ndarray
+
+
+def _sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The absolute positions x + flow(x) (two H x W float32 maps) that cv2.remap samples."""
+    h, w = flow.shape[:2]
+    return (np.arange(w, dtype=np.float32)[None, :] + flow[..., 0],
+            np.arange(h, dtype=np.float32)[:, None] + flow[..., 1])
+
+
+def _remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """colorize.media.flow.backward_warp with the maps already made: bilinear, 0 outside the frame."""
+    return cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def _inside(maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """H x W bool: the sampled position lies inside the frame."""
+    map_x, map_y = maps
+    h, w = map_x.shape
+    return (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
 
 
 def carry_colours(items: Iterable["ColorizedFrame"], keyframes: "Keyframes | None" = None,
