@@ -10,7 +10,9 @@
 every speed figure is printed for each. --quality DIR scores, instead of the speed figures, the
 working resolutions against the truth on real-art clips (`colorize clips` folders, upscaled by
 --upscale so there is something to downscale): PSNR and CIEDE2000 ΔE of frames of each clip's first
-shot, per frame (no reference) and with the shot's first true frame as the keyframe.
+shot, per frame (no reference), with the shot's first true frame as the keyframe, and keyframe + the
+temporal mode (flow at 640 px, and at the working size as `colorize video --size N` runs it), with TC
+for the keyframe modes (see `quality`).
 
 Prints, per frame and (reference-guided models) with a keyframe / each shot's first output:
   generator-only frames/s   Colorizer.colorize_batch on ready line-art tensors (pad/crop included)
@@ -60,6 +62,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--quality", type=Path, default=None, help="score working resolutions on these clips")
     parser.add_argument("--upscale", type=int, default=3, help="--quality: upscale the clips' frames by this")
     parser.add_argument("--per-clip", type=int, default=4, help="--quality: frames scored per clip")
+    parser.add_argument("--shot-frames", type=int, default=16,
+                        help="--quality: the keyframe modes run the first shot's frames up to this one")
     parser.add_argument("--fps", type=float, default=24.0)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--frames", type=int, default=240,
@@ -164,54 +168,122 @@ def speed(args: argparse.Namespace, colorizer: Colorizer, model: Path, work: Pat
 
 
 def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int]) -> None:
-    """PSNR / ΔE against the truth of each working resolution on upscaled real-art clips (see --quality)."""
+    """PSNR / ΔE2000 (and TC for the keyframe modes) against the truth of each working resolution on
+    upscaled real-art clips (see --quality).
+
+    per-frame: --per-clip frames of each clip's first shot, each alone. keyframe: the first shot's
+    frames 1..--shot-frames through the video job's code (iter_colorized with the shot's true first
+    frame as the keyframe). keyframe + temporal: the same outputs through the temporal mode
+    (temporal.carry_colours), with the flow at 640 px as at full resolution and, at a working size,
+    with the flow at that size (what `colorize video --size N` runs). TC: warp error of the output
+    over the truth's (colorize.metrics.temporal, pooled over clips; 1 = as steady as the truth).
+    """
     import json
 
     import cv2
     import numpy as np
 
-    from colorize.images import read_rgb
-    from colorize.jobs.colorize.model import tensor_to_uint8, uint8_to_tensor
-    from colorize.metrics.image import delta_e2000, psnr
+    from colorize.images import read_rgb, write_image
+    from colorize.jobs.colorize.model import tensor_to_uint8
+    from colorize.jobs.colorize.references import Keyframes, ReferenceGuide
+    from colorize.jobs.colorize.temporal import TemporalConfig, carry_colours
+    from colorize.media.frames import Frame
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))  # QualityRow scores TC with bench_reference's helper
 
     folders = sorted(f for f in args.quality.iterdir() if (f / "shots.json").is_file())
-    scores = {(mode, size): ([], []) for mode in ("per-frame", "keyframe") for size in workings}
-    seconds = dict.fromkeys(workings, 0.0)
+    rows: dict[tuple[str, int], QualityRow] = {}
+    seconds: dict[str, float] = {}
+
+    def row(mode: str, size: int) -> "QualityRow":
+        return rows.setdefault((mode, size), QualityRow())
+
+    def timed(label: str, run):
+        start = time.perf_counter()
+        result = run()
+        seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
+        return result
+
     for folder in folders:
         files = sorted(folder.glob("frame_*.png"))
         cuts = json.loads((folder / "shots.json").read_text()).get("cuts", [])
-        shot_end = min([*cuts, len(files)])
+        shot_end = min([*cuts, len(files), args.shot_frames])
         picks = np.linspace(1, shot_end - 1, args.per_clip).round().astype(int)
 
         def big(i):
             image = read_rgb(files[i])
             return cv2.resize(image, None, fx=args.upscale, fy=args.upscale, interpolation=cv2.INTER_CUBIC)
 
-        truth = np.stack([big(int(i)) for i in picks])
+        shot = [big(i) for i in range(shot_end)]
+        truth = np.stack([shot[i] for i in picks])
         lineart = colorizer.lineart_of(truth, is_lineart=False)
-        key = big(0)
-        key_ref = torch.cat([uint8_to_tensor(key[None], colorizer.device),
-                             colorizer.lineart_of(key[None], is_lineart=False)], 1)
-        for size in workings:
-            for mode, reference in (("per-frame", None), ("keyframe", key_ref)):
-                if mode == "keyframe" and not colorizer.takes_reference:
+        with tempfile.TemporaryDirectory() as tmp:
+            write_image(Path(tmp) / "000000.png", shot[0])
+            keyframes = Keyframes.from_options(references_dir=tmp)
+            for size in workings:
+                colorizer.size = size
+                out = timed(f"per-frame, size {size or 'full'}",
+                            lambda: tensor_to_uint8(colorizer.colorize_batch(lineart, None, size=size)))
+                row("per-frame", size).add_frames(list(out), list(truth))
+                if not colorizer.takes_reference:
                     continue
-                start = time.perf_counter()
-                out = tensor_to_uint8(colorizer.colorize_batch(lineart, reference, size=size))
-                seconds[size] += time.perf_counter() - start
-                pred = torch.from_numpy(out).permute(0, 3, 1, 2).float() / 255
-                gt = torch.from_numpy(truth).permute(0, 3, 1, 2).float() / 255
-                scores[mode, size][0].extend(psnr(pred, gt).tolist())
-                scores[mode, size][1].extend(delta_e2000(pred, gt).tolist())
-        print(f"{folder.name} done", flush=True)
-    side = truth.shape[1]
-    print(f"\nquality on {len(folders)} clips x {args.per_clip} frames, upscaled x{args.upscale} to {side}px:")
-    for (mode, size), (p, d) in scores.items():
-        if p:
-            print(f"  {mode:9s} size {str(size or 'full'):>4s}: PSNR {np.mean(p):6.2f} dB  ΔE {np.mean(d):6.2f}  "
-                  f"(n={len(p)})")
-    for size, sec in seconds.items():
-        print(f"  size {str(size or 'full'):>4s}: {sec:.1f} s colorize_batch in all")
+                frames = [Frame(index=i, time=i / 12.0, image=image, cut=i == 0) for i, image in enumerate(shot)]
+                guide = ReferenceGuide(keyframes, self_reference=False)
+                items = timed(f"keyframe, size {size or 'full'}", lambda: list(
+                    colorizer.iter_colorized(iter(frames), False, args.batch_size, guide)))
+                row("keyframe", size).add_shot([it.colour for it in items[1:]], shot[1:])
+                flows = {"keyframe + temporal, flow 640": TemporalConfig()}
+                if TemporalConfig.at_working_size(size).flow_side != TemporalConfig().flow_side:
+                    flows["keyframe + temporal, flow at the working size"] = TemporalConfig.at_working_size(size)
+                for mode, cfg in flows.items():
+                    carried = timed(f"{mode}, size {size or 'full'}", lambda: [
+                        it.colour for it in carry_colours(iter(items), keyframes, cfg)])
+                    row(mode, size).add_shot(carried[1:], shot[1:])
+        colorizer.size = 0
+        print(f"{folder.name} done ({shot_end} frames of its first shot)", flush=True)
+    side = shot[0].shape[0]
+    print(f"\nquality on {len(folders)} clips, upscaled x{args.upscale} to {side}px (per-frame: {args.per_clip} "
+          f"frames per clip; keyframe modes: frames 1-{args.shot_frames - 1} of each first shot at most):")
+    for mode in dict.fromkeys(mode for mode, _ in rows):
+        for size in (size for size in workings if (mode, size) in rows):
+            print(f"  {mode:46s} size {str(size or 'full'):>4s}: {rows[mode, size].summary()}")
+    print("seconds:")
+    for label, sec in seconds.items():
+        print(f"  {label}: {sec:.1f} s")
+
+
+class QualityRow:
+    """Per-frame PSNR / ΔE2000 of one row, and its warp errors pooled over shots (for TC)."""
+
+    def __init__(self) -> None:
+        self.psnr: list[float] = []
+        self.delta_e: list[float] = []
+        self.pred_error = self.gt_error = 0.0
+        self.pairs = 0
+
+    def add_frames(self, outputs: list, truth: list) -> None:
+        """outputs, truth: H x W x 3 uint8 RGB arrays, pairwise."""
+        from colorize.metrics.image import delta_e2000, psnr
+        import numpy as np
+
+        pred = torch.from_numpy(np.stack(outputs)).permute(0, 3, 1, 2).float() / 255
+        gt = torch.from_numpy(np.stack(truth)).permute(0, 3, 1, 2).float() / 255
+        self.psnr += psnr(pred, gt).tolist()
+        self.delta_e += delta_e2000(pred, gt).tolist()
+
+    def add_shot(self, outputs: list, truth: list) -> None:
+        """Consecutive frames of one shot: per-frame scores and the shot's warp errors."""
+        from bench_reference import add_warp_errors
+
+        self.add_frames(outputs, truth)
+        add_warp_errors(self, outputs, truth)
+
+    def summary(self) -> str:
+        import numpy as np
+
+        tc = f"  TC {self.pred_error / self.gt_error:5.2f}" if self.gt_error > 0 else ""
+        return (f"PSNR {np.mean(self.psnr):6.2f} dB  ΔE {np.mean(self.delta_e):6.2f}{tc}  "
+                f"(n={len(self.psnr)})")
 
 
 def main() -> None:
