@@ -40,8 +40,10 @@ def load_model(path: str | os.PathLike | None = None, device: str = "auto", **se
 
     path: a `.safetensors` generator or a training checkpoint; None loads the shipped default model.
     device: "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
-    settings: precision ("bf16" | "fp16" | "fp32", GPU only), tile, tile_overlap, max_pixels
-    (see colorize.jobs.colorize.model.Colorizer). InputError for a missing or unusable file.
+    settings: precision ("bf16" | "fp16" | "fp32", GPU only), tile, tile_overlap, max_pixels, backend
+    ("auto" | "torch" | "onnxruntime" | "openvino": where the generator runs on the CPU; `colorize_video`
+    and `colorize_folder` take it too) (see colorize.jobs.colorize.model.Colorizer). InputError for a
+    missing or unusable file.
     """
     from colorize.jobs.colorize.model import Colorizer
 

@@ -200,7 +200,7 @@ class ColorizeStep:
     (each folder a sequence) as in `colorize frames`; `smooth` (temporal smoothing strength) and
     `side_by_side` are for a video only.
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
-    resolution).
+    resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino).
     """
 
     input: Path
@@ -216,6 +216,7 @@ class ColorizeStep:
     device: str = "auto"
     batch_size: int = 4
     size: int | None = None
+    backend: str = "auto"
 
     def __post_init__(self) -> None:
         video_in = self.input.suffix.lower() in VIDEO_SUFFIXES
@@ -232,7 +233,7 @@ class ColorizeStep:
         return ColorizeOptions(model=self.model, device=self.device, batch_size=self.batch_size,
                                is_lineart=self.lineart, side_by_side=self.side_by_side, smooth=self.smooth,
                                temporal=self.temporal, reference=self.reference, references=self.references,
-                               self_reference=self.self_reference,
+                               self_reference=self.self_reference, backend=self.backend,
                                **({} if self.size is None else {"size": self.size}))
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
 torch.set_num_threads(2)
+# "auto" inference backends would export every tiny test model to ONNX (seconds each): tests run
+# eager torch unless they ask for a backend (tests/jobs/colorize/test_backends.py); subprocesses inherit it.
+os.environ.setdefault("COLORIZE_BACKEND", "torch")
 
 
 @pytest.fixture(autouse=True)

@@ -1,9 +1,10 @@
-"""Pieces every command shares: a finite-number option type, the "created folder" note, and SIGTERM
-handled like Ctrl-C.
+"""Pieces every command shares: a finite-number option type, the "created folder" note, SIGTERM
+handled like Ctrl-C, and the inference backend option.
 
     @click.option("--fps", type=FiniteFloat(min=0, min_open=True))   # nan, inf and 0 are refused
     created = new_folder(output)          # before writing; after: if created: echo(created_note(...))
     with terminate_as_interrupt(): ...    # SIGTERM -> Terminated (a KeyboardInterrupt): same clean-up
+    @backend_option                       # --backend auto|torch|onnxruntime|openvino
 """
 
 from __future__ import annotations
@@ -76,3 +77,15 @@ def terminate_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+# colorize.jobs.colorize.backends.BACKENDS, repeated so that --help does not import torch
+# (tests/cli checks that they agree).
+BACKEND_CHOICES = ("auto", "torch", "onnxruntime", "openvino")
+
+backend_option = click.option(
+    "--backend", type=click.Choice(BACKEND_CHOICES), default="auto", show_default=True,
+    help="Where the generator runs on the CPU: eager torch, ONNX Runtime or OpenVINO (fp32, results equal "
+         "to torch's within float rounding). auto: the fastest installed one (OpenVINO, then ONNX Runtime, "
+         "then torch; measured in benchmarks/bench_colorize.py); the first run of a model exports it to "
+         "ONNX once (cached in ~/.cache/colorize, or $COLORIZE_CACHE). A GPU always runs torch.")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from colorize.cli.params import FiniteFloat, created_note, new_folder
+from colorize.cli.params import FiniteFloat, backend_option, created_note, new_folder
 from colorize.media.encode import X264_PRESETS
 
 # The working size's default lives in colorize.jobs.colorize.model (DEFAULT_WORKING_SIZE); repeated here
@@ -25,7 +25,8 @@ _MODEL_HELP = ("Generator file (.safetensors or a training checkpoint). Default:
 
 
 def _inference_options(command):
-    """The flags `video` and `frames` share: model, input kind, device, batching, precision, tiles."""
+    """The flags `video` and `frames` share: model, input kind, device, batching, precision, tiles,
+    backend."""
     options = [
         click.option("--model", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_MODEL_HELP),
         click.option("--lineart", "is_lineart", is_flag=True,
@@ -38,6 +39,7 @@ def _inference_options(command):
                      show_default=True, help="Mixed precision on GPU (the CPU always runs fp32)."),
         click.option("--tile", type=click.IntRange(min=0), default=0, show_default=True,
                      help="Process frames in N x N overlapping tiles (0: only frames too large for memory)."),
+        backend_option,
     ]
     options.append(click.option("--size", callback=_working_size, default=None, metavar="N|full", help=(
         f"Working resolution: the generator colours frames scaled so their longer side is at most N px, "

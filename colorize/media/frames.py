@@ -26,12 +26,15 @@ class Frame:
 
     `cut`: whether the frame starts a shot, set once per stream by `media.shots.mark_cuts` and read by
     whatever follows (keyframe guidance, temporal smoothing); None while the stream is not annotated.
+    `lineart`: the frame's line-art (H x W uint8, 255 = paper) when a stage drew it ahead (the video job
+    draws it in the decode thread, so it overlaps the generator); None otherwise.
     """
 
     index: int
     time: float
     image: np.ndarray
     cut: bool | None = None
+    lineart: np.ndarray | None = None
 
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:

@@ -180,20 +180,38 @@ class ReferenceUNet(nn.Module):
         if shared:
             ref_color, ref_lineart = ref_color[:1], ref_lineart[:1]
         both = self.encoder(torch.cat([lineart, ref_lineart]))
+        key, colours = self.pool_reference(both[b:], ref_color)
+        return self.carry(both[:b], key, colours, lineart.shape[-2:]).to(lineart.dtype)
+
+    def pool_reference(self, features: torch.Tensor, ref_color: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """A reference's encoder features (R x C x H/s x W/s) and colours (R x 3 x H x W) -> the keys and
+        values the attention reads, both on the matching grid (pooled for large frames, see pool_factor).
+
+        Inference backends call this once per keyframe and reuse the result for every frame of its shot.
+        """
         colours = F.avg_pool2d(ref_color.float(), self.feature_stride) if self.feature_stride > 1 else ref_color
-        k = pool_factor(*both.shape[-2:], self.attention_positions)
+        k = pool_factor(*features.shape[-2:], self.attention_positions)
         if k > 1:  # a large frame: match on a coarser grid (ceil_mode keeps the borders)
-            both = F.avg_pool2d(both, k, ceil_mode=True)
+            features = F.avg_pool2d(features, k, ceil_mode=True)
             colours = F.avg_pool2d(colours, k, ceil_mode=True)
-        query, key = both[:b], both[b:]
-        if shared:
+        return features, colours
+
+    def carry(self, query: torch.Tensor, key: torch.Tensor, colours: torch.Tensor, size) -> torch.Tensor:
+        """B x (3 + 1) x H x W guide (carried colour, confidence) from the frames' encoder features
+        (B x C x H/s x W/s) and a reference's pooled keys and colours (pool_reference; 1 or B of them).
+        `size` = (H, W), the frames' size."""
+        b = query.shape[0]
+        k = pool_factor(*query.shape[-2:], self.attention_positions)
+        if k > 1:
+            query = F.avg_pool2d(query, k, ceil_mode=True)
+        if key.shape[0] == 1 and b > 1:
             key, colours = key.expand(b, -1, -1, -1), colours.expand(b, -1, -1, -1)
         carried, confidence = attend(query, key, colours, self.log_temperature.exp(),
                                      F.softplus(self.locality_raw), self.attention_chunk)
         guide = torch.cat([carried, confidence * 2 - 1], 1)
-        if guide.shape[-2:] != lineart.shape[-2:]:
-            guide = F.interpolate(guide, size=lineart.shape[-2:], mode="bilinear", align_corners=False)
-        return guide.to(lineart.dtype)
+        if guide.shape[-2:] != tuple(size):
+            guide = F.interpolate(guide, size=tuple(size), mode="bilinear", align_corners=False)
+        return guide
 
     def forward(self, lineart: torch.Tensor, ref_color: torch.Tensor | None = None,
                 ref_lineart: torch.Tensor | None = None, has_ref: torch.Tensor | None = None) -> torch.Tensor:

@@ -12,13 +12,22 @@ network's stride and cropped back, and frames above a pixel budget go through ov
 (see colorize.jobs.colorize.tiling). With a working size (`size` > 0) frames whose longer side is
 above it are colorized downscaled and their colour is put back under the full-resolution lines
 (colorize.jobs.colorize.upsample): much faster at video sizes, for a small quality cost. The generator runs in eval mode (dropout at test time makes video
-flicker) under torch.inference_mode, with autocast on GPU.
+flicker) under torch.inference_mode, with autocast on GPU, through a backend (`backend`: eager torch,
+ONNX Runtime or OpenVINO on the CPU; "auto" picks the fastest installed, see
+colorize.jobs.colorize.backends).
+
+Video frames stream through `iter_colorized` as uint8 arrays: line-art is drawn (or taken from
+`Frame.lineart`, drawn by `draw_lineart` in another thread), scaled to the working size, coloured,
+and put back under the full-resolution lines without a full-resolution float tensor; a shot's
+reference (keyframe or own first output) is encoded once at the working size and reused for every
+frame of the shot.
 
 The video and folder jobs built on this live in colorize.jobs.colorize.run.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +39,7 @@ from torch import nn
 
 from colorize import resources
 from colorize.errors import InputError
+from colorize.jobs.colorize.backends import ReferenceCode, TorchBackend, check_backend, make_backend
 from colorize.jobs.colorize.tiling import crop, pad_to_multiple, tiled_apply
 from colorize.jobs.colorize.upsample import line_guided_upsample, working_size
 from colorize.media.frames import batch_by_size
@@ -80,11 +90,15 @@ class Colorizer:
     colour input; without it only line-art input is accepted. `tile` > 0 forces tiles of that size;
     0 tiles only frames above `max_pixels`. `size` > 0 runs the generator on frames scaled so their
     longer side is at most `size` (0: full resolution; the library default, the jobs pass their own).
+    `backend`: where the generator runs ("auto", "torch", "onnxruntime", "openvino"; see
+    colorize.jobs.colorize.backends), built on first use (an exported runtime may export the model
+    once, cached on disk).
     """
 
     def __init__(self, generator: nn.Module, device: torch.device | str = "cpu", stride: int = 1,
                  lineart_config=None, precision: Precision = "bf16", tile: int = 0,
-                 tile_overlap: int = DEFAULT_TILE_OVERLAP, max_pixels: int = DEFAULT_MAX_PIXELS, size: int = 0):
+                 tile_overlap: int = DEFAULT_TILE_OVERLAP, max_pixels: int = DEFAULT_MAX_PIXELS, size: int = 0,
+                 backend: str = "auto"):
         if tile < 0 or tile_overlap < 0 or max_pixels < 1 or size < 0:
             raise ValueError("tile, tile_overlap and size must be >= 0 and max_pixels >= 1")
         self.device = resolve_device(device)
@@ -98,6 +112,15 @@ class Colorizer:
         self.tile_overlap = tile_overlap
         self.max_pixels = max_pixels
         self.size = size
+        self.backend_name = check_backend(backend)
+        self._backend: TorchBackend | None = None
+
+    @property
+    def backend(self) -> TorchBackend:
+        """The runtime the generator runs on, made on first use (see colorize.jobs.colorize.backends)."""
+        if self._backend is None:
+            self._backend = make_backend(self.generator, self.backend_name, self.device)
+        return self._backend
 
     @classmethod
     def from_file(cls, model: str | os.PathLike | None = None, device: torch.device | str = "auto",
@@ -122,11 +145,14 @@ class Colorizer:
         """B x C x h x w [0,1] (h, w multiples of the stride) -> B x 3 x h x w float32 [0,1].
 
         C = 1: line-art alone. C = 5: line-art, reference colour (3), reference line-art, stacked so
-        that padding and tiling cut the frame and its reference identically.
+        that padding and tiling cut the frame and its reference identically; the reference is the
+        same for every frame of the batch (colorize_batch's contract), so the first one is encoded.
         """
         x = to_device(inputs * 2.0 - 1.0, self.device, channels_last=True)
+        backend = self.backend
         with autocast(self.device, self.precision):
-            out = self.generator(x) if x.shape[1] == 1 else self.generator(x[:, :1], x[:, 1:4], x[:, 4:5])
+            code = backend.encode_reference(x[:1, 1:4], x[:1, 4:5]) if x.shape[1] == 5 else None
+            out = backend.run(x[:, :1], code)
         return ((out.float() + 1.0) * 0.5).clamp_(0.0, 1.0)
 
     def _forward_padded(self, lineart: torch.Tensor) -> torch.Tensor:
@@ -213,21 +239,75 @@ class Colorizer:
 
     # ------------------------------------------------------------------------------- frames
 
+    def lineart_arrays(self, images: np.ndarray, is_lineart: bool) -> np.ndarray:
+        """B x H x W x 3 (or B x H x W) uint8 images -> B x H x W uint8 line-art (255 = paper), as
+        lineart_of draws it (the OpenCV recipe directly in uint8, without a tensor round trip)."""
+        if not is_lineart and self.lineart_config is not None:
+            from colorize.lineart.recipes import choose_backend, lineart_numpy
+
+            if choose_backend(self.lineart_config, self.device) == "opencv":
+                return np.stack([lineart_numpy(image, self.lineart_config) for image in images])
+        return tensor_to_uint8(self.lineart_of(images, is_lineart))[..., 0]
+
+    def draw_lineart(self, frames: Iterable, is_lineart: bool) -> Iterator:
+        """Frames (media.frames.Frame) with `.lineart` drawn, one by one: run it in another thread
+        (media.threads.prefetch) and the line-art is drawn while the generator works."""
+        for frame in frames:
+            yield dataclasses.replace(frame, lineart=self.lineart_arrays(frame.image[None], is_lineart)[0])
+
+    @torch.inference_mode()
+    def colour_arrays(self, lines: np.ndarray, reference: "Reference | None" = None) -> np.ndarray:
+        """B x H x W uint8 line-art (255 = paper) -> B x H x W x 3 uint8 RGB colour.
+
+        Equal to colorize_batch on the same inputs (up to float rounding), but at a working size the
+        colour goes from the generator's size to uint8 under the full-resolution lines without a
+        full-resolution float tensor, and `reference` (a Reference: one for all frames) is encoded
+        once per working shape and kept.
+        """
+        height, width = lines.shape[1:]
+        small = working_size(height, width, self.size)
+        if small == (height, width) and self.needs_tiles(height, width):
+            # tiles cut the reference with each tile: nothing to keep between batches
+            ref = reference.tensor(self.device) if reference is not None else None
+            return tensor_to_uint8(self.colorize_batch(uint8_to_tensor(lines, self.device), ref, size=0))
+        x = _scaled(uint8_to_tensor(lines, self.device), small)
+        code = reference.code(self, small) if reference is not None else None
+        per_pass = max(1, self.max_pixels // (small[0] * small[1]))
+        colour = torch.cat([self._run(x[i:i + per_pass], code) for i in range(0, x.shape[0], per_pass)])
+        if small == (height, width):
+            return tensor_to_uint8(colour)
+        colour = colour.permute(0, 2, 3, 1).mul_(255.0).cpu().numpy()  # 0..255 float, rounded once below
+        return np.stack([line_guided_upsample(c, g, out_dtype=np.uint8) for c, g in zip(colour, lines)])
+
+    def _run(self, x: torch.Tensor, code: ReferenceCode | None) -> torch.Tensor:
+        """B x 1 x h x w [0,1] line-art -> B x 3 x h x w [0,1] colour, padded to the stride and back."""
+        padded, (h, w) = pad_to_multiple(x, self.stride)
+        with autocast(self.device, self.precision):
+            out = self.backend.run(to_device(padded * 2.0 - 1.0, self.device, channels_last=True), code)
+        return crop(((out.float() + 1.0) * 0.5).clamp_(0.0, 1.0), h, w)
+
+    def encode_reference(self, reference: torch.Tensor) -> ReferenceCode:
+        """1 x 4 x h x w [0,1] (colour, line-art) at the size the frames will have -> its ReferenceCode."""
+        padded, _ = pad_to_multiple(reference.to(self.device, torch.float32), self.stride)
+        x = to_device(padded * 2.0 - 1.0, self.device, channels_last=True)
+        with torch.inference_mode(), autocast(self.device, self.precision):
+            return self.backend.encode_reference(x[:, :3], x[:, 3:4])
+
     def colorize_arrays(self, images: Sequence[np.ndarray], is_lineart: bool
                         ) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Same-size H x W x 3 (or H x W) uint8 images -> (line-art H x W uint8 list, colour H x W x 3 uint8 list)."""
-        lineart = self.lineart_of(np.stack(images), is_lineart)
-        colour = self.colorize_batch(lineart)
-        return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(colour))
+        lines = self.lineart_arrays(np.stack(images), is_lineart)
+        return list(lines), list(self.colour_arrays(lines))
 
     def iter_colorized(self, frames: Iterable, is_lineart: bool, batch_size: int = 4,
                        guide: "ReferenceGuide | None" = None) -> Iterator[ColorizedFrame]:
         """Stream ColorizedFrames for `frames` (objects with an H x W x 3 uint8 RGB `.image`), in order.
 
         Consecutive frames of the same size are batched (up to `batch_size`), so mixed-size folders
-        work and a video's frames go through the device `batch_size` at a time. With a `guide`
-        (consecutive video frames with their cuts marked by media.shots.mark_cuts, reference-guided
-        model) each shot follows its keyframe or its own first output (see
+        work and a video's frames go through the device `batch_size` at a time. A frame's `.lineart`
+        (H x W uint8, from draw_lineart) is used when present, else the line-art is drawn here. With a
+        `guide` (consecutive video frames with their cuts marked by media.shots.mark_cuts,
+        reference-guided model) each shot follows its keyframe or its own first output (see
         colorize.jobs.colorize.references); without one every frame stands alone.
         """
         if guide is not None and not self.takes_reference:
@@ -235,31 +315,35 @@ class Colorizer:
                              "enabled = true, or use the default model)")
         state = _ReferenceState()
         for group in batch_by_size(frames, batch_size):
+            lines = self._group_lineart(group, is_lineart)
             if guide is None:
-                lineart, colour = self.colorize_arrays([f.image for f in group], is_lineart)
+                colour = self.colour_arrays(lines)
             else:
-                lineart, colour = self._colorize_guided(group, is_lineart, guide, state)
-            for frame, line, col in zip(group, lineart, colour):
+                colour = self._colorize_guided(group, lines, guide, state)
+            for frame, line, col in zip(group, lines, colour):
                 yield ColorizedFrame(frame, line, col)
 
-    def _colorize_guided(self, group: list, is_lineart: bool, guide, state: "_ReferenceState"
-                         ) -> tuple[list[np.ndarray], list[np.ndarray]]:
-        """colorize_arrays for consecutive video frames, each segment with the reference the guide plans."""
-        lineart = self.lineart_of(np.stack([f.image for f in group]), is_lineart)
+    def _group_lineart(self, group: list, is_lineart: bool) -> np.ndarray:
+        """B x H x W uint8 line-art of a batch: the frames' own `.lineart` if they all have it."""
+        drawn = [getattr(f, "lineart", None) for f in group]
+        if all(d is not None for d in drawn):
+            return np.stack(drawn)
+        return self.lineart_arrays(np.stack([f.image for f in group]), is_lineart)
+
+    def _colorize_guided(self, group: list, lines: np.ndarray, guide, state: "_ReferenceState") -> np.ndarray:
+        """colour_arrays for consecutive video frames, each segment with the reference the guide plans."""
         outputs = []
         for seg in guide.plan(group):
             if seg.new_shot:
                 state.reference = None
             if seg.keyframe is not None:
-                key = uint8_to_tensor(seg.keyframe[None], self.device)
-                state.reference = torch.cat([key, lineart[seg.start:seg.start + 1]], 1)
-            colour = self.colorize_batch(lineart[seg.start:seg.end], state.reference)
+                state.reference = Reference(seg.keyframe, lines[seg.start])
+            colour = self.colour_arrays(lines[seg.start:seg.end], state.reference)
             if seg.self_reference:
-                # quantised like a written frame, so a re-run from the saved frame gives the same result
-                own = tensor_to_uint8(colour[:1])
-                state.reference = torch.cat([uint8_to_tensor(own, self.device), lineart[seg.start:seg.start + 1]], 1)
+                # the written (uint8) frame, so a re-run from the saved frame gives the same result
+                state.reference = Reference(colour[0], lines[seg.start])
             outputs.append(colour)
-        return list(tensor_to_uint8(lineart)[..., 0]), list(tensor_to_uint8(torch.cat(outputs)))
+        return np.concatenate(outputs)
 
     def colorize_frames(self, frames: Iterable, is_lineart: bool, batch_size: int = 4) -> Iterator:
         """Frames in, Frames out: the same index and time, the image replaced by its colorization."""
@@ -271,11 +355,38 @@ class Colorizer:
 
 # ------------------------------------------------------------------------------------ helpers
 
+class Reference:
+    """A shot's reference: its colour (H x W x 3 uint8 RGB) and line-art (H x W uint8) at full size,
+    with its encoding kept per working shape, so a shot's frames share one encoder pass."""
+
+    def __init__(self, colour: np.ndarray, lineart: np.ndarray):
+        self.colour, self.lineart = colour, lineart
+        self._codes: dict[tuple[int, int], ReferenceCode] = {}
+
+    def tensor(self, device: torch.device) -> torch.Tensor:
+        """1 x 4 x H x W [0,1]: colour and line-art, as colorize_batch takes a reference."""
+        return torch.cat([uint8_to_tensor(self.colour[None], device), uint8_to_tensor(self.lineart[None], device)], 1)
+
+    def code(self, colorizer: Colorizer, size: tuple[int, int]) -> ReferenceCode:
+        """The reference scaled to `size` = (h, w) (as the frames are) and encoded, once per size."""
+        if size not in self._codes:
+            self._codes[size] = colorizer.encode_reference(_scaled(self.tensor(colorizer.device), size))
+        return self._codes[size]
+
+
 @dataclass
 class _ReferenceState:
-    """The reference a guided stream is using: 1 x 4 x H x W [0,1] on the device, or None."""
+    """The reference a guided stream is using, or None."""
 
-    reference: torch.Tensor | None = None
+    reference: Reference | None = None
+
+
+def _scaled(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """B x C x H x W -> B x C x h x w, `size` = (h, w), by area averaging (thin lines stay as lighter
+    strokes rather than vanish); unchanged when already that size."""
+    if tuple(x.shape[-2:]) == tuple(size):
+        return x
+    return nn.functional.interpolate(x, size=size, mode="area")
 
 
 def _lineart_config(meta: dict, path: Path):

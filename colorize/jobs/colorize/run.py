@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 import numpy as np
 
 from colorize.errors import InputError
+from colorize.jobs.colorize.backends import check_backend
 from colorize.images import (check_writable, list_images, output_paths, read_rgb, refuse_input_as_output,
                              remove_stale_partials, write_bytes, write_image)
 from colorize.jobs.colorize.model import (DEFAULT_MAX_PIXELS, DEFAULT_TILE_OVERLAP, DEFAULT_WORKING_SIZE,
@@ -65,6 +66,7 @@ class ColorizeOptions:
     crf: int = 18
     preset: str = "ultrafast"
     queue_size: int = 8
+    backend: str = "auto"            # where the generator runs: auto, torch, onnxruntime, openvino (see backends.py)
     smooth: float = 0.0   # video only: temporal smoothing strength in [0, 1) (0 = off); resets at shot cuts
     temporal: bool | None = None     # carry colours along the motion (None: on for reference-guided models)
     reference: Path | None = None    # colour keyframe for frame 0 / each folder sequence's first frame
@@ -79,6 +81,7 @@ class ColorizeOptions:
             raise ValueError(f"size must be >= 0 (0 = full resolution), got {self.size}")
         if self.tile < 0:
             raise ValueError(f"tile must be >= 0 (0 = automatic), got {self.tile}")
+        check_backend(self.backend)
         if self.queue_size < 1:
             raise ValueError(f"queue_size must be >= 1, got {self.queue_size}")
         if not 0.0 <= self.smooth < 1.0:
@@ -89,7 +92,7 @@ def load_colorizer(options: ColorizeOptions) -> Colorizer:
     """The Colorizer these options describe (the model is loaded once, here)."""
     return Colorizer.from_file(options.model, device=options.device, precision=options.precision,
                                tile=options.tile, tile_overlap=options.tile_overlap,
-                               max_pixels=options.max_pixels, size=options.size)
+                               max_pixels=options.max_pixels, size=options.size, backend=options.backend)
 
 
 # ------------------------------------------------------------------------------------------ video
@@ -188,7 +191,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     frames = iter_frames(info.path, times=times)
     if guide is not None or options.smooth > 0 or carry:
         frames = mark_cuts(frames)  # one detector pass (in the decode thread) serves guide and smoother
-    frames = prefetch(frames, maxsize=options.queue_size, name="decode")
+    # line-art drawn in the decode thread: it overlaps the generator instead of waiting for it
+    frames = prefetch(colorizer.draw_lineart(frames, options.is_lineart), maxsize=options.queue_size, name="decode")
     compose = side_by_side if options.side_by_side else (lambda item: item.colour)
     progress = bar(total=info.frame_count, desc=f"colorize {info.path.name}")
     try:

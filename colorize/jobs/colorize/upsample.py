@@ -43,19 +43,23 @@ def working_size(height: int, width: int, size: int) -> tuple[int, int]:
     return max(1, round(height * scale)), max(1, round(width * scale))
 
 
-def line_guided_upsample(colour: np.ndarray, lineart: np.ndarray) -> np.ndarray:
-    """h x w x 3 colour (uint8 or float) + H x W uint8 line-art (255 = paper) -> H x W x 3, colour's dtype.
+def line_guided_upsample(colour: np.ndarray, lineart: np.ndarray, out_dtype=None) -> np.ndarray:
+    """h x w x 3 colour (uint8 or float) + H x W uint8 line-art (255 = paper) -> H x W x 3.
 
     H, W >= h, w. The result's colours stop at the full-resolution lines (see the module docstring).
-    Works on flat pixel indices: one gather builds the result (boolean-mask indexing of H x W x 3
-    arrays costs several times more at video sizes).
+    `out_dtype` (default: the colour's): the result's dtype; uint8 rounds and clips, so the colour
+    should then be on the 0..255 scale (the video job passes the generator's float colour x 255 and
+    gets uint8 frames without a full-size float copy). Works on flat pixel indices: one gather builds
+    the result, of 4-byte packed pixels for uint8 (boolean-mask indexing of H x W x 3 arrays costs
+    several times more at video sizes).
     """
     if colour.ndim != 3 or lineart.ndim != 2:
         raise ValueError(f"expected h x w x 3 colour and H x W line-art, got {colour.shape} and {lineart.shape}")
+    out_dtype = np.dtype(out_dtype or colour.dtype)
     height, width = lineart.shape
-    upsampled = cv2.resize(colour.astype(np.float32), (width, height), interpolation=cv2.INTER_LINEAR)
+    upsampled = cv2.resize(colour.astype(np.float32, copy=False), (width, height), interpolation=cv2.INTER_LINEAR)
     if (height, width) == colour.shape[:2]:
-        return _as_dtype(upsampled, colour.dtype)
+        return _as_dtype(upsampled, out_dtype)
     paper = (lineart >= LINE_THRESHOLD).astype(np.uint8)
     scale = max(height / colour.shape[0], width / colour.shape[1])
     reach = math.ceil(1.5 * scale)  # how far from a line the bilinear colour is mixed
@@ -64,21 +68,34 @@ def line_guided_upsample(colour: np.ndarray, lineart: np.ndarray) -> np.ndarray:
                          borderType=cv2.BORDER_CONSTANT, borderValue=1)
     flat = upsampled.reshape(-1, 3)
     if not reliable.any():
-        return _as_dtype(upsampled, colour.dtype) if not paper.any() else _as_dtype(
-            _fill_regions(flat, paper, reliable).reshape(height, width, 3), colour.dtype)
+        return _as_dtype(upsampled, out_dtype) if not paper.any() else _as_dtype(
+            _fill_regions(flat, paper, reliable).reshape(height, width, 3), out_dtype)
     regions = cv2.connectedComponents(paper, connectivity=4)[1].ravel()
     reliable_index = np.flatnonzero(reliable)
     # labels number the mask's pixels 1.. in row-major order, as flatnonzero lists them
     _, labels = cv2.distanceTransformWithLabels(1 - reliable, cv2.DIST_L2, 3, labelType=cv2.DIST_LABEL_PIXEL)
-    source = reliable_index[labels.ravel() - 1]
+    labels = labels.ravel()
+    labels -= 1
+    source = reliable_index[labels]
     lines = np.flatnonzero(paper.ravel() == 0)
     source[lines] = lines  # line pixels: the generator's own (dark) colour
-    result = np.take(flat, source, axis=0)
     stray = regions[source] != regions  # nearest reliable pixel is in another region (never a line pixel)
+    if out_dtype == np.uint8:
+        result = _gather_uint8(_as_dtype(upsampled, np.uint8), source)
+    else:
+        result = np.take(flat, source, axis=0).astype(out_dtype, copy=False)
     if stray.any():
         means = _region_means(flat, regions, reliable.ravel().view(bool), stray)
-        result[stray] = means[regions[stray]]
-    return _as_dtype(result.reshape(height, width, 3), colour.dtype)
+        result[stray] = _as_dtype(means, out_dtype)[regions[stray]]
+    return result.reshape(height, width, 3)
+
+
+def _gather_uint8(image: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """(N, 3) uint8 pixels of H x W x 3 uint8 `image` at flat indices `source`: gathered as packed
+    4-byte words (one load per pixel) rather than 3-byte rows."""
+    packed = cv2.cvtColor(image, cv2.COLOR_RGB2RGBA).reshape(-1).view(np.uint32)
+    gathered = np.take(packed, source).view(np.uint8).reshape(-1, 1, 4)
+    return cv2.cvtColor(gathered, cv2.COLOR_RGBA2RGB).reshape(-1, 3)
 
 
 def _fill_regions(flat: np.ndarray, paper: np.ndarray, reliable: np.ndarray) -> np.ndarray:
@@ -99,13 +116,15 @@ def _region_means(flat: np.ndarray, regions: np.ndarray, reliable: np.ndarray, w
     in_needed = needed[regions]
     has_reliable = np.bincount(regions[reliable & in_needed], minlength=n) > 0
     use = np.flatnonzero(in_needed & (reliable | ~has_reliable[regions]))
-    labels = regions[use]
+    labels = regions[use].astype(np.intp)  # bincount converts to intp anyway: once, not four times
     counts = np.maximum(np.bincount(labels, minlength=n), 1)[:, None]
-    sums = np.stack([np.bincount(labels, weights=flat[use, c], minlength=n) for c in range(3)], 1)
+    # one bincount over (pixel, channel) pairs instead of three strided ones
+    pairs = (labels[:, None] * 3 + np.arange(3)).ravel()
+    sums = np.bincount(pairs, weights=flat[use].astype(np.float64).ravel(), minlength=3 * n).reshape(n, 3)
     return (sums / counts).astype(np.float32)
 
 
 def _as_dtype(image: np.ndarray, dtype: np.dtype) -> np.ndarray:
     if dtype == np.uint8:
         return np.clip(image + 0.5, 0, 255).astype(np.uint8)
-    return image.astype(dtype)
+    return image.astype(dtype, copy=False)
