@@ -95,7 +95,8 @@ def test_natural_order_and_frame_numbers():
     # the temporal mode (the default for a reference-guided model) on top of keyframes / self-reference
     {"references": "keys"}, {"reference": "keys/key_0000.png", "temporal": True}, {"self_reference": True},
     {"self_reference": False, "temporal": True},
-])
+    {"references": "keys", "size": 64},  # a working size below the frames': generator and flow run at 64 px
+], ids=lambda flags: ",".join(f"{k}={v}" for k, v in flags.items()))
 def test_folder_matches_the_video_job_on_the_same_frames(workdir, clip, frames_dir, keys, reference_model,
                                                          monkeypatch, flags):
     flags = {k: workdir / v if isinstance(v, str) else v for k, v in flags.items()}
