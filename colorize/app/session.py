@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -66,8 +67,8 @@ class Clip:
 
     def describe(self) -> str:
         """One line for the page: what was opened."""
-        what = self.source.name if self.kind == "video" else f"{self.frame_count} frames"
-        return (f"{what}: {self.frame_count} frames, {self.size[0]}x{self.size[1]} at {self.fps:g} fps")
+        what = self.source.name if self.kind == "video" else f"{self.frames[0].name} … {self.frames[-1].name}"
+        return f"{what}: {self.frame_count} frames, {self.size[0]}x{self.size[1]} at {self.fps:g} fps"
 
 
 # ------------------------------------------------------------------------------------------ opening
@@ -229,8 +230,8 @@ def render(clip: Clip, model: "Colorizer", key: str | os.PathLike | None = None,
     """Colour the whole clip with the keyframe (none: each shot follows its own first frame).
 
     A video becomes render/<name>_colour.mp4 (frame count, fps, size and audio kept); a folder of
-    frames becomes render/frames/ (PNG, same names), zipped as render/<n>_frames_colour.zip, plus an
-    MP4 of them at the clip's fps. Returns the files to download.
+    frames becomes render/frames/ (PNG, same names), zipped as render/<cut>_colour.zip, plus an MP4
+    of them at the clip's fps (<cut>: the first frame's name without its number). Returns the files to download.
     """
     folder = clip.workdir / "render"
     if folder.exists():
@@ -247,8 +248,14 @@ def render(clip: Clip, model: "Colorizer", key: str | os.PathLike | None = None,
     # output names follow the inputs' (frame_2.jpg -> frame_2.png): order them as the inputs
     order = {p.with_suffix(".png").name: i for i, p in enumerate(clip.frames)}
     outputs = sorted(coloured.glob("*.png"), key=lambda p: order.get(p.name, len(order)))
-    video = write_video((read_rgb(p) for p in outputs), folder / f"{clip.frame_count}_frames_colour.mp4", clip.fps)
-    return [_zip(outputs, folder / f"{clip.frame_count}_frames_colour.zip"), video]
+    name = f"{cut_name(clip.frames)}_colour"
+    video = write_video((read_rgb(p) for p in outputs), folder / f"{name}.mp4", clip.fps)
+    return [_zip(outputs, folder / f"{name}.zip"), video]
+
+
+def cut_name(frames: list[Path]) -> str:
+    """A name for a cut's outputs: its first frame's name without the frame number (cut01_0001 -> cut01)."""
+    return re.sub(r"[\W_]*\d+$", "", frames[0].stem) or "frames"
 
 
 def first_frame(video: str | os.PathLike) -> np.ndarray:

@@ -133,10 +133,14 @@ def preview(page) -> None:
     page.wait_for_selector("#preview-video video", timeout=STEP_TIMEOUT_MS)
 
 
-def render_and_download(page, folder: Path) -> list[Path]:
-    """Press Render, wait for the result, download every file the Result box offers into `folder`."""
+def render_and_download(page, folder: Path, expected: str) -> list[Path]:
+    """Press Render, wait for the result summary to name `expected` (a file name) and download every
+    file the Result box offers into `folder`."""
     page.click("#render")
-    wait_text(page, "result-status", "frames")
+    # the summary names the files with their frames and rate (the progress bar shown meanwhile has no "fps")
+    wait_text(page, "result-status", f"{expected}: ")
+    wait_text(page, "result-status", " fps")
+    page.wait_for_selector("#result a[download]", timeout=STEP_TIMEOUT_MS)
     saved = []
     links = page.locator("#result a[download]")
     for i in range(links.count()):

@@ -1,19 +1,22 @@
 """`colorize app` for real: the command started on a free port, driven in headless Chromium.
 
 Load a toon clip, scrub, take a keyframe and let the model colour it, preview, render, download, and
-check the downloaded video (frame count, size, fps) and that the page never left 127.0.0.1. Skipped
+check the downloaded video (frame count, size, fps); then the same cut as uploaded frames (a zip of
+PNGs and an MP4 come back); and that the page never left 127.0.0.1. Skipped
 only where Debian's Chromium is not installed (.ci/run installs it).
 """
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from colorize.app import free_port
 from colorize.data.toon import ToonConfig, write_toon_video
-from colorize.media.video import probe
+from colorize.images import write_image
+from colorize.media.video import iter_frames, probe
 from tests.app import browser
 # The tiny reference-guided generator of the video CLI tests (keyframes need a reference-guided model).
 from tests.cli.test_video_cli import reference_model  # noqa: F401  (a fixture)
@@ -35,8 +38,15 @@ def clip(workdir) -> Path:
     return write_toon_video(workdir / "toon.mp4", CLIP)
 
 
+@pytest.fixture(scope="module")
+def frames(workdir, clip) -> list[Path]:
+    """The clip's frames as PNG files, cut_0.png ... cut_23.png."""
+    return [write_image(workdir / "frames" / f"cut_{f.index}.png", f.image) for f in iter_frames(clip)]
+
+
 @pytest.mark.slow
-def test_a_clip_is_keyed_previewed_rendered_and_downloaded_in_the_browser(workdir, clip, reference_model, tmp_path):
+def test_a_clip_is_keyed_previewed_rendered_and_downloaded_in_the_browser(workdir, clip, frames, reference_model,
+                                                                          tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp") as app, browser.chromium_page() as (page, requested):
@@ -54,7 +64,16 @@ def test_a_clip_is_keyed_previewed_rendered_and_downloaded_in_the_browser(workdi
         # line-art | colour | original of the keyframe's frame, at the clip's size
         assert still.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [3 * CLIP.width, CLIP.height]
 
-        downloads = browser.render_and_download(page, tmp_path)
+        downloads = browser.render_and_download(page, tmp_path, "toon_colour.mp4")
+
+        # a cut as a folder of frames, uploaded as images: rendered to PNGs (zipped) and an MP4
+        page.get_by_role("tab", name="Frames").click()
+        page.locator("#frames-upload input[type=file]").set_input_files([str(p) for p in frames])
+        assert "cut_0.png … cut_23.png: 24 frames" in browser.wait_text(page, "clip-summary", "cut_0.png")
+        browser.scrub_to(page, 4)
+        browser.take_keyframe(page, 4)
+        browser.guess_keyframe(page)
+        frame_downloads = browser.render_and_download(page, tmp_path / "frames_out", "cut_colour.mp4")
         assert app.poll() is None, "the app stopped while serving"
         outside = sorted({u for u in requested if not u.startswith(url) and not u.startswith("data:")
                           and not u.startswith("blob:")})
@@ -63,6 +82,11 @@ def test_a_clip_is_keyed_previewed_rendered_and_downloaded_in_the_browser(workdi
     assert [p.name for p in downloads] == ["toon_colour.mp4"]
     info = probe(downloads[0])
     assert (info.frame_count, info.width, info.height, info.fps) == (CLIP.n_frames, CLIP.width, CLIP.height, CLIP.fps)
+    archive, video = frame_downloads
+    with zipfile.ZipFile(archive) as zf:
+        assert sorted(zf.namelist()) == sorted(p.name for p in frames)
+    info = probe(video)
+    assert (info.frame_count, info.width, info.height) == (CLIP.n_frames, CLIP.width, CLIP.height)
     assert app.returncode == 143  # SIGTERM: stopped as after Ctrl-C, its work folder cleaned up
     assert "Traceback" not in (tmp_path / "app.log").read_text()
     assert not list((tmp_path / "tmp").glob("colorize-app-*")), "the app left its work folder"

@@ -63,6 +63,11 @@ def test_scrub_images_are_small_and_keep_the_aspect():
     assert session.scrub_size((96, 64)) == (96, 64)
 
 
+def test_a_cut_is_named_after_its_frames():
+    assert session.cut_name([Path("cut01_0001.png")]) == "cut01"
+    assert session.cut_name([Path("0001.png")]) == "frames"
+
+
 def test_frames_open_in_natural_order_with_the_numbers_of_their_names(frames_dir, tmp_path):
     files = sorted(frames_dir.glob("*.png"))  # frame_0, frame_1, frame_10, ... as a browser may send them
     clip = session.open_frames(files, tmp_path / "work", fps=8)
@@ -125,6 +130,7 @@ def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, m
     clip = session.open_frames(frames_dir, tmp_path / "work", fps=8)
     key = session.save_keyframe(clip, 2, np.full((64, 96, 3), (40, 40, 230), np.uint8))
     archive, video = session.render(clip, model, key)
+    assert (archive.name, video.name) == ("frame_colour.zip", "frame_colour.mp4")
     with zipfile.ZipFile(archive) as zf:
         assert sorted(zf.namelist()) == sorted(f"frame_{i}.png" for i in range(16))
     info = probe(video)
