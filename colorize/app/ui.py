@@ -58,13 +58,12 @@ class Handlers:
         return self.work_root / uuid.uuid4().hex[:12]
 
     def _opened(self, clip: session.Clip, previous: session.Clip | None) -> tuple:
-        """Outputs after a clip opens: state, no key yet, the slider over its frames, frame 0, its
-        line-art, a summary. The session's previous clip's work folder goes."""
+        """Outputs after a clip opens (build's `opened`): the clip, the slider over its frames, frame 0,
+        its line-art, a summary; the last clip's keyframe, preview and result cleared, its work folder gone."""
         forget(previous)
         frame, lines = session.frame_view(clip, 0, self.model)
         slider = gr.Slider(minimum=0, maximum=max(clip.frame_count - 1, 1), value=0, step=1, interactive=True)
-        # the last clip's keyframe, preview and result are cleared
-        return (clip, None, slider, frame, lines, clip.describe()) + (None,) * 4 + ("",) * 2
+        return (clip, slider, frame, lines, clip.describe()) + (None,) * 7 + ("",) * 2
 
     @reported
     def open_video(self, path: str | None, previous: session.Clip | None,
@@ -216,8 +215,8 @@ def build(model: "Colorizer", work_root: Path) -> gr.Blocks:
                 preview_video = gr.Video(label="Preview", interactive=False, height=IMAGE_HEIGHT, autoplay=True,
                                          loop=True, elem_id="preview-video")
 
-        opened = [clip, key, slider, frame_image, lines_image, summary,
-                  key_frame, key_colour, preview_still, result, key_status, result_status]
+        opened = [clip, slider, frame_image, lines_image, summary,
+                  position, key, key_frame, key_colour, preview_still, preview_video, result, key_status, result_status]
         video_file.upload(h.open_video, [video_file, clip], opened)
         frame_files.upload(h.open_frames, [frame_files, fps, clip], opened)
         open_button.click(h.open_path, [server_path, fps, clip], opened)
