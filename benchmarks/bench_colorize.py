@@ -14,15 +14,18 @@ shot, per frame (no reference), with the shot's first true frame as the keyframe
 temporal mode (flow at 640 px, and at the working size as `colorize video --size N` runs it), with TC
 for the keyframe modes (see `quality`).
 
-Prints, per frame and (reference-guided models) with a keyframe / each shot's first output:
-  generator-only frames/s   Colorizer.colorize_batch on ready line-art tensors (pad/crop included)
-  end-to-end frames/s       colorize_video (decode -> line-art -> generator -> encode) with the model
-                            already loaded; the target is >= 90% of generator-only
+Prints, for each --backend (torch, onnxruntime, openvino: where the generator runs), per frame and
+(reference-guided models) with a keyframe at frame 0, without and with the temporal mode:
+  network frames/s          the backend alone on ready working-size line-art (the keyframe encoded once)
+  generator-only frames/s   Colorizer.colour_arrays on ready full-size uint8 line-art of the clip:
+                            scaling to the working size, the network, the line-guided upsampling
+  end-to-end frames/s       colorize_video (decode -> cuts -> line-art -> generator -> [temporal] ->
+                            encode) with the model already loaded and exported
   peak RSS                  of `python -m colorize video` on a short and a 6x longer clip (default 10 s
                             and 60 s); streaming means the two should be within ~10%. With a
                             reference-guided model, in every mode: per-frame (--no-self-reference),
                             self-reference (the default), keyframes (--references, one every 48
-                            frames) and keyframes + --smooth 0.5
+                            frames; with and without the temporal mode) and keyframes + --smooth 0.5
 
 Never run by the tests. Numbers depend on the machine and on what else runs on it.
 """
@@ -71,6 +74,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--short", type=float, default=10.0, help="seconds of the short RSS clip")
     parser.add_argument("--long", type=float, default=60.0, help="seconds of the long RSS clip")
     parser.add_argument("--skip-rss", action="store_true")
+    parser.add_argument("--backend", default="torch,onnxruntime,openvino",
+                        help="backends to time, comma-separated (installed ones only); the RSS runs use the last")
+    parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    parser.add_argument("--modes", default="per-frame,keyframe,keyframe+temporal",
+                        help="speed modes, comma-separated: per-frame, keyframe, keyframe+temporal")
     return parser.parse_args()
 
 
@@ -96,21 +104,43 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def generator_fps(colorizer: Colorizer, width: int, height: int, frames: int, batch: int,
-                  with_reference: bool = False, size: int = 0) -> float:
-    """Frames/s of colorize_batch alone on line-art already on the device (one warm-up batch), with
-    one keyframe for all frames when `with_reference`; at working size `size` (0: full) downscaling
-    and the line-guided upsampling are included."""
-    lineart = (torch.rand(batch, 1, height, width, device=colorizer.device) > 0.1).float()
-    reference = torch.rand(1, 4, height, width, device=colorizer.device) if with_reference else None
-    colorizer.colorize_batch(lineart, reference, size=size)
-    sync(colorizer.device)
+def network_fps(colorizer: Colorizer, height: int, width: int, frames: int, batch: int,
+                with_reference: bool) -> float:
+    """Frames/s of the backend alone at the working size of a height x width frame (padded to the
+    stride), with one keyframe encoded once when `with_reference`."""
+    from colorize.jobs.colorize.tiling import round_up
+    from colorize.jobs.colorize.upsample import working_size
+
+    h, w = (round_up(v, colorizer.stride) for v in working_size(height, width, colorizer.size))
+    lineart = torch.where(torch.rand(batch, 1, h, w) > 0.05, 1.0, -1.0)
+    backend = colorizer.backend
+    with torch.inference_mode():
+        code = backend.encode_reference(torch.rand(1, 3, h, w) * 2 - 1, lineart[:1]) if with_reference else None
+        backend.run(lineart, code)
+        start = time.perf_counter()
+        done = 0
+        while done < frames:
+            backend.run(lineart, code)
+            done += batch
+    return done / (time.perf_counter() - start)
+
+
+def generator_fps(colorizer: Colorizer, lines, frames: int, batch: int, with_reference: bool) -> float:
+    """Frames/s of Colorizer.colour_arrays on ready B x H x W uint8 line-art `lines` (one warm-up
+    batch), with the first frame's line-art and a flat colour as the keyframe when `with_reference`."""
+    import numpy as np
+
+    from colorize.jobs.colorize.model import Reference
+
+    reference = None
+    if with_reference:
+        reference = Reference(np.full((*lines.shape[1:], 3), (200, 120, 40), np.uint8), lines[0])
+    colorizer.colour_arrays(lines[:batch], reference)
     start = time.perf_counter()
     done = 0
     while done < frames:
-        colorizer.colorize_batch(lineart, reference, size=size)
+        colorizer.colour_arrays(lines[done % len(lines):][:batch], reference)
         done += batch
-    sync(colorizer.device)
     return done / (time.perf_counter() - start)
 
 
@@ -139,31 +169,42 @@ def peak_rss_mib(model: Path, clip: Path, out: Path, device: str, batch: int, fl
 
 
 def speed(args: argparse.Namespace, colorizer: Colorizer, model: Path, work: Path, width: int, height: int,
-          workings: list[int]) -> None:
-    """Generator-only and end-to-end frames/s of each mode at each working resolution.
+          workings: list[int], backends: list[str]) -> None:
+    """Network, generator-only and end-to-end frames/s of each mode, working resolution and backend.
 
-    Modes: per-frame (no reference) and, for a reference-guided model, keyframe (one keyframe at
-    frame 0, every later frame follows it). The temporal mode is off here (its own benchmark is
-    benchmarks/bench_temporal.py), so the figures are the generator's and the upsampling's.
+    Modes: per-frame (no reference), keyframe (one keyframe at frame 0, every later frame follows it;
+    temporal mode off) and keyframe + temporal (what `colorize video --references` runs by default).
     """
+    import numpy as np
+
+    from colorize.media.video import iter_frames
+
     n = args.frames
     clip = write_toon_video(work / f"clip_{width}x{height}.mp4", ToonConfig(
         width=width, height=height, n_frames=n, fps=args.fps, tone_hz=440.0))
     keys = mode_flags("keyframes", work / f"keys_{width}x{height}", 1, width, height)[1]
-    no_temporal = {"temporal": False} if "temporal" in ColorizeOptions.__dataclass_fields__ else {}
-    modes = [("per-frame", False, dict(self_reference=False, **no_temporal))]
+    lines = colorizer.lineart_arrays(np.stack([f.image for f, _ in zip(iter_frames(clip), range(8))]), False)
+    wanted = args.modes.split(",")
+    modes = [("per-frame", False, dict(self_reference=False, temporal=False))]
     if colorizer.takes_reference:
-        modes.append(("keyframe", True, dict(references=Path(keys), self_reference=False, **no_temporal)))
-    for label, with_reference, extra in modes:
+        modes.append(("keyframe", True, dict(references=Path(keys), self_reference=False, temporal=False)))
+        modes.append(("keyframe+temporal", True, dict(references=Path(keys), self_reference=False, temporal=True)))
+    for label, with_reference, extra in (m for m in modes if m[0] in wanted):
         for size in workings:
-            colorizer.size = size
-            tag = f"[{width}x{height} {label} size {size or 'full'}]"
-            gen = generator_fps(colorizer, width, height, n, args.batch_size, with_reference, size)
-            options = ColorizeOptions(model=model, device=str(colorizer.device), batch_size=args.batch_size,
-                                      size=size, **extra)
-            e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
-            print(f"{tag} generator-only {gen:7.2f} frames/s, end-to-end {e2e:7.2f} frames/s "
-                  f"({100 * e2e / gen:.0f}%)", flush=True)
+            for backend in backends:
+                colorizer.size = size
+                colorizer.backend_name, colorizer._backend = backend, None
+                start = time.perf_counter()
+                colorizer.backend  # noqa: B018 (export, or load the cached export, outside the timings)
+                setup = time.perf_counter() - start
+                tag = f"[{width}x{height} {label} size {size or 'full'} {backend}]"
+                net = network_fps(colorizer, height, width, n, args.batch_size, with_reference)
+                gen = generator_fps(colorizer, lines, n, args.batch_size, with_reference)
+                options = ColorizeOptions(model=model, device=str(colorizer.device), batch_size=args.batch_size,
+                                          size=size, backend=backend, **extra)
+                e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
+                print(f"{tag} network {net:6.2f}, generator-only {gen:6.2f}, end-to-end {e2e:6.2f} frames/s "
+                      f"(backend ready in {setup:.1f} s)", flush=True)
     colorizer.size = 0
 
 
@@ -292,6 +333,11 @@ def main() -> None:
     frame_sizes = [tuple(int(v) for v in s.lower().split("x")) for s in args.size.split(",")]
     workings = [int(v) for v in args.working.split(",")]
     device = resolve_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from colorize.jobs.colorize.backends import installed
+
+    backends = [b for b in args.backend.split(",") if installed(b)]
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         model = pick_model(args, work)
@@ -302,7 +348,7 @@ def main() -> None:
         if args.quality:
             return quality(args, colorizer, workings)
         for width, height in frame_sizes:
-            speed(args, colorizer, model, work, width, height, workings)
+            speed(args, colorizer, model, work, width, height, workings, backends)
 
         if args.skip_rss:
             return
@@ -315,20 +361,21 @@ def main() -> None:
         for mode in rss_modes(colorizer):
             rss = {}
             for seconds, (clip, frames) in clips.items():
-                flags = mode_flags(mode, work / f"keys_{frames}", frames, width, height) + ["--size", str(workings[-1])]
+                flags = mode_flags(mode, work / f"keys_{frames}", frames, width, height) + [
+                    "--size", str(workings[-1]), "--backend", backends[-1]]
                 start = time.perf_counter()
                 rss[seconds] = peak_rss_mib(Path(model), clip, work / f"out_{seconds:g}s.mp4", str(device),
                                             args.batch_size, flags)
                 print(f"[{mode}] peak RSS {seconds:5g} s clip ({frames} frames): {rss[seconds]:8.1f} MiB "
                       f"({frames / (time.perf_counter() - start):.1f} frames/s incl. start-up)")
-            print(f"[{mode}] (--size {workings[-1]}) RSS long / short: {rss[args.long] / rss[args.short]:.3f} (target within 10%)")
+            print(f"[{mode}] (--size {workings[-1]}, --backend {backends[-1]}) RSS long / short: {rss[args.long] / rss[args.short]:.3f} (target within 10%)")
 
 
 def rss_modes(colorizer: Colorizer) -> list[str]:
     """The `colorize video` modes the model supports."""
     if not colorizer.takes_reference:
         return ["per-frame"]
-    return ["per-frame", "self-reference", "keyframes", "keyframes + smooth"]
+    return ["per-frame", "self-reference", "keyframes", "keyframes, no temporal", "keyframes + smooth"]
 
 
 def mode_flags(mode: str, keys: Path, frames: int, width: int, height: int) -> list[str]:
@@ -338,13 +385,14 @@ def mode_flags(mode: str, keys: Path, frames: int, width: int, height: int) -> l
     from colorize.images import write_image
 
     if mode == "per-frame":
-        return ["--no-self-reference"]
+        return ["--no-self-reference", "--no-temporal"]
     if mode == "self-reference":
-        return []
+        return []  # the temporal mode is on by default for a reference-guided model
     for number in range(0, frames, 48):
         colour = ((40 * (number // 48)) % 255, 120, 200)
         write_image(keys / f"{number:06d}.png", np.full((height, width, 3), colour, np.uint8))
-    return ["--references", str(keys)] + (["--smooth", "0.5"] if mode.endswith("smooth") else [])
+    return (["--references", str(keys)] + (["--smooth", "0.5"] if mode.endswith("smooth") else [])
+            + (["--no-temporal"] if mode.endswith("no temporal") else []))
 
 
 if __name__ == "__main__":
