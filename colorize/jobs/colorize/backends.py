@@ -23,10 +23,13 @@ the U-Net and the encoder fastest, ONNX Runtime next, eager torch last.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
+import io
 import json
 import os
+import re
 import tempfile
 import warnings
 from collections import OrderedDict
@@ -176,8 +179,6 @@ def make_backend(net: nn.Module, name: str, device: torch.device) -> TorchBacken
 def _exported(net: nn.Module, runtime: str) -> ExportedBackend:
     try:
         return ExportedBackend(net, runtime)
-    except ColorizeError:
-        raise
     except Exception as exc:  # exporters and runtimes raise many types; the user needs one line
         raise ColorizeError(f"backend {runtime} cannot run this model ({_first_line(exc)})") from None
 
@@ -248,7 +249,10 @@ def _export(module: nn.Module, example: torch.Tensor, path: Path) -> None:
         raise ColorizeError('exporting the model needs the onnx and onnxscript packages '
                             '(pip install "colorize[export]")') from None
     dynamic = torch.export.Dim.DYNAMIC
-    with warnings.catch_warnings(), atomic_path(path) as tmp:
+    # the exporter reports its steps (and a failing graph) on stdout/stderr: library code stays quiet
+    quiet = io.StringIO()
+    with warnings.catch_warnings(), contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet), \
+            atomic_path(path) as tmp:
         warnings.simplefilter("ignore")
         try:
             program = torch.onnx.export(module.eval(), (example,), dynamo=True, optimize=False,
@@ -261,7 +265,7 @@ def _export(module: nn.Module, example: torch.Tensor, path: Path) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    text = re.sub(r"\x1b\[[0-9;]*m", "", str(exc)).strip()  # the exporter colours its messages
     return text.splitlines()[0][:200] if text else type(exc).__name__
 
 
