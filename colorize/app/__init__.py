@@ -68,7 +68,7 @@ def launch(model: str | os.PathLike | None = None, host: str = "127.0.0.1", port
     port = choose_port(host, port)
     colorizer = api.load_model(model, device=device)
     work_root = Path(tempfile.mkdtemp(prefix="colorize-app-"))
-    page = ui.build(colorizer, work_root)
+    page = ui.build(colorizer, work_root, model, device)
     try:
         ui.serve(page, host, port, work_root)
         if announce is not None:

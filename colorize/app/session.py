@@ -4,12 +4,13 @@
     frame, lines = frame_view(clip, 12, model)             # scrub: the frame and its line-art
     key = save_keyframe(clip, 12, guess_keyframe(clip, 12, model))   # or a coloured key the user drew
     preview_clip(clip, model, key, seconds=2)              # line-art | colour | original MP4 from frame 12
-    outputs = render(clip, model, key)                     # the whole clip coloured: MP4 (+ PNG zip for frames)
+    outputs = Render(clip, "generator.safetensors", key).run(on_progress)   # the whole clip; .stop() ends it
 
 A `Clip` is one browser session's work: its source (a video, or a folder of frames in natural order)
 and a private work folder holding small scrub images, the keyframe, the preview and the renders. All
-colouring goes through colorize.api (the functions behind `colorize video` / `colorize frames`), so
-the app shows exactly what the command line would produce. Nothing here imports gradio; errors are
+colouring goes through colorize.api (the functions behind `colorize video` / `colorize frames`; a
+render runs those commands in a child process, so it can be stopped), so the app shows exactly what
+the command line would produce. Nothing here imports gradio; errors are
 colorize.errors.ColorizeError with one sentence, which the UI shows as a message.
 """
 
@@ -19,16 +20,20 @@ import math
 import os
 import re
 import shutil
+import signal
+import subprocess
+import sys
+import threading
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import cv2
 import numpy as np
 
 from colorize import api
-from colorize.errors import InputError
+from colorize.errors import ColorizeError, InputError
 from colorize.images import atomic_path, is_image, list_images, read_rgb, write_image
 from colorize.media.frames import resize_to
 from colorize.progress import progress
@@ -225,32 +230,104 @@ def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike, seconds
                               lineart=is_lineart)
 
 
-def render(clip: Clip, model: "Colorizer", key: str | os.PathLike | None = None,
-           is_lineart: bool = False) -> list[Path]:
-    """Colour the whole clip with the keyframe (none: each shot follows its own first frame).
+class RenderStopped(ColorizeError):
+    """The user stopped a render; nothing was written under the result's name."""
 
-    A video becomes render/<name>_colour.mp4 (frame count, fps, size and audio kept); a folder of
-    frames becomes render/frames/ (PNG, same names), zipped as render/<cut>_colour.zip, plus an MP4
-    of them at the clip's fps (<cut>: the first frame's name without its number). Returns the files to download.
+
+class Render:
+    """The whole clip coloured with the keyframe (none: each shot follows its own first frame), in a
+    child process that `stop()` can end at any frame.
+
+    The child is the command line itself (`python -m colorize video|frames`, the same functions as
+    colorize.api with the same defaults): the page's server keeps its cores' time for scrubbing
+    and previews, and a stopped render cleans up as after Ctrl-C (SIGTERM: no output under its final
+    name). A video becomes render/<name>_colour.mp4 (frame count, fps, size and audio kept); a cut's
+    frames become render/frames/ (PNG, same names), zipped as render/<cut>_colour.zip, plus an MP4 of
+    them at the clip's fps (<cut>: the first frame's name without its number).
     """
-    folder = clip.workdir / "render"
-    if folder.exists():
-        shutil.rmtree(folder)
-    folder.mkdir()
-    keys = clip.keys_dir if key is not None else None
-    if clip.kind == "video":
-        out = folder / f"{clip.source.stem}_colour.mp4"
-        return [api.colorize_video(clip.source, out, model, references=keys, lineart=is_lineart)]
-    from colorize.media.encode import write_video
 
-    coloured = folder / "frames"
-    api.colorize_folder(clip.source, coloured, model, references=keys, lineart=is_lineart)
-    # output names follow the inputs' (frame_2.jpg -> frame_2.png): order them as the inputs
-    order = {p.with_suffix(".png").name: i for i, p in enumerate(clip.frames)}
-    outputs = sorted(coloured.glob("*.png"), key=lambda p: order.get(p.name, len(order)))
-    name = f"{cut_name(clip.frames)}_colour"
-    video = write_video((read_rgb(p) for p in outputs), folder / f"{name}.mp4", clip.fps)
-    return [_zip(outputs, folder / f"{name}.zip"), video]
+    def __init__(self, clip: Clip, model: str | os.PathLike | None, key: str | os.PathLike | None = None,
+                 is_lineart: bool = False, device: str = "auto"):
+        self.clip, self.model, self.key, self.is_lineart, self.device = clip, model, key, is_lineart, device
+        self.folder = clip.workdir / "render"
+        self._process: subprocess.Popen | None = None
+        self._stopped = threading.Event()
+
+    def command(self) -> list[str]:
+        """The child's command line."""
+        clip = self.clip
+        if clip.kind == "video":
+            args = ["video", str(clip.source), "-o", str(self.folder / f"{clip.source.stem}_colour.mp4")]
+        else:
+            args = ["frames", str(clip.source), str(self.folder / "frames")]
+        args += ["--device", self.device]
+        args += ["--model", str(self.model)] if self.model is not None else []
+        args += ["--references", str(clip.keys_dir)] if self.key is not None else []
+        args += ["--lineart"] if self.is_lineart else []
+        return [sys.executable, "-m", "colorize", *args]
+
+    def run(self, on_progress: Callable[[int, int], None] | None = None) -> list[Path]:
+        """Render, calling on_progress(frames done, total) as the child reports; returns the files to
+        download. ColorizeError with the child's one-line message if it fails, RenderStopped if stopped."""
+        if self.folder.exists():
+            shutil.rmtree(self.folder)
+        self.folder.mkdir()
+        on_progress = on_progress or (lambda done, total: None)
+        on_progress(0, self.clip.frame_count)  # the child takes seconds to import torch and load the model
+        errors = self._run_child(on_progress)
+        if self._stopped.is_set():
+            raise RenderStopped("render stopped; nothing was written")
+        if self._process.returncode != 0:
+            message = errors[-1].removeprefix("error: ") if errors else f"exit code {self._process.returncode}"
+            raise ColorizeError(f"render failed: {message}")
+        if self.clip.kind == "video":
+            return sorted(self.folder.glob("*_colour.mp4"))
+        return self._pack_frames()
+
+    def stop(self) -> None:
+        """End the render as Ctrl-C would (the child cleans up its partial output)."""
+        self._stopped.set()
+        if self._process is not None and self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+
+    def _run_child(self, on_progress: Callable[[int, int], None]) -> list[str]:
+        """Run the child, turning its progress bar (tqdm's `N/M` on stderr) into on_progress calls;
+        returns the lines of its stderr that are not progress."""
+        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         text=True, errors="replace")
+        if self._stopped.is_set():  # stopped while starting
+            self._process.send_signal(signal.SIGTERM)
+        other: list[str] = []
+        for line in _stderr_lines(self._process.stderr):
+            counts = _PROGRESS.findall(line)
+            if counts:
+                on_progress(int(counts[-1][0]), int(counts[-1][1]))
+            elif line.strip():
+                other.append(line.strip())
+        self._process.wait()
+        return other
+
+    def _pack_frames(self) -> list[Path]:
+        """The coloured frames of a cut as a zip of PNGs and an MP4 at the clip's fps."""
+        from colorize.media.encode import write_video
+
+        # output names follow the inputs' (frame_2.jpg -> frame_2.png): order them as the inputs
+        order = {p.with_suffix(".png").name: i for i, p in enumerate(self.clip.frames)}
+        outputs = sorted((self.folder / "frames").glob("*.png"), key=lambda p: order.get(p.name, len(order)))
+        name = f"{cut_name(self.clip.frames)}_colour"
+        video = write_video((read_rgb(p) for p in outputs), self.folder / f"{name}.mp4", self.clip.fps)
+        return [_zip(outputs, self.folder / f"{name}.zip"), video]
+
+
+# tqdm's count: "12/42" (a rate such as "3.2frame/s" has no digit after its slash)
+_PROGRESS = re.compile(r"(\d+)/(\d+)")
+
+
+def _stderr_lines(stream) -> Iterator[str]:
+    """A child's stderr line by line as it arrives; a text stream reads tqdm's carriage returns as
+    line ends too (universal newlines), so each redraw of the bar is a line."""
+    for line in stream:
+        yield line.rstrip("\n")
 
 
 def cut_name(frames: list[Path]) -> str:

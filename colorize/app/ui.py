@@ -7,14 +7,16 @@
 
 Every handler is a thin wrapper: session.py does the work (through colorize.api), a ColorizeError
 becomes a message on the page (gr.Error), and the long steps report progress from the library's
-own progress bars (gr.Progress(track_tqdm=True)). Each step is its own queued event, so the page
-keeps answering (scrubbing, previews) while a render runs. Imported only once gradio is known to be
+own progress bars (gr.Progress(track_tqdm=True); a render's from its child process). Each step is
+its own queued event, so the page keeps answering (scrubbing, previews) while a render runs, and
+Stop ends a render. Imported only once gradio is known to be
 installed (colorize.app.launch checks).
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -48,11 +50,16 @@ def reported(fn: Callable) -> Callable:
 
 
 class Handlers:
-    """The page's event handlers, bound to one loaded model and a root folder for the sessions' work."""
+    """The page's event handlers, bound to one loaded model (and its file, for renders, which run in a
+    child process) and a root folder for the sessions' work."""
 
-    def __init__(self, model: "Colorizer", work_root: Path):
+    def __init__(self, model: "Colorizer", work_root: Path, model_path: str | os.PathLike | None = None,
+                 device: str = "auto"):
         self.model = model
         self.work_root = work_root
+        self.model_path = model_path
+        self.device = device
+        self.renders: dict[Path, session.Render] = {}  # running renders by their clip's work folder
 
     def _workdir(self) -> Path:
         return self.work_root / uuid.uuid4().hex[:12]
@@ -122,10 +129,24 @@ class Handlers:
 
     @reported
     def render(self, clip: session.Clip | None, key: str | None, is_lineart: bool,
-               progress=gr.Progress(track_tqdm=True)) -> tuple:
+               progress=gr.Progress()) -> tuple:
+        """Render the whole clip (in a child process, see session.Render) with a progress bar."""
         clip = _need_clip(clip)
-        outputs = session.render(clip, self.model, key, is_lineart)
+        job = session.Render(clip, self.model_path, key, is_lineart, self.device)
+        self.renders[clip.workdir] = job
+        try:
+            outputs = job.run(lambda done, total: progress((done, total), desc="rendering", unit="frames"))
+        except session.RenderStopped as stopped:
+            return None, str(stopped)
+        finally:
+            self.renders.pop(clip.workdir, None)
         return [str(p) for p in outputs], session.describe_outputs(outputs)
+
+    def stop(self, clip: session.Clip | None) -> None:
+        """Stop this session's render, if one runs (the render's own event then reports it)."""
+        job = self.renders.get(clip.workdir) if clip is not None else None
+        if job is not None:
+            job.stop()
 
 
 def forget(clip: session.Clip | None) -> None:
@@ -158,9 +179,11 @@ def _need_key(key: str | None) -> str:
     return key
 
 
-def build(model: "Colorizer", work_root: Path) -> gr.Blocks:
-    """The app's page, its components named by elem_id (the browser test finds them so)."""
-    h = Handlers(model, work_root)
+def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | None = None,
+          device: str = "auto") -> gr.Blocks:
+    """The app's page, its components named by elem_id (the browser test finds them so). model_path:
+    the file `model` was loaded from (None: the shipped model), for renders."""
+    h = Handlers(model, work_root, model_path, device)
     # Gradio keeps a copy of every file it hands the page; files older than a day go, checked hourly
     with gr.Blocks(title="colorize preview", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
         # a closed tab's clip takes its work folder with it
@@ -206,7 +229,9 @@ def build(model: "Colorizer", work_root: Path) -> gr.Blocks:
             with gr.Column(scale=1):
                 seconds = gr.Slider(0.5, 10, value=2, step=0.5, label="Preview length (seconds)", elem_id="preview-seconds")
                 preview_button = gr.Button("Preview from the keyframe", variant="primary", elem_id="preview")
-                render_button = gr.Button("Render the whole clip", variant="primary", elem_id="render")
+                with gr.Row():
+                    render_button = gr.Button("Render the whole clip", variant="primary", scale=3, elem_id="render")
+                    stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="stop")
                 result = gr.File(label="Result", file_count="multiple", interactive=False, elem_id="result")
                 result_status = gr.Markdown("", elem_id="result-status")
             with gr.Column(scale=2):
@@ -228,6 +253,7 @@ def build(model: "Colorizer", work_root: Path) -> gr.Blocks:
         key_colour.upload(h.upload_key, [clip, position, key_colour], [key, key_status])
         preview_button.click(h.preview, [clip, key, seconds, is_lineart], [preview_video, preview_still])
         render_button.click(h.render, [clip, key, is_lineart], [result, result_status])
+        stop_button.click(h.stop, [clip], None, queue=False)
     return page
 
 

@@ -23,7 +23,8 @@ import click
 def app_command(model: Path | None, host: str, port: int | None, device: str) -> None:
     """Open a preview app in the browser: load a clip or a cut's frames, scrub them with their
     line-art, pick and colour a keyframe (upload a colouring or take the model's guess), preview a few
-    seconds as line-art | colour | original, then render the whole clip and download it.
+    seconds as line-art | colour | original, then render the whole clip (Stop ends a render) and
+    download it.
 
     Serves until Ctrl-C. Needs the [app] extra (pip install 'colorize[app]'); nothing is fetched from
     the network.

@@ -1,7 +1,8 @@
 """`colorize app` for real: the command started on a free port, driven in headless Chromium.
 
 Load a toon clip, scrub, take a keyframe and let the model colour it, preview, render, download, and
-check the downloaded video (frame count, size, fps); then the same cut as uploaded frames (a zip of
+check the downloaded video (frame count, size, fps); a second render is stopped; then the same cut as
+uploaded frames (a zip of
 PNGs and an MP4 come back); and that the page never left 127.0.0.1. Skipped
 only where Debian's Chromium is not installed (.ci/run installs it).
 """
@@ -65,6 +66,10 @@ def test_a_clip_is_keyed_previewed_rendered_and_downloaded_in_the_browser(workdi
         assert still.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [3 * CLIP.width, CLIP.height]
 
         downloads = browser.render_and_download(page, tmp_path, "toon_colour.mp4")
+        page.click("#render")
+        page.wait_for_timeout(500)  # the render's child process takes seconds to start: Stop ends it
+        page.click("#stop")
+        browser.wait_text(page, "result-status", "render stopped")
 
         # a cut as a folder of frames, uploaded as images: rendered to PNGs (zipped) and an MP4
         page.get_by_role("tab", name="Frames").click()

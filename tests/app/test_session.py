@@ -11,7 +11,7 @@ import pytest
 from colorize import api
 from colorize.app import session
 from colorize.data.toon import ToonConfig, write_toon_video
-from colorize.errors import InputError
+from colorize.errors import ColorizeError, InputError
 from colorize.images import read_rgb, write_image
 from colorize.media.video import iter_frames, probe
 # The tiny reference-guided generator of the video CLI tests.
@@ -110,26 +110,40 @@ def test_the_preview_is_line_art_colour_original_from_the_keyframe_on(clip_file,
     assert np.abs(first[:, 192:].astype(int) - original).mean() < 6  # the third panel is the frame itself
 
 
-def test_a_rendered_video_follows_the_keyframe_as_colorize_video_references_does(clip_file, model, tmp_path):
+def test_a_rendered_video_follows_the_keyframe_as_colorize_video_references_does(clip_file, model,
+                                                                                   reference_model, tmp_path):
     clip = session.open_video(clip_file, tmp_path / "work")
     key = session.save_keyframe(clip, 10, np.full((64, 96, 3), (230, 40, 40), np.uint8))
-    [out] = session.render(clip, model, key)
+    reported: list[tuple[int, int]] = []
+    [out] = session.Render(clip, reference_model, key, device="cpu").run(lambda *counts: reported.append(counts))
     info = probe(out)
     assert (out.name, info.frame_count, info.width, info.height, info.fps) == ("toon_colour.mp4", 16, 96, 64, 8.0)
-    expected = api.colorize_video(clip_file, tmp_path / "cli.mp4", model, references=clip.keys_dir)
+    assert reported and reported[-1][1] == 16 and all(0 <= done <= 16 for done, _ in reported)
+    expected = api.colorize_video(clip_file, tmp_path / "api.mp4", model, references=clip.keys_dir)
     rendered, direct = ([f.image.astype(int) for f in iter_frames(p)] for p in (out, expected))
     assert all(np.abs(a - b).max() <= 1 for a, b in zip(rendered, direct))
-    unkeyed = [f.image.astype(int) for f in iter_frames(session.render(clip, model, None)[0])]
+    unkeyed = [f.image.astype(int) for f in iter_frames(api.colorize_video(clip_file, tmp_path / "self.mp4", model))]
     # the keyframe changes its own shot from frame 10 on, not the first shot
     assert np.abs(unkeyed[12] - rendered[12]).mean() > 1
     assert np.abs(unkeyed[3] - rendered[3]).max() <= 1
     assert "16 frames, 96x64 at 8 fps" in session.describe_outputs([out])
 
 
-def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, model, tmp_path):
+def test_a_stopped_render_leaves_no_result_and_a_failed_one_says_why(clip_file, reference_model, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    job = session.Render(clip, reference_model, device="cpu")
+    job.stop()  # before the child even starts: it is ended as soon as it does
+    with pytest.raises(session.RenderStopped):
+        job.run()
+    assert not list((clip.workdir / "render").glob("*.mp4"))
+    with pytest.raises(ColorizeError, match="render failed: .*missing.safetensors"):
+        session.Render(clip, tmp_path / "missing.safetensors", device="cpu").run()
+
+
+def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, reference_model, tmp_path):
     clip = session.open_frames(frames_dir, tmp_path / "work", fps=8)
     key = session.save_keyframe(clip, 2, np.full((64, 96, 3), (40, 40, 230), np.uint8))
-    archive, video = session.render(clip, model, key)
+    archive, video = session.Render(clip, reference_model, key, device="cpu").run()
     assert (archive.name, video.name) == ("frame_colour.zip", "frame_colour.mp4")
     with zipfile.ZipFile(archive) as zf:
         assert sorted(zf.namelist()) == sorted(f"frame_{i}.png" for i in range(16))

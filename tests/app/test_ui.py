@@ -22,7 +22,7 @@ def workdir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def handlers(workdir, reference_model) -> ui.Handlers:
-    return ui.Handlers(api.load_model(reference_model, device="cpu"), workdir / "sessions")
+    return ui.Handlers(api.load_model(reference_model, device="cpu"), workdir / "sessions", reference_model, "cpu")
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +59,7 @@ def test_a_keyframe_is_taken_coloured_and_previewed(handlers, clip):
     assert guessed.shape == (48, 64, 3) and Path(key).name == "000002.png" and "frame 2" in status
     video, still = handlers.preview(clip, key, 1.0, False)
     assert Path(video).is_file() and still.shape == (48, 3 * 64, 3)
-    files, status = handlers.render(clip, key, False)
-    assert [Path(f).name for f in files] == ["toon_colour.mp4"] and "6 frames, 64x48 at 6 fps" in status
+    handlers.stop(clip)  # no render runs: nothing to stop, no error
 
 
 def test_opening_another_clip_drops_the_last_ones_work_folder(handlers, clip, workdir):
