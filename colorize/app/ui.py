@@ -66,7 +66,9 @@ class Handlers:
 
     def _opened(self, clip: session.Clip, previous: session.Clip | None) -> tuple:
         """Outputs after a clip opens (build's `opened`): the clip, the slider over its frames, frame 0,
-        its line-art, a summary; the last clip's keyframe, preview and result cleared, its work folder gone."""
+        its line-art, a summary; the last clip's keyframe, preview and result cleared, its render
+        stopped and its work folder gone."""
+        self.stop(previous)
         forget(previous)
         frame, lines = session.frame_view(clip, 0, self.model)
         slider = gr.Slider(minimum=0, maximum=max(clip.frame_count - 1, 1), value=0, step=1, interactive=True)
