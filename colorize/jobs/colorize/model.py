@@ -92,7 +92,8 @@ class Colorizer:
     longer side is at most `size` (0: full resolution; the library default, the jobs pass their own).
     `backend`: where the generator runs ("auto", "torch", "onnxruntime", "openvino"; see
     colorize.jobs.colorize.backends), built on first use (an exported runtime may export the model
-    once, cached on disk).
+    once, cached on disk). `precision`: autocast on GPU; on the CPU only OpenVINO uses it (bf16 where
+    the CPU computes bf16 natively), torch and ONNX Runtime compute in fp32.
     """
 
     def __init__(self, generator: nn.Module, device: torch.device | str = "cpu", stride: int = 1,
@@ -119,7 +120,7 @@ class Colorizer:
     def backend(self) -> TorchBackend:
         """The runtime the generator runs on, made on first use (see colorize.jobs.colorize.backends)."""
         if self._backend is None:
-            self._backend = make_backend(self.generator, self.backend_name, self.device)
+            self._backend = make_backend(self.generator, self.backend_name, self.device, self.precision)
         return self._backend
 
     @classmethod

@@ -83,11 +83,25 @@ def test_a_colorizer_on_a_runtime_gives_torchs_frames(runtime):
     key = Reference(np.full((72, 120, 3), (200, 90, 30), np.uint8), lines[0])
     results = {}
     for name in ("torch", runtime):
-        colorizer = Colorizer(net, CPU, stride=net.stride, size=64, backend=name)
+        colorizer = Colorizer(net, CPU, stride=net.stride, size=64, backend=name, precision="fp32")
         results[name] = (colorizer.colour_arrays(lines), colorizer.colour_arrays(lines, key))
         assert colorizer.backend.name == name
     for got, want in zip(results[runtime], results["torch"]):
         assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif("openvino" not in RUNTIMES, reason="openvino is not installed")
+def test_openvino_in_bf16_stays_close_to_fp32():
+    """precision bf16 (the default) lets OpenVINO compute in bf16 where the CPU does natively."""
+    net = tiny_reference_unet()
+    x = frames(2, 64, 96)
+    ref_colour = torch.rand(1, 3, 64, 96) * 2 - 1
+    with torch.inference_mode():
+        want = net(x, ref_colour.expand(2, -1, -1, -1), x[:1].expand(2, -1, -1, -1))
+        backend = make_backend(net, "openvino", CPU, precision="bf16")
+        got = backend.run(x, backend.encode_reference(ref_colour, x[:1]))
+    assert (got - want).abs().max() < 0.05  # ~6 of 255 levels at most; fp32 CPUs give 1e-6
 
 
 def test_the_eager_split_path_equals_the_whole_network():
@@ -109,7 +123,7 @@ def test_auto_falls_back_to_torch_when_no_runtime_is_installed(monkeypatch):
 def test_auto_takes_the_first_installed_runtime_and_the_environment_can_name_one(monkeypatch):
     exported = []
     monkeypatch.setattr(backends, "installed", lambda name: name in ("torch", "onnxruntime"))
-    monkeypatch.setattr(backends, "_exported", lambda net, runtime: exported.append(runtime) or TorchBackend(net))
+    monkeypatch.setattr(backends, "_exported", lambda net, runtime, precision: exported.append(runtime) or TorchBackend(net))
     make_backend(tiny_reference_unet(), "auto", CPU)
     assert exported == ["onnxruntime"]
     monkeypatch.setenv("COLORIZE_BACKEND", "torch")
