@@ -81,7 +81,7 @@ def ink_lineart(image: np.ndarray, cfg: InkConfig, thickness: int = 1) -> np.nda
     ink = drop_specks(ink, cfg.min_area)
     if thickness > 1:
         ink = _dilate_square(ink, thickness)
-    return np.where(ink, 0, 255).astype(np.uint8)
+    return np.logical_not(ink).view(np.uint8) * np.uint8(255)  # 0 ink, 255 paper (np.where: 4x slower)
 
 
 def dark_mask(rgb: np.ndarray, cfg: InkConfig) -> np.ndarray:
@@ -110,13 +110,30 @@ def boundary_lines(rgb: np.ndarray, cfg: InkConfig) -> np.ndarray:
 
 
 def drop_specks(ink: np.ndarray, min_area: int) -> np.ndarray:
-    """H x W bool ink without its 8-connected components of fewer than `min_area` pixels."""
+    """H x W bool ink without its 8-connected components of fewer than `min_area` pixels.
+
+    A few specks are erased inside their own bounding boxes; many go by one lookup over the frame
+    (both give the same mask; the lookup alone costs ~10 ms at 720p, paid even for a handful).
+    """
     if min_area <= 1 or not ink.any():
         return ink
-    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.astype(np.uint8), connectivity=8)
-    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
-    keep[0] = False  # label 0 is the paper
-    return keep[labels]
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(ink.view(np.uint8), connectivity=8)
+    small = np.flatnonzero(stats[1:, cv2.CC_STAT_AREA] < min_area) + 1  # label 0 is the paper
+    if small.size == 0:
+        return ink
+    if small.size > _FEW_SPECKS:
+        keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+        keep[0] = False
+        return keep[labels]
+    ink = ink.copy()
+    for label in small.tolist():
+        x, y, w, h = stats[label, :4]
+        box = (slice(y, y + h), slice(x, x + w))
+        ink[box] &= labels[box] != label
+    return ink
+
+
+_FEW_SPECKS = 256  # above this many specks the whole-frame lookup is cheaper than one box each
 
 
 def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
@@ -125,7 +142,7 @@ def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:
         return mask
     side = 2 * radius + 1
     disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side))
-    return cv2.dilate(mask.astype(np.uint8), disc) > 0
+    return cv2.dilate(mask.view(np.uint8), disc) > 0
 
 
 def _dilate_square(mask: np.ndarray, side: int) -> np.ndarray:

@@ -119,3 +119,20 @@ def test_the_colorize_stage_draws_a_models_ink_recipe_from_colour_frames():
     drawn = colorizer.lineart_of(frames, is_lineart=False)
     expected = np.stack([lineart_numpy(f, INK) for f in frames])
     assert np.array_equal((drawn[:, 0] * 255).round().byte().numpy(), expected)
+
+
+@pytest.mark.parametrize("few", [0, 10_000])
+def test_specks_are_dropped_the_same_whether_few_or_many(monkeypatch, few):
+    """drop_specks erases a few specks box by box and many by one lookup: the same mask either way."""
+    from colorize.lineart import ink as ink_module
+
+    rng = np.random.default_rng(3)
+    mask = rng.random((80, 120)) > 0.93           # scattered specks of 1-3 pixels
+    mask[20:30, 40:70] = True                       # and a stroke that stays
+    keep = ink_module.drop_specks(mask, 3)
+    monkeypatch.setattr(ink_module, "_FEW_SPECKS", few)
+    assert np.array_equal(ink_module.drop_specks(mask, 3), keep)
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+    big = stats[:, cv2.CC_STAT_AREA] >= 3
+    big[0] = False
+    assert np.array_equal(keep, big[labels])
