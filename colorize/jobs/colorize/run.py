@@ -3,8 +3,9 @@
     colorize_video("in.mp4", "out.mp4", ColorizeOptions(model="generator.safetensors"))
     summary = colorize_folder("frames/", "colour/", ColorizeOptions(is_lineart=True))
 
-Video: decode -> line-art -> generator -> encode, with decoding and encoding in their own threads
-(bounded queues, so memory is flat however long the clip) while the main thread drives the device.
+Video: decode -> line-art -> generator -> temporal mode -> encode, with decoding (and the line-art),
+the generator and encoding in their own threads (bounded queues, so memory is flat however long the
+clip) while the main thread runs the temporal mode and smoothing, frame after frame.
 The output keeps the input's frame count, fps, size and audio, and appears only when complete.
 
 Folder: every image below IN_DIR becomes OUT_DIR/<same relative path>.png, written atomically; images
@@ -195,9 +196,14 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     frames = prefetch(colorizer.draw_lineart(frames, options.is_lineart), maxsize=options.queue_size, name="decode")
     compose = side_by_side if options.side_by_side else (lambda item: item.colour)
     progress = bar(total=info.frame_count, desc=f"colorize {info.path.name}")
+    coloured = None
     try:
         with writer, BackgroundSink(writer.write, maxsize=options.queue_size, name="encode") as sink:
-            items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide)
+            # the generator in its own thread: it colours the next batch while this thread runs the
+            # temporal mode (one frame after another) on this one; one batch ahead bounds memory
+            coloured = prefetch(colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide),
+                                maxsize=options.batch_size, name="generator")
+            items = coloured
             if carry:
                 items = temporal(items, keyframes, temporal_config(colorizer))
             if options.smooth > 0:
@@ -206,6 +212,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
                 sink.put(compose(item))
                 progress.update(1)
     finally:
+        if coloured is not None:
+            coloured.close()  # stops the generator thread if we left early
         frames.close()  # stops the decoder thread if we left early
         progress.close()
     return Path(output)
