@@ -19,6 +19,19 @@ def _deterministic_seed():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _sigchld_restored():
+    """Each test leaves SIGCHLD as it found it. A torch DataLoader with worker processes installs a
+    SIGCHLD handler for the rest of the process; a later OpenVINO model in the same process then died
+    with SIGSEGV once the process waited on ffmpeg (three tests of three modules in one pytest run).
+    The trainer restores it itself (gans.trainer._StopRequest); this covers tests that iterate loaders directly."""
+    import signal
+
+    before = signal.getsignal(signal.SIGCHLD)
+    yield
+    signal.signal(signal.SIGCHLD, before)
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread():
     """One torch thread for a module: on a shared 2-core machine two threads per process mostly wait

@@ -153,7 +153,10 @@ class _StopRequest:
     """Ctrl-C / SIGTERM during training: finish the current step, then save and stop.
 
     Stopping at a step boundary keeps the checkpoint consistent (never D updated but not G), so
-    `--resume` continues exactly. A second signal aborts at once.
+    `--resume` continues exactly. A second signal aborts at once. On exit the process's SIGINT, SIGTERM
+    and SIGCHLD handlers are what they were on entry: a DataLoader with worker processes installs a
+    SIGCHLD handler for good, and left in place it crashed (SIGSEGV) a later OpenVINO inference in the
+    same process once that process waited on a child (ffmpeg) -- a pipeline's train then colorize steps.
     """
 
     def __init__(self):
@@ -171,6 +174,7 @@ class _StopRequest:
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 self._previous[sig] = signal.signal(sig, self._handle)
+            self._previous[signal.SIGCHLD] = signal.getsignal(signal.SIGCHLD)
         return self
 
     def __exit__(self, *exc) -> None:
