@@ -259,6 +259,18 @@ def cli_files(tmp_path_factory):
             "plain": save_tiny_model(folder / "plain.safetensors"), "folder": folder}
 
 
+def _count_calls(monkeypatch, module, name: str) -> list:
+    """Wrap module.name so each call appends to the returned list (the wrapped function still runs)."""
+    calls, original = [], getattr(module, name)
+
+    def recording(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, recording)
+    return calls
+
+
 @pytest.mark.parametrize("model, flags, expected", [("reference", [], True), ("reference", ["--no-temporal"], False),
                                                     ("plain", [], False), ("plain", ["--temporal"], True)])
 def test_video_command_runs_the_temporal_mode_by_default_for_reference_guided_models(
@@ -268,13 +280,7 @@ def test_video_command_runs_the_temporal_mode_by_default_for_reference_guided_mo
     from colorize.cli import cli
     from colorize.jobs.colorize import run
 
-    calls, original = [], run.temporal
-
-    def recording(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(run, "temporal", recording)
+    calls = _count_calls(monkeypatch, run, "temporal")
     out = cli_files["folder"] / f"{model}_{'_'.join(flags) or 'default'}.mp4"
     result = CliRunner().invoke(cli, ["video", str(cli_files["video"]), "-o", str(out), "--model",
                                       str(cli_files[model]), "--device", "cpu", *flags])
@@ -307,13 +313,7 @@ def test_frames_command_runs_the_temporal_mode_by_default_for_reference_guided_m
     frames = cli_files["folder"] / "frames"
     if not frames.is_dir():
         write_toon_frames(frames, ToonConfig(width=64, height=48, n_frames=6, seed=2))
-    calls, original = [], sequences.carry_colours
-
-    def recording(*args, **kwargs):
-        calls.append(1)
-        return original(*args, **kwargs)
-
-    monkeypatch.setattr(sequences, "carry_colours", recording)
+    calls = _count_calls(monkeypatch, sequences, "carry_colours")
     out = cli_files["folder"] / f"frames_{model}_{'_'.join(flags) or 'default'}"
     result = CliRunner().invoke(cli, ["frames", str(frames), str(out), "--model", str(cli_files[model]),
                                       "--device", "cpu", *flags])
