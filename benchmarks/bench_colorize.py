@@ -52,6 +52,8 @@ from colorize.resources import default_model_path
 from colorize.jobs.colorize.run import ColorizeOptions, colorize_video
 from colorize.lineart.recipes import LineArtConfig
 
+from common import Scores, Timer, timed  # benchmarks/common.py (this folder is on sys.path)
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -116,13 +118,8 @@ def network_fps(colorizer: Colorizer, height: int, width: int, frames: int, batc
     backend = colorizer.backend
     with torch.inference_mode():
         code = backend.encode_reference(torch.rand(1, 3, h, w) * 2 - 1, lineart[:1]) if with_reference else None
-        backend.run(lineart, code)
-        start = time.perf_counter()
-        done = 0
-        while done < frames:
-            backend.run(lineart, code)
-            done += batch
-    return done / (time.perf_counter() - start)
+        timing = timed(lambda: backend.run(lineart, code), repeats=max(1, -(-frames // batch)))
+    return timing.per_second(batch)
 
 
 def generator_fps(colorizer: Colorizer, lines, frames: int, batch: int, with_reference: bool) -> float:
@@ -135,13 +132,13 @@ def generator_fps(colorizer: Colorizer, lines, frames: int, batch: int, with_ref
     reference = None
     if with_reference:
         reference = Reference(np.full((*lines.shape[1:], 3), (200, 120, 40), np.uint8), lines[0])
-    colorizer.colour_arrays(lines[:batch], reference)
-    start = time.perf_counter()
-    done = 0
-    while done < frames:
-        colorizer.colour_arrays(lines[done % len(lines):][:batch], reference)
-        done += batch
-    return done / (time.perf_counter() - start)
+    done = [0]
+
+    def step() -> None:
+        colorizer.colour_arrays(lines[done[0] % len(lines):][:batch], reference)
+        done[0] += batch
+
+    return timed(step, repeats=max(1, -(-frames // batch))).per_second(batch)
 
 
 def end_to_end_fps(colorizer: Colorizer, clip: Path, out: Path, options: ColorizeOptions, frames: int) -> float:
@@ -230,20 +227,12 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
     from colorize.jobs.colorize.temporal import TemporalConfig, carry_colours
     from colorize.media.frames import Frame
 
-    sys.path.insert(0, str(Path(__file__).resolve().parent))  # QualityRow scores TC with bench_reference's helper
-
     folders = sorted(f for f in args.quality.iterdir() if (f / "shots.json").is_file())
-    rows: dict[tuple[str, int], QualityRow] = {}
-    seconds: dict[str, float] = {}
+    rows: dict[tuple[str, int], Scores] = {}
+    timer = Timer()
 
-    def row(mode: str, size: int) -> "QualityRow":
-        return rows.setdefault((mode, size), QualityRow())
-
-    def timed(label: str, run):
-        start = time.perf_counter()
-        result = run()
-        seconds[label] = seconds.get(label, 0.0) + time.perf_counter() - start
-        return result
+    def row(mode: str, size: int) -> Scores:
+        return rows.setdefault((mode, size), Scores())
 
     for folder in folders:
         files = sorted(folder.glob("frame_*.png"))
@@ -263,21 +252,21 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
             keyframes = Keyframes.from_options(references_dir=tmp)
             for size in workings:
                 colorizer.size = size
-                out = timed(f"per-frame, size {size or 'full'}",
+                out = timer.run(f"per-frame, size {size or 'full'}",
                             lambda: tensor_to_uint8(colorizer.colorize_batch(lineart, None, size=size)))
                 row("per-frame", size).add_frames(list(out), list(truth))
                 if not colorizer.takes_reference:
                     continue
                 frames = [Frame(index=i, time=i / 12.0, image=image, cut=i == 0) for i, image in enumerate(shot)]
                 guide = ReferenceGuide(keyframes, self_reference=False)
-                items = timed(f"keyframe, size {size or 'full'}", lambda: list(
+                items = timer.run(f"keyframe, size {size or 'full'}", lambda: list(
                     colorizer.iter_colorized(iter(frames), False, args.batch_size, guide)))
                 row("keyframe", size).add_shot([it.colour for it in items[1:]], shot[1:])
                 flows = {"keyframe + temporal, flow 640": TemporalConfig()}
                 if TemporalConfig.at_working_size(size).flow_side != TemporalConfig().flow_side:
                     flows["keyframe + temporal, flow at the working size"] = TemporalConfig.at_working_size(size)
                 for mode, cfg in flows.items():
-                    carried = timed(f"{mode}, size {size or 'full'}", lambda: [
+                    carried = timer.run(f"{mode}, size {size or 'full'}", lambda: [
                         it.colour for it in carry_colours(iter(items), keyframes, cfg)])
                     row(mode, size).add_shot(carried[1:], shot[1:])
         colorizer.size = 0
@@ -289,42 +278,8 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
         for size in (size for size in workings if (mode, size) in rows):
             print(f"  {mode:46s} size {str(size or 'full'):>4s}: {rows[mode, size].summary()}")
     print("seconds:")
-    for label, sec in seconds.items():
+    for label, sec in timer.seconds.items():
         print(f"  {label}: {sec:.1f} s")
-
-
-class QualityRow:
-    """Per-frame PSNR / ΔE2000 of one row, and its warp errors pooled over shots (for TC)."""
-
-    def __init__(self) -> None:
-        self.psnr: list[float] = []
-        self.delta_e: list[float] = []
-        self.pred_error = self.gt_error = 0.0
-        self.pairs = 0
-
-    def add_frames(self, outputs: list, truth: list) -> None:
-        """outputs, truth: H x W x 3 uint8 RGB arrays, pairwise."""
-        from colorize.metrics.image import delta_e2000, psnr
-        import numpy as np
-
-        pred = torch.from_numpy(np.stack(outputs)).permute(0, 3, 1, 2).float() / 255
-        gt = torch.from_numpy(np.stack(truth)).permute(0, 3, 1, 2).float() / 255
-        self.psnr += psnr(pred, gt).tolist()
-        self.delta_e += delta_e2000(pred, gt).tolist()
-
-    def add_shot(self, outputs: list, truth: list) -> None:
-        """Consecutive frames of one shot: per-frame scores and the shot's warp errors."""
-        from bench_reference import add_warp_errors
-
-        self.add_frames(outputs, truth)
-        add_warp_errors(self, outputs, truth)
-
-    def summary(self) -> str:
-        import numpy as np
-
-        tc = f"  TC {self.pred_error / self.gt_error:5.2f}" if self.gt_error > 0 else ""
-        return (f"PSNR {np.mean(self.psnr):6.2f} dB  ΔE {np.mean(self.delta_e):6.2f}{tc}  "
-                f"(n={len(self.psnr)})")
 
 
 def main() -> None:

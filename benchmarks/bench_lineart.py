@@ -32,20 +32,9 @@ import torch
 from colorize.data.toon import ToonClip, ToonConfig, write_toon_video
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy, lineart_tensor
 
+from common import rate  # benchmarks/common.py: one warm-up call, then calls for a time budget
+
 RESOLUTIONS = {"256x256": (256, 256), "1080p": (1920, 1080)}
-
-
-def frames_per_second(run: Callable[[], None], frames_per_call: int, budget_s: float,
-                      sync: Callable[[], None] = lambda: None) -> float:
-    """Call `run` once to warm up, then repeatedly until `budget_s` passes; frames per second."""
-    run()
-    sync()
-    calls, start = 0, time.perf_counter()
-    while calls == 0 or time.perf_counter() - start < budget_s:
-        run()
-        calls += 1
-    sync()
-    return calls * frames_per_call / (time.perf_counter() - start)
 
 
 def paired_speed_ratio(ours: Callable[[], None], baseline: Callable[[], None], budget_s: float) -> float:
@@ -76,27 +65,27 @@ def implementation_rows(rgb: np.ndarray, cfg: LineArtConfig, batch: int, budget_
     low, high = cfg.low, cfg.high
     rows = [
         ("cv2.Canny alone (gray uint8, L2)",
-         frames_per_second(lambda: cv2.Canny(gray, low * 255, high * 255, L2gradient=True), 1, budget_s)),
+         rate(lambda: cv2.Canny(gray, low * 255, high * 255, L2gradient=True), 1, budget_s)),
         ("kornia canny, hysteresis (1 frame)",
-         frames_per_second(lambda: kornia.filters.canny(one, low, high), 1, slow_budget_s)),
+         rate(lambda: kornia.filters.canny(one, low, high), 1, slow_budget_s)),
         ("kornia canny, no hysteresis (1 frame)",
-         frames_per_second(lambda: kornia.filters.canny(one, low, high, hysteresis=False), 1, slow_budget_s)),
+         rate(lambda: kornia.filters.canny(one, low, high, hysteresis=False), 1, slow_budget_s)),
         ("ours: lineart_numpy (OpenCV, CPU)",
-         frames_per_second(lambda: lineart_numpy(rgb, cfg), 1, budget_s)),
+         rate(lambda: lineart_numpy(rgb, cfg), 1, budget_s)),
         ("ours (OpenCV) / cv2.Canny, paired rounds (ratio)",
          paired_speed_ratio(lambda: lineart_numpy(rgb, cfg),
                             lambda: cv2.Canny(gray, low * 255, high * 255, L2gradient=True), budget_s)),
         (f"ours: lineart_tensor CPU, batch {batch}",
-         frames_per_second(lambda: lineart_tensor(many, cfg), batch, slow_budget_s)),
+         rate(lambda: lineart_tensor(many, cfg), batch, slow_budget_s)),
     ]
     if torch.cuda.is_available():
         on_gpu = many.cuda()
         rows.append((f"ours: lineart_tensor CUDA, batch {batch}",
-                     frames_per_second(lambda: lineart_tensor(on_gpu, cfg), batch, budget_s,
-                                       sync=torch.cuda.synchronize)))
+                     rate(lambda: lineart_tensor(on_gpu, cfg), batch, budget_s,
+                          sync=torch.cuda.synchronize)))
         rows.append((f"kornia canny CUDA, hysteresis, batch {batch}",
-                     frames_per_second(lambda: kornia.filters.canny(on_gpu, low, high), batch, budget_s,
-                                       sync=torch.cuda.synchronize)))
+                     rate(lambda: kornia.filters.canny(on_gpu, low, high), batch, budget_s,
+                          sync=torch.cuda.synchronize)))
     return rows
 
 

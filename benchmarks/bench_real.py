@@ -33,19 +33,16 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_reference import add_warp_errors, run_mode  # noqa: E402  (shared with the toon benchmark)
+from bench_reference import run_mode  # noqa: E402  (the toon benchmark's modes; this folder is on sys.path)
+from common import Scores  # noqa: E402  (benchmarks/common.py: shared scoring)
 
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
-from colorize.metrics.image import delta_e2000, psnr  # noqa: E402
 from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8  # noqa: E402
 from colorize.jobs.colorize.references import Keyframes, ReferenceGuide  # noqa: E402
 from colorize.jobs.colorize.run import temporal  # noqa: E402
@@ -57,34 +54,6 @@ CLIP_MODES = ("line-art only", "self-reference", "keyframe", "keyframe + smoothe
               "keyframe + temporal")
 RUNNER_MODE = {"line-art only": "per-frame", "self-reference": "self-reference", "keyframe": "keyframe",
                "keyframe + smoothed": "keyframe + smoothed"}
-
-
-@dataclass
-class Scores:
-    """Running per-frame PSNR/ΔE and pooled warp errors of one row."""
-
-    psnr: list[float] = field(default_factory=list)
-    delta_e: list[float] = field(default_factory=list)
-    pred_error: float = 0.0
-    gt_error: float = 0.0
-    pairs: int = 0
-
-    def add_frames(self, outputs: list[np.ndarray], truth: list[np.ndarray]) -> None:
-        """outputs, truth: lists of H x W x 3 uint8 RGB of equal sizes."""
-        to_t = lambda xs: torch.from_numpy(np.stack(xs)).permute(0, 3, 1, 2).float() / 255
-        pred, gt = to_t(outputs), to_t(truth)
-        self.psnr += psnr(pred, gt).tolist()
-        self.delta_e += delta_e2000(pred, gt).tolist()
-
-    def add_shot(self, outputs: list[np.ndarray], truth: list[np.ndarray]) -> None:
-        """One shot's frames (no cut inside): PSNR/ΔE per frame and the shot's warp errors."""
-        self.add_frames(outputs, truth)
-        add_warp_errors(self, outputs, truth)
-
-    def row(self) -> dict[str, float]:
-        tc = self.pred_error / self.gt_error if self.gt_error > 0 else math.nan
-        return {"PSNR": float(np.mean(self.psnr)), "ΔE": float(np.mean(self.delta_e)), "TC": tc,
-                "n": len(self.psnr)}
 
 
 def read_clip(folder: Path) -> tuple[list[Frame], list[int]]:

@@ -28,9 +28,7 @@ so that no pair crosses a cut. Never run by the tests.
 from __future__ import annotations
 
 import argparse
-import math
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -38,60 +36,18 @@ import torch
 
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.images import write_image
-from colorize.metrics.image import delta_e2000, psnr
-from colorize.metrics.temporal import TemporalConsistency
 from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8, uint8_to_tensor
 from colorize.jobs.colorize.run import smoothed
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts
 from colorize.jobs.colorize.references import Keyframes, ReferenceGuide
 
+from common import Scores  # benchmarks/common.py: shared scoring (this folder is on sys.path)
+
 SETS = {"model-sheet colours": dict(palette="by_kind", seed=900),
         "unseen colours": dict(palette="random", hue_range=(0.70, 0.95), seed=950)}
 MODES = ("per-frame", "self-reference", "keyframe", "keyframe chain", "smoothed", "keyframe + smoothed")
 CUT_EVERY = 24
-
-
-@dataclass
-class Scores:
-    """Running totals of one mode on one set."""
-
-    psnr: list[float] = field(default_factory=list)
-    char_psnr: list[float] = field(default_factory=list)
-    delta_e: list[float] = field(default_factory=list)
-    pred_error: float = 0.0   # warp errors summed over pairs (pooled over shots)
-    gt_error: float = 0.0
-    pairs: int = 0
-
-    def add_shot(self, outputs: list[np.ndarray], truth: list[np.ndarray], labels: list[np.ndarray]) -> None:
-        pred = torch.from_numpy(np.stack(outputs)).permute(0, 3, 1, 2).float() / 255
-        gt = torch.from_numpy(np.stack(truth)).permute(0, 3, 1, 2).float() / 255
-        self.psnr += psnr(pred, gt).tolist()
-        self.delta_e += delta_e2000(pred, gt).tolist()
-        for p, g, mask in zip(pred, gt, labels):
-            inside = torch.from_numpy(mask > 0)
-            if inside.any():
-                mse = (p[:, inside] - g[:, inside]).pow(2).mean()
-                self.char_psnr.append(float(10 * torch.log10(1 / mse)))
-        add_warp_errors(self, outputs, truth)
-
-    def row(self) -> dict[str, float]:
-        tc = self.pred_error / self.gt_error if self.gt_error > 0 else math.nan
-        return {"PSNR": float(np.mean(self.psnr)), "char PSNR": float(np.mean(self.char_psnr)),
-                "ΔE": float(np.mean(self.delta_e)), "TC": tc}
-
-
-def add_warp_errors(scores, outputs: list[np.ndarray], truth: list[np.ndarray]) -> None:
-    """Add one shot's warp errors (colorize.metrics.temporal) to scores.pred_error/gt_error/pairs,
-    weighted by pairs, so TC is pooled over shots and no pair crosses a cut."""
-    tc = TemporalConsistency()
-    for p, g in zip(outputs, truth):
-        tc.update(p, g)
-    result = tc.result()
-    if result["pairs"]:
-        scores.pred_error += result["pred_warp_error"] * result["pairs"]
-        scores.gt_error += result["gt_warp_error"] * result["pairs"]
-        scores.pairs += result["pairs"]
 
 
 def clip_frames(clip: ToonClip) -> list[Frame]:

@@ -18,7 +18,6 @@ Never run by the tests.
 from __future__ import annotations
 
 import argparse
-import time
 
 import cv2
 import numpy as np
@@ -28,6 +27,8 @@ from colorize.metrics.temporal import temporal_consistency
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.shots import ShotDetector
 from colorize.jobs.colorize.smoothing import SmoothingConfig, TemporalSmoother
+
+from common import rate  # benchmarks/common.py
 
 STRENGTHS = (0.0, 0.3, 0.5, 0.7, 0.85)
 SPEED_SIZES = {"256x192": (256, 192), "1080p": (1920, 1080)}
@@ -82,12 +83,9 @@ def moving_frames(size: tuple[int, int]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 def calls_per_second(call, frames: list, budget_s: float) -> float:
     """Call `call(*frames[i])` over the frames in a loop (after two warm-up calls) for `budget_s`."""
-    call(*frames[0]), call(*frames[1])
-    calls, start = 0, time.perf_counter()
-    while calls == 0 or time.perf_counter() - start < budget_s:
-        call(*frames[calls % len(frames)])
-        calls += 1
-    return calls / (time.perf_counter() - start)
+    call(*frames[0])
+    i = iter(range(1, 10**12))
+    return rate(lambda: call(*frames[next(i) % len(frames)]), 1, budget_s)
 
 
 def speed_table(budget_s: float) -> None:

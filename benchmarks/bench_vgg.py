@@ -13,14 +13,14 @@ randomly initialised: speed does not depend on the weights, and no download is n
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from colorize.gans.losses.perceptual import VGGLoss, vgg19_features
 from colorize.nets.unet import UNetGenerator
+
+from common import timed  # benchmarks/common.py
 
 CASES = {  # until -> (perceptual layers, style layers)
     "relu3_1": (("relu1_1", "relu2_1", "relu3_1"), ("relu2_1", "relu3_1")),
@@ -38,15 +38,8 @@ def gflop_per_image(fn, *inputs: torch.Tensor) -> float:
 
 def median_ms(step, repeats: int, device: torch.device) -> float:
     """Median wall time of step() in ms after one warm-up call (synchronising on CUDA)."""
-    times = []
-    for i in range(repeats + 1):
-        start = time.perf_counter()
-        step()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        if i:
-            times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
+    sync = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else None
+    return timed(step, repeats=repeats, sync=sync).median * 1e3
 
 
 def bench_case(until: str, resize: int | None, args, device: torch.device) -> tuple[float, float, float]:
