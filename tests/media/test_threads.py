@@ -43,8 +43,14 @@ def test_prefetch_stays_bounded_and_stops_the_producer_when_abandoned():
 
     it = prefetch(produce(), maxsize=2)
     assert next(it) == 0
+    # First see the producer run ahead (so the bound below is not met by a producer that never ran),
+    # then give it time to overrun: it must stay at one consumed, two queued, one waiting to be put.
+    deadline = time.monotonic() + 30
+    while len(produced) < 4 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(produced) == 4, produced
     time.sleep(0.3)
-    assert len(produced) <= 4  # one consumed, two queued, one waiting to be put
+    assert len(produced) == 4
     it.close()
     assert closed.wait(2.0)
 
