@@ -110,6 +110,7 @@ def test_the_preview_is_line_art_colour_original_from_the_keyframe_on(clip_file,
     assert np.abs(first[:, 192:].astype(int) - original).mean() < 6  # the third panel is the frame itself
 
 
+@pytest.mark.slow
 def test_a_rendered_video_follows_the_keyframe_as_colorize_video_references_does(clip_file, model,
                                                                                    reference_model, tmp_path):
     clip = session.open_video(clip_file, tmp_path / "work")
@@ -129,6 +130,7 @@ def test_a_rendered_video_follows_the_keyframe_as_colorize_video_references_does
     assert "16 frames, 96x64 at 8 fps" in session.describe_outputs([out])
 
 
+@pytest.mark.slow
 def test_a_stopped_render_leaves_no_result_and_a_failed_one_says_why(clip_file, reference_model, tmp_path):
     clip = session.open_video(clip_file, tmp_path / "work")
     job = session.Render(clip, reference_model, device="cpu")
@@ -140,6 +142,7 @@ def test_a_stopped_render_leaves_no_result_and_a_failed_one_says_why(clip_file, 
         session.Render(clip, tmp_path / "missing.safetensors", device="cpu").run()
 
 
+@pytest.mark.slow
 def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, reference_model, tmp_path):
     clip = session.open_frames(frames_dir, tmp_path / "work", fps=8)
     key = session.save_keyframe(clip, 2, np.full((64, 96, 3), (40, 40, 230), np.uint8))

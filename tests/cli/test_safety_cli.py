@@ -329,6 +329,7 @@ def test_extract_then_assemble_keeps_a_variable_rate(tmp_path):
     assert frame_times(probe(tmp_path / "again.mp4")) == pytest.approx(VFR_TIMES, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_sigterm_to_a_real_colorize_process(tmp_path, model):
     """The console command in its own process, terminated as `kill PID` would, mid-encode."""
     import subprocess

@@ -42,6 +42,7 @@ def _run(args, capsys):
     return exit_info.value.code, out, err
 
 
+@pytest.mark.slow
 def test_train_then_resume_to_more_steps(tmp_path, capsys):
     frames = toon_frames(tmp_path)
     config = tmp_path / "tiny.toml"

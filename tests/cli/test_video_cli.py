@@ -289,6 +289,7 @@ def test_export_torchscript_runs_like_the_generator(workdir, model):
         assert torch.allclose(scripted(x), net(x), atol=1e-5)
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::FutureWarning")  # raised inside torch's exporter
 def test_export_onnx_runs_like_the_generator(workdir, model):
     pytest.importorskip("onnx")

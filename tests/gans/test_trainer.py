@@ -31,6 +31,7 @@ def _val_l1(generator: torch.nn.Module, val_set) -> float:
     return sum(losses) / len(losses)
 
 
+@pytest.mark.slow
 def test_training_lowers_validation_l1_well_below_untrained(tmp_path):
     frames = toon_frames(tmp_path)
     cfg = tiny_config(tmp_path, steps=32)
@@ -147,6 +148,7 @@ def test_linear_decay_holds_then_reaches_zero():
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
 
+@pytest.mark.slow
 def test_two_process_gloo_training_keeps_ranks_identical(tmp_path):
     frames = toon_frames(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "OMP_NUM_THREADS": "1"}
@@ -162,6 +164,7 @@ def test_two_process_gloo_training_keeps_ranks_identical(tmp_path):
     assert ckpt.load_checkpoint(tmp_path / "run" / "last.pt")["step"] == 4
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_step_saves_and_resumes(tmp_path):
     """A real signal (as a scheduler or `kill` sends) mid-run: last.pt at a step boundary, exit 130."""
     import signal
@@ -204,6 +207,7 @@ def _psnr_of(generator: torch.nn.Module, val_set, batch_size: int) -> float:
     return sum(scores) / len(scores)
 
 
+@pytest.mark.slow
 def test_exported_generator_scores_exactly_what_validation_measured(tmp_path):
     """EMA on (0.999, as the shipped train.toml) and BatchNorm: a short run must export trained weights."""
     frames = toon_frames(tmp_path)

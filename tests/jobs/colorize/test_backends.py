@@ -163,6 +163,7 @@ class Unexportable(nn.Module):
         return -x.expand(-1, 3, -1, -1)
 
 
+@pytest.mark.slow
 def test_a_model_a_runtime_cannot_export_falls_back_under_auto_and_is_an_error_when_asked_for(monkeypatch):
     runtime = (RUNTIMES or ["onnxruntime"])[0]
     monkeypatch.setattr(backends, "installed", lambda name: name in ("torch", runtime))
