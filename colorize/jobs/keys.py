@@ -155,8 +155,8 @@ def small_lineart(image: np.ndarray, cfg: KeysConfig) -> np.ndarray:
 def content_weights(art: np.ndarray, cfg: KeysConfig) -> np.ndarray:
     """h x w float32: what each pixel of small line-art `art` counts for in the frame's drawn content.
 
-    1 on the ink and the paper within cfg.band px of it; a closed paper region of at most
-    cfg.region_max of the frame adds its area, spread evenly over the band pixels bordering it;
+    1 on the ink and the paper within cfg.band px of it; a closed paper region (not touching the
+    frame's border) of at most cfg.region_max of the frame adds its area, spread evenly over the band pixels bordering it;
     0 elsewhere (open paper, large regions: they are seen as far as their outlines are).
     """
     ink = (art < INK_LEVEL).astype(np.uint8)
@@ -168,6 +168,8 @@ def content_weights(art: np.ndarray, cfg: KeysConfig) -> np.ndarray:
     areas = np.bincount(labels.ravel(), minlength=count).astype(np.float32)
     small = areas <= cfg.region_max * art.size
     small[0] = False  # label 0: the band itself
+    # a region cut by the frame's border is not closed in this frame (and half of it is off screen)
+    small[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = False
     if not small.any():
         return weights
     kept = np.where(small[labels], labels, 0).astype(np.float32)
