@@ -36,10 +36,12 @@ it adds to the frames of its shot), which is the per-shot greedy sequences merge
 Cost and memory: a shot is held as its small line-arts (160 x 90 uint8 for 16:9, 14 KB each) plus one
 mask per key still alive (uint8, same size) and the shot's score table (n x n float32). A shot longer
 than `max_shot` (480) frames is analysed in pieces of at most that many frames, so no key is asked to
-cover more than 480 frames and the memory is bounded: <= 480 x (14 + 14) KB + 480^2 x 4 B ~= 14 MB
-at 160 px, whatever the clip's length. Masks that fall below `min_seen` are dropped, and a key whose
-mask starts where an alive mask is complete shares that mask (its scores are the same from there on),
-so a still shot costs one mask. Flow runs twice per pair of frames in each direction (DIS at 160 px).
+cover more than 480 frames and memory is bounded whatever the clip's length: at 160 x 90, 480 line-arts
+(7 MB), at most 480 alive masks (7 MB) and the temporaries of one carry step (~3x that), two 480 x 480
+tables (2 MB): under ~40 MB in the worst case, a few MB typically. A mask that sees less than
+`min_seen` (0.5) of a frame is dropped (its later scores count as 0), and a key whose frame is reached
+by a complete mask (every pixel seen) shares it (the same mask is carried the same way), so a still
+shot carries one mask. The flow runs twice per pair of frames in each of the two sweeps (DIS at 160 px).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts
 from colorize.progress import progress
 
+# cv2.remap takes at most this many channels at once (OpenCV 5 wraps up to 128).
+REMAP_CHANNELS = 128
 # Flow-size line-art darker than this is ink: shrinking a one-pixel line by 2-4x leaves it grey.
 INK_LEVEL = 200
 
@@ -129,7 +133,7 @@ class KeysConfig:
             raise ValueError(f"draw_side must be 0 (full size) or at least flow_side, got {self.draw_side}")
         if not 0 <= self.band <= 8:
             raise ValueError(f"band must be 0 to 8 pixels, got {self.band}")
-        if not 1 <= self.max_shot <= 480:  # one mask channel per key: cv2.remap takes at most 512
+        if not 1 <= self.max_shot <= 480:  # the memory bound of the module docstring
             raise ValueError(f"max_shot must be 1 to 480 frames, got {self.max_shot}")
 
 
@@ -229,8 +233,11 @@ def pull_step(src: np.ndarray, dst: np.ndarray, cfg: KeysConfig, engine: cv2.DIS
 def _carry(masks: np.ndarray, step: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
     """h x w x K uint8 masks moved by one pull_step and scaled by its reliability."""
     map_x, map_y, reliability = step
-    moved = cv2.remap(masks, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    moved = moved.reshape(masks.shape)  # cv2 drops a single channel's axis
+    moved = np.empty_like(masks)
+    for c in range(0, masks.shape[-1], REMAP_CHANNELS):
+        chunk = np.ascontiguousarray(masks[..., c:c + REMAP_CHANNELS])
+        out = cv2.remap(chunk, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        moved[..., c:c + REMAP_CHANNELS] = out.reshape(chunk.shape)  # cv2 drops a single channel's axis
     return (np.multiply(moved, reliability[..., None], dtype=np.uint16) >> 8).astype(np.uint8)
 
 
@@ -597,5 +604,8 @@ class CoverageAdvisor:
         self._numbers, self._arts = [], []
         if not arts:
             return None
+        keyed = [i for i, n in enumerate(numbers) if n in self.keys]
+        if keyed and shot_scores(arts, keyed, self.cfg).max(axis=0).min() >= self.cfg.threshold - 1e-6:
+            return None  # well covered: the full table (every frame a candidate) is not needed
         scores = shot_scores(arts, list(range(len(arts))), self.cfg)
         return poorly_covered(self._shot, numbers, scores, self.keys, self.cfg.threshold)

@@ -8,7 +8,7 @@ import pytest
 
 from colorize.config import from_dict
 from colorize.errors import ConfigError
-from colorize.jobs.keys import (CoverageAdvisor, KeysConfig, content_weights, coverage, lineart_frames, plan_shots,
+from colorize.jobs.keys import (CoverageAdvisor, _carry, KeysConfig, content_weights, coverage, lineart_frames, plan_shots,
                                 poorly_covered, shot_scores)
 from colorize.media.frames import Frame
 
@@ -143,3 +143,13 @@ def test_unknown_config_keys_are_errors():
         from_dict(KeysConfig, {"treshold": 0.5})
     with pytest.raises(ConfigError):
         from_dict(KeysConfig, {"threshold": 1.5})
+
+
+def test_more_masks_than_one_remap_call_takes_are_carried_alike():
+    masks = np.random.default_rng(0).integers(0, 256, (20, 30, 300), dtype=np.uint8)
+    shift = (np.tile(np.arange(30, dtype=np.float32) + 1, (20, 1)),
+             np.tile(np.arange(20, dtype=np.float32)[:, None], (1, 30)))
+    step = (*shift, np.full((20, 30), 256, np.uint16))
+    moved = _carry(masks, step)
+    assert moved.shape == masks.shape
+    assert np.array_equal(moved[:, :-1], masks[:, 1:]) and not moved[:, -1].any()
