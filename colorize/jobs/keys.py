@@ -156,12 +156,14 @@ def small_lineart(image: np.ndarray, cfg: KeysConfig) -> np.ndarray:
     cfg.lineart, H x W (x 3) uint8 line-art (made gray; light lines on dark are inverted).
     """
     if cfg.lineart:
-        gray = image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
-        if np.median(gray) < 128:
-            gray = 255 - gray
-        return shrink(gray, cfg.flow_side)
+        gray = _gray(image)
+        return shrink(255 - gray if np.median(gray) < 128 else gray, cfg.flow_side)
     drawn = ink_lineart(shrink(image, cfg.draw_side), cfg.ink, 1)
     return shrink(drawn, cfg.flow_side)
+
+
+def _gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
 
 
 def content_weights(art: np.ndarray, cfg: KeysConfig) -> np.ndarray:
@@ -336,7 +338,10 @@ def iter_shot_linearts(frames: Iterable[Frame], cfg: KeysConfig) -> Iterator[Sho
         if frame.cut or shot < 0:
             shot += 1
         numbers.append(frame.index)
-        arts.append(small_lineart(frame.lineart if frame.lineart is not None else frame.image, as_lineart))
+        if frame.lineart is not None:  # drawn by a stage already: paper is light, only shrink it
+            arts.append(shrink(_gray(frame.lineart), cfg.flow_side))
+        else:
+            arts.append(small_lineart(frame.image, as_lineart))
     if arts:
         yield ShotLinearts(shot, numbers, arts)
 
@@ -353,8 +358,8 @@ class FrameCoverage:
 def coverage(frames: Iterable[Frame], keys: set[int], cfg: KeysConfig | None = None) -> Iterator[FrameCoverage]:
     """Per frame (in order), the share of its drawn content seen in some key of its shot.
 
-    frames: Frames whose image (or .lineart) is line-art, H x W uint8 (255 paper), any size, with
-    cuts marked; keys: frame numbers (Frame.index) of the keys. A shot without a key has coverage 0
+    frames: Frames with cuts marked whose .lineart (drawn by a stage: H x W uint8, 255 paper, any
+    size) or, without one, image is line-art (as input: gray or RGB; light on dark is inverted); keys: frame numbers (Frame.index) of the keys. A shot without a key has coverage 0
     (but 1 for a blank frame: nothing to miss). See the module docstring for what "seen" means.
     """
     cfg = cfg if cfg is not None else KeysConfig()
@@ -506,9 +511,10 @@ def open_clip(clip: str | os.PathLike) -> tuple[Iterator[Frame], int | None]:
 
 def lineart_frames(frames: Iterable[Frame], cfg: KeysConfig) -> Iterator[Frame]:
     """Frames with cuts marked (media.shots.mark_cuts on the full-size frames, as `colorize video`
-    finds them) and their image replaced by small line-art (small_lineart)."""
+    finds them) and their image and .lineart replaced by small line-art (small_lineart)."""
     for frame in mark_cuts(frames):
-        yield replace(frame, image=small_lineart(frame.image, cfg), lineart=None)
+        art = small_lineart(frame.image, cfg)
+        yield replace(frame, image=art, lineart=art)
 
 
 def plan_clip(clip: str | os.PathLike, max_keys: int | None = None, cfg: KeysConfig | None = None
@@ -588,14 +594,15 @@ class CoverageAdvisor:
         self._shot, self._numbers, self._arts = -1, [], []
 
     def update(self, index: int, lineart: np.ndarray, cut: bool) -> str | None:
-        """Add frame `index` (line-art H x W uint8, any size); the line for the shot a cut ended."""
+        """Add frame `index` (line-art H x W uint8, 255 paper, any size, as the job drew it); the line
+        for the shot a cut (or max_shot) ended."""
         line = None
         if (cut or len(self._arts) == self.cfg.max_shot) and self._arts:
             line = self.finish()
         if cut or self._shot < 0:
             self._shot += 1
         self._numbers.append(index)
-        self._arts.append(small_lineart(lineart, self.cfg))
+        self._arts.append(shrink(_gray(lineart), self.cfg.flow_side))
         return line
 
     def finish(self) -> str | None:
