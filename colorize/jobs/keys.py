@@ -217,7 +217,10 @@ def pull_step(src: np.ndarray, dst: np.ndarray, cfg: KeysConfig, engine: cv2.DIS
     """
     h, w = dst.shape
     src_f, dst_f = _flow_input(src, cfg.flow_blur), _flow_input(dst, cfg.flow_blur)
-    back, fwd = dis_flow(dst_f, src_f, engine), dis_flow(src_f, dst_f, engine)  # dst -> src, src -> dst
+    if max(h, w) < MIN_FLOW_SIDE:  # DIS refuses such tiny frames: no motion, the line check decides
+        back = fwd = np.zeros((h, w, 2), np.float32)
+    else:
+        back, fwd = dis_flow(dst_f, src_f, engine), dis_flow(src_f, dst_f, engine)  # dst -> src, src -> dst
     map_x = np.arange(w, dtype=np.float32)[None, :] + back[..., 0]
     map_y = np.arange(h, dtype=np.float32)[:, None] + back[..., 1]
     inside = (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)

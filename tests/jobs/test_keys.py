@@ -9,7 +9,7 @@ import pytest
 from colorize.config import from_dict
 from colorize.errors import ConfigError
 from colorize.jobs.keys import (CoverageAdvisor, _carry, KeysConfig, content_weights, coverage, lineart_frames, plan_shots,
-                                poorly_covered, shot_scores)
+                                poorly_covered, shot_scores, small_lineart)
 from colorize.media.frames import Frame
 
 
@@ -153,3 +153,10 @@ def test_more_masks_than_one_remap_call_takes_are_carried_alike():
     moved = _carry(masks, step)
     assert moved.shape == masks.shape
     assert np.array_equal(moved[:, :-1], masks[:, 1:]) and not moved[:, -1].any()
+
+
+def test_frames_too_small_for_flow_still_get_keys():
+    tiny = [Frame(index=i, time=0.0, image=scenery(10, 8, 5), cut=i == 0) for i in range(4)]
+    cfg = KeysConfig(lineart=False)
+    (plan,) = plan_shots(iter(Frame(f.index, 0.0, small_lineart(f.image, cfg), cut=f.cut) for f in tiny), cfg=cfg)
+    assert plan.keys == [0]
