@@ -27,9 +27,9 @@ def cli(quiet: bool) -> None:
 
 
 def _register_commands() -> None:
-    from colorize.cli import app, clips, evaluate, gan, lineart, pipeline, stages, train, video
+    from colorize.cli import app, clips, evaluate, gan, keys, lineart, pipeline, stages, train, video
 
-    for module in (stages, lineart, pipeline, train, evaluate, video, gan, clips, app):
+    for module in (stages, lineart, pipeline, train, evaluate, video, keys, gan, clips, app):
         module.register(cli)
 
 
