@@ -47,7 +47,7 @@ from colorize.nets.files import save_generator
 from colorize.nets.unet import UNetGenerator
 from colorize.progress import set_quiet
 from colorize.runtime import resolve_device
-from colorize.jobs.colorize.model import Colorizer
+from colorize.engine.model import Colorizer
 from colorize.resources import default_model_path
 from colorize.jobs.colorize.run import ColorizeOptions, colorize_video
 from colorize.lineart.recipes import LineArtConfig
@@ -108,8 +108,8 @@ def network_fps(colorizer: Colorizer, height: int, width: int, frames: int, batc
                 with_reference: bool) -> float:
     """Frames/s of the backend alone at the working size of a height x width frame (padded to the
     stride), with one keyframe encoded once when `with_reference`."""
-    from colorize.jobs.colorize.tiling import round_up
-    from colorize.jobs.colorize.upsample import working_size
+    from colorize.engine.tiling import round_up
+    from colorize.engine.upsample import working_size
 
     h, w = (round_up(v, colorizer.stride) for v in working_size(height, width, colorizer.size))
     lineart = torch.where(torch.rand(batch, 1, h, w) > 0.05, 1.0, -1.0)
@@ -130,7 +130,7 @@ def generator_fps(colorizer: Colorizer, lines, frames: int, batch: int, with_ref
     batch), with the first frame's line-art and a flat colour as the keyframe when `with_reference`."""
     import numpy as np
 
-    from colorize.jobs.colorize.model import Reference
+    from colorize.engine.model import Reference
 
     reference = None
     if with_reference:
@@ -225,9 +225,9 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
     import numpy as np
 
     from colorize.images import read_rgb, write_image
-    from colorize.jobs.colorize.model import tensor_to_uint8
+    from colorize.engine.model import tensor_to_uint8
     from colorize.jobs.colorize.references import Keyframes, ReferenceGuide
-    from colorize.jobs.colorize.temporal import TemporalConfig, carry_colours
+    from colorize.filters.temporal import TemporalConfig, carry_colours
     from colorize.media.frames import Frame
 
     sys.path.insert(0, str(Path(__file__).resolve().parent))  # QualityRow scores TC with bench_reference's helper
@@ -335,7 +335,7 @@ def main() -> None:
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from colorize.jobs.colorize.backends import installed
+    from colorize.engine.backends import installed
 
     backends = [b for b in args.backend.split(",") if installed(b)]
     with tempfile.TemporaryDirectory() as tmp:

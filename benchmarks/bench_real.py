@@ -46,7 +46,7 @@ from bench_reference import add_warp_errors, run_mode  # noqa: E402  (shared wit
 
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
 from colorize.metrics.image import delta_e2000, psnr  # noqa: E402
-from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8  # noqa: E402
+from colorize.engine.model import Colorizer, tensor_to_uint8  # noqa: E402
 from colorize.jobs.colorize.references import Keyframes, ReferenceGuide  # noqa: E402
 from colorize.jobs.colorize.run import temporal  # noqa: E402
 from colorize.media.frames import Frame  # noqa: E402

@@ -40,7 +40,7 @@ from colorize.data.toon import ToonClip, ToonConfig
 from colorize.images import write_image
 from colorize.metrics.image import delta_e2000, psnr
 from colorize.metrics.temporal import TemporalConsistency
-from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8, uint8_to_tensor
+from colorize.engine.model import Colorizer, tensor_to_uint8, uint8_to_tensor
 from colorize.jobs.colorize.run import smoothed
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts

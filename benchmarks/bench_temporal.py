@@ -27,7 +27,7 @@ from colorize.data.toon import ToonClip, ToonConfig
 from colorize.metrics.temporal import temporal_consistency
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.shots import ShotDetector
-from colorize.jobs.colorize.smoothing import SmoothingConfig, TemporalSmoother
+from colorize.filters.smoothing import SmoothingConfig, TemporalSmoother
 
 STRENGTHS = (0.0, 0.3, 0.5, 0.7, 0.85)
 SPEED_SIZES = {"256x192": (256, 192), "1080p": (1920, 1080)}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from colorize.jobs.colorize.model import Colorizer
+from colorize.engine.model import Colorizer
 from tests.jobs.colorize._models import save_tiny_model
 
 

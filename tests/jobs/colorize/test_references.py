@@ -13,7 +13,7 @@ from torch import nn
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.errors import InputError
 from colorize.images import write_image
-from colorize.jobs.colorize.model import Colorizer
+from colorize.engine.model import Colorizer
 from colorize.jobs.colorize.references import Keyframes, ReferenceGuide, Segment, frame_number
 from colorize.lineart.recipes import LineArtConfig
 from colorize.media.frames import Frame

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from colorize.data.toon import ToonClip, ToonConfig
-from colorize.jobs.colorize.model import ColorizedFrame
+from colorize.engine.model import ColorizedFrame
 from colorize.jobs.colorize.run import smoothed
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.frames import Frame

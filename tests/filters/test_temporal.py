@@ -11,10 +11,10 @@ import pytest
 
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.errors import InputError
-from colorize.jobs.colorize.model import ColorizedFrame
+from colorize.engine.model import ColorizedFrame
 from colorize.jobs.colorize.references import Keyframes
 from colorize.jobs.colorize.run import temporal
-from colorize.jobs.colorize.temporal import TemporalConfig, TemporalPropagator, flatten_regions
+from colorize.filters.temporal import TemporalConfig, TemporalPropagator, flatten_regions
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.frames import Frame
 
