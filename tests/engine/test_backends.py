@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from colorize.errors import ColorizeError, InputError
-from colorize.jobs.colorize import backends
+from colorize.engine import backends
 from colorize.engine.backends import TorchBackend, make_backend
 from colorize.engine.model import Colorizer, Reference
 from colorize.nets.reference import ReferenceUNet
