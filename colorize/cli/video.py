@@ -82,7 +82,7 @@ _temporal_option = click.option(
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Output MP4.")
 @_inference_options
-@click.option("--side-by-side", is_flag=True, help="Write line-art | colorized | original in one video.")
+@click.option("--side-by-side", is_flag=True, default=DEFAULTS["side_by_side"], help="Write line-art | colorized | original in one video.")
 @click.option("--crf", type=click.IntRange(0, 51), default=DEFAULTS["crf"], show_default=True,
               help="x264 quality (0 lossless, 18 visually lossless, 51 worst).")
 @click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULTS["preset"], show_default=True,
