@@ -213,7 +213,7 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
     upscaled real-art clips (see --quality).
 
     per-frame: --per-clip frames of each clip's first shot, each alone. keyframe: the first shot's
-    frames 1..--shot-frames through the video job's code (iter_colorized with the shot's true first
+    frames 1..--shot-frames through the jobs' colour stream (colour_stream with the shot's true first
     frame as the keyframe). keyframe + temporal: the same outputs through the temporal mode
     (temporal.carry_colours), with the flow at 640 px as at full resolution and, at a working size,
     with the flow at that size (what `colorize video --size N` runs). TC: warp error of the output
@@ -226,7 +226,8 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
 
     from colorize.images import read_rgb, write_image
     from colorize.engine.model import tensor_to_uint8
-    from colorize.jobs.colorize.references import Keyframes, ReferenceGuide
+    from colorize.jobs.colorize.references import Keyframes, attach_keys
+    from colorize.jobs.colorize.stream import ColourPlan, colour_stream
     from colorize.filters.temporal import TemporalConfig, carry_colours
     from colorize.media.frames import Frame
 
@@ -268,17 +269,18 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
                 row("per-frame", size).add_frames(list(out), list(truth))
                 if not colorizer.takes_reference:
                     continue
-                frames = [Frame(index=i, time=i / 12.0, image=image, cut=i == 0) for i, image in enumerate(shot)]
-                guide = ReferenceGuide(keyframes, self_reference=False)
+                frames = list(attach_keys((Frame(index=i, time=i / 12.0, image=image, cut=i == 0)
+                                           for i, image in enumerate(shot)), keyframes))
+                plan = ColourPlan(batch_size=args.batch_size, follow=True, self_reference=False)
                 items = timed(f"keyframe, size {size or 'full'}", lambda: list(
-                    colorizer.iter_colorized(iter(frames), False, args.batch_size, guide)))
+                    colour_stream(iter(frames), colorizer, plan)))
                 row("keyframe", size).add_shot([it.colour for it in items[1:]], shot[1:])
                 flows = {"keyframe + temporal, flow 640": TemporalConfig()}
                 if TemporalConfig.at_working_size(size).flow_side != TemporalConfig().flow_side:
                     flows["keyframe + temporal, flow at the working size"] = TemporalConfig.at_working_size(size)
                 for mode, cfg in flows.items():
                     carried = timed(f"{mode}, size {size or 'full'}", lambda: [
-                        it.colour for it in carry_colours(iter(items), keyframes, cfg)])
+                        it.colour for it in carry_colours(iter(items), cfg)])  # the stream's temporal filter
                     row(mode, size).add_shot(carried[1:], shot[1:])
         colorizer.size = 0
         print(f"{folder.name} done ({shot_end} frames of its first shot)", flush=True)
