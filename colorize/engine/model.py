@@ -138,13 +138,10 @@ class Colorizer:
         C = 1: line-art alone. C = 5: line-art, reference colour (3), reference line-art, stacked so
         that padding and tiling cut the frame and its reference identically; the reference is the
         same for every frame of the batch (colorize_batch's contract), so the first one is encoded.
+        The same core as the uint8 path: encode_reference, then _run.
         """
-        x = to_device(inputs * 2.0 - 1.0, self.device, channels_last=True)
-        backend = self.backend
-        with autocast(self.device, self.precision):
-            code = backend.encode_reference(x[:1, 1:4], x[:1, 4:5]) if x.shape[1] == 5 else None
-            out = backend.run(x[:, :1], code)
-        return ((out.float() + 1.0) * 0.5).clamp_(0.0, 1.0)
+        code = self.encode_reference(inputs[:1, 1:5]) if inputs.shape[1] == 5 else None
+        return self._run(inputs[:, :1], code)
 
     def _forward_padded(self, lineart: torch.Tensor) -> torch.Tensor:
         """_forward for any h, w: pad to the stride, run, crop back."""

@@ -68,6 +68,17 @@ class FlowSettings:
         return flows_between(self.prepare(cur), self.prepare(prev), engine)
 
 
+def checked_settings(photometric_tolerance: float, feather: float, flow_side: int, flow_blur: float) -> FlowSettings:
+    """The FlowSettings of a filter's config, after checking the fields every filter shares (the
+    line check's tolerance in grey levels, 0..255, and the mask's feather, 0..20 px); ValueError
+    names a bad one."""
+    if not 0.0 <= photometric_tolerance <= 255.0:
+        raise ValueError(f"photometric_tolerance must be 0 to 255 grey levels, got {photometric_tolerance}")
+    if not (math.isfinite(feather) and 0.0 <= feather <= 20.0):
+        raise ValueError(f"feather must be 0 to 20 pixels, got {feather}")
+    return FlowSettings(flow_side, flow_blur)
+
+
 def flows_between(cur: np.ndarray, prev: np.ndarray, engine: cv2.DISOpticalFlow) -> tuple[np.ndarray, np.ndarray]:
     """(backward, forward) DIS flows between two guides already prepared (FlowSettings.prepare)."""
     return dis_flow(cur, prev, engine), dis_flow(prev, cur, engine)

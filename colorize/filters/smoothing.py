@@ -35,15 +35,14 @@ State: the previous guide and the previous smoothed output (one frame each) and 
 from __future__ import annotations
 
 import dataclasses
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterable, Iterator
 
 import cv2
 import numpy as np
 
-from colorize.filters.flow import (FlowSettings, blend, check_pair, check_same_size, consistency_mask, feathered,
-                                   line_matches, upscale_flow)
+from colorize.filters.flow import (FlowSettings, blend, check_pair, check_same_size, checked_settings,
+                                   consistency_mask, feathered, line_matches, upscale_flow)
 from colorize.media.flow import MIN_FLOW_SIDE, backward_warp, make_flow_engine
 
 if TYPE_CHECKING:
@@ -74,16 +73,11 @@ class SmoothingConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength < 1.0:  # (False for NaN too)
             raise ValueError(f"strength must be at least 0 and below 1, got {self.strength}")
-        if not 0.0 <= self.photometric_tolerance <= 255.0:
-            raise ValueError(f"photometric_tolerance must be 0 to 255 grey levels, got "
-                             f"{self.photometric_tolerance}")
-        if not (math.isfinite(self.feather) and 0.0 <= self.feather <= 20.0):
-            raise ValueError(f"feather must be 0 to 20 pixels, got {self.feather}")
-        self.flow  # checks flow_side and flow_blur
+        self.flow  # checks the flow and line-check settings (filters.flow.checked_settings)
 
     @property
     def flow(self) -> FlowSettings:
-        return FlowSettings(self.flow_side, self.flow_blur)
+        return checked_settings(self.photometric_tolerance, self.feather, self.flow_side, self.flow_blur)
 
 
 def guide_flows(cur: np.ndarray, prev: np.ndarray, cfg: SmoothingConfig,

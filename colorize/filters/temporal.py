@@ -67,8 +67,9 @@ import cv2
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.filters.flow import (FlowSettings, blend, check_pair, check_same_size, consistent_flows, feathered,
-                                   flows_between, inside, line_matches, remap, sample_maps, upscale_flow)
+from colorize.filters.flow import (FlowSettings, blend, check_pair, check_same_size, checked_settings,
+                                   consistent_flows, feathered, flows_between, inside, line_matches, remap,
+                                   sample_maps, upscale_flow)
 from colorize.media.flow import MIN_FLOW_SIDE, make_flow_engine
 
 if TYPE_CHECKING:
@@ -117,12 +118,7 @@ class TemporalConfig:
             raise ValueError(f"check_blur must be 0 to 20 pixels, got {self.check_blur}")
         if not 0.0 <= self.region_reliable <= 1.0:
             raise ValueError(f"region_reliable must be 0 to 1, got {self.region_reliable}")
-        if not 0.0 <= self.photometric_tolerance <= 255.0:
-            raise ValueError(f"photometric_tolerance must be 0 to 255 grey levels, got "
-                             f"{self.photometric_tolerance}")
-        if not (math.isfinite(self.feather) and 0.0 <= self.feather <= 20.0):
-            raise ValueError(f"feather must be 0 to 20 pixels, got {self.feather}")
-        self.flow  # checks flow_side and flow_blur
+        self.flow  # checks the flow and line-check settings (filters.flow.checked_settings)
 
     @classmethod
     def at_working_size(cls, size: int, **fields) -> "TemporalConfig":
@@ -138,7 +134,7 @@ class TemporalConfig:
     @property
     def flow(self) -> FlowSettings:
         """Where the flow runs (colorize.filters.flow.FlowSettings)."""
-        return FlowSettings(self.flow_side, self.flow_blur)
+        return checked_settings(self.photometric_tolerance, self.feather, self.flow_side, self.flow_blur)
 
 
 class TemporalPropagator:

@@ -21,7 +21,6 @@ import io
 import shutil
 from pathlib import Path
 
-import cv2
 import numpy as np
 import torch
 
