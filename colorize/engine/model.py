@@ -132,6 +132,12 @@ class Colorizer:
         """True when the generator accepts a colour reference (a reference-guided model)."""
         return bool(getattr(self.generator, "takes_reference", False))
 
+    def check_takes_reference(self) -> None:
+        """InputError unless the generator accepts a colour reference."""
+        if not self.takes_reference:
+            raise InputError("this model takes no colour reference (train one with [reference] "
+                             "enabled = true, or use the default model)")
+
     def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """B x C x h x w [0,1] (h, w multiples of the stride) -> B x 3 x h x w float32 [0,1].
 
@@ -168,9 +174,7 @@ class Colorizer:
             raise ValueError(f"expected B x 1 x H x W line-art, got shape {tuple(lineart.shape)}")
         x = lineart.to(self.device, torch.float32)
         if reference is not None:
-            if not self.takes_reference:
-                raise InputError("this model takes no colour reference (train one with [reference] "
-                                 "enabled = true, or use the default model)")
+            self.check_takes_reference()
             if reference.shape != (1, 4, *x.shape[-2:]):
                 raise ValueError(f"expected a 1 x 4 x {x.shape[-2]} x {x.shape[-1]} reference, "
                                  f"got {tuple(reference.shape)}")

@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
 
-import cv2
 import numpy as np
 
 from colorize.engine.model import ColorizedFrame, Colorizer, Reference
 from colorize.errors import InputError
 from colorize.images import list_images, read_rgb
-from colorize.media.frames import batch_by_size
+from colorize.media.frames import batch_by_size, resize_to
 
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits
 
@@ -89,11 +88,7 @@ class Keyframes:
     def load(self, number: int, height: int, width: int) -> np.ndarray:
         """Keyframe `number` as H x W x 3 uint8 RGB at the video's size (RGBA, gray and 16-bit accepted;
         another size is resized, which keeps the colours where the drawing is)."""
-        image = read_rgb(self.by_frame[number])
-        if image.shape[:2] != (height, width):
-            shrinking = image.shape[0] * image.shape[1] > height * width
-            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-        return image
+        return resize_to(read_rgb(self.by_frame[number]), (width, height))
 
 
 def attach_keys(frames: Iterable, keyframes: Keyframes) -> Iterator:
@@ -184,9 +179,7 @@ def follow_references(frames: Iterable, colorizer: Colorizer, is_lineart: bool, 
     media.shots.mark_cuts, keyframes attached by attach_keys): each shot follows its keyframe or,
     with `self_reference`, its own first output; a shot without either is coloured frame by frame.
     A reference (keyframe or own first output) is encoded once per shot and reused."""
-    if not colorizer.takes_reference:
-        raise InputError("this model takes no colour reference (train one with [reference] "
-                         "enabled = true, or use the default model)")
+    colorizer.check_takes_reference()
     guide = ReferenceGuide(self_reference=self_reference)
     reference: Reference | None = None
     for group in batch_by_size(frames, batch_size):
