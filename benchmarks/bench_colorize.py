@@ -47,7 +47,7 @@ from colorize.nets.files import save_generator
 from colorize.nets.unet import UNetGenerator
 from colorize.progress import set_quiet
 from colorize.runtime import resolve_device
-from colorize.jobs.colorize.model import Colorizer
+from colorize.engine.model import Colorizer
 from colorize.resources import default_model_path
 from colorize.jobs.colorize.run import ColorizeOptions, colorize_video
 from colorize.lineart.recipes import LineArtConfig
@@ -110,8 +110,8 @@ def network_fps(colorizer: Colorizer, height: int, width: int, frames: int, batc
                 with_reference: bool) -> float:
     """Frames/s of the backend alone at the working size of a height x width frame (padded to the
     stride), with one keyframe encoded once when `with_reference`."""
-    from colorize.jobs.colorize.tiling import round_up
-    from colorize.jobs.colorize.upsample import working_size
+    from colorize.engine.tiling import round_up
+    from colorize.engine.upsample import working_size
 
     h, w = (round_up(v, colorizer.stride) for v in working_size(height, width, colorizer.size))
     lineart = torch.where(torch.rand(batch, 1, h, w) > 0.05, 1.0, -1.0)
@@ -127,7 +127,7 @@ def generator_fps(colorizer: Colorizer, lines, frames: int, batch: int, with_ref
     batch), with the first frame's line-art and a flat colour as the keyframe when `with_reference`."""
     import numpy as np
 
-    from colorize.jobs.colorize.model import Reference
+    from colorize.engine.model import Reference
 
     reference = None
     if with_reference:
@@ -210,7 +210,7 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
     upscaled real-art clips (see --quality).
 
     per-frame: --per-clip frames of each clip's first shot, each alone. keyframe: the first shot's
-    frames 1..--shot-frames through the video job's code (iter_colorized with the shot's true first
+    frames 1..--shot-frames through the jobs' colour stream (colour_stream with the shot's true first
     frame as the keyframe). keyframe + temporal: the same outputs through the temporal mode
     (temporal.carry_colours), with the flow at 640 px as at full resolution and, at a working size,
     with the flow at that size (what `colorize video --size N` runs). TC: warp error of the output
@@ -222,9 +222,10 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
     import numpy as np
 
     from colorize.images import read_rgb, write_image
-    from colorize.jobs.colorize.model import tensor_to_uint8
-    from colorize.jobs.colorize.references import Keyframes, ReferenceGuide
-    from colorize.jobs.colorize.temporal import TemporalConfig, carry_colours
+    from colorize.engine.model import tensor_to_uint8
+    from colorize.jobs.colorize.references import Keyframes, attach_keys
+    from colorize.jobs.colorize.stream import ColourPlan, colour_stream
+    from colorize.filters.temporal import TemporalConfig, carry_colours
     from colorize.media.frames import Frame
 
     folders = sorted(f for f in args.quality.iterdir() if (f / "shots.json").is_file())
@@ -257,17 +258,18 @@ def quality(args: argparse.Namespace, colorizer: Colorizer, workings: list[int])
                 row("per-frame", size).add_frames(list(out), list(truth))
                 if not colorizer.takes_reference:
                     continue
-                frames = [Frame(index=i, time=i / 12.0, image=image, cut=i == 0) for i, image in enumerate(shot)]
-                guide = ReferenceGuide(keyframes, self_reference=False)
+                frames = list(attach_keys((Frame(index=i, time=i / 12.0, image=image, cut=i == 0)
+                                           for i, image in enumerate(shot)), keyframes))
+                plan = ColourPlan(batch_size=args.batch_size, follow=True, self_reference=False)
                 items = timer.run(f"keyframe, size {size or 'full'}", lambda: list(
-                    colorizer.iter_colorized(iter(frames), False, args.batch_size, guide)))
+                    colour_stream(iter(frames), colorizer, plan)))
                 row("keyframe", size).add_shot([it.colour for it in items[1:]], shot[1:])
                 flows = {"keyframe + temporal, flow 640": TemporalConfig()}
                 if TemporalConfig.at_working_size(size).flow_side != TemporalConfig().flow_side:
                     flows["keyframe + temporal, flow at the working size"] = TemporalConfig.at_working_size(size)
                 for mode, cfg in flows.items():
                     carried = timer.run(f"{mode}, size {size or 'full'}", lambda: [
-                        it.colour for it in carry_colours(iter(items), keyframes, cfg)])
+                        it.colour for it in carry_colours(iter(items), cfg)])  # the stream's temporal filter
                     row(mode, size).add_shot(carried[1:], shot[1:])
         colorizer.size = 0
         print(f"{folder.name} done ({shot_end} frames of its first shot)", flush=True)
@@ -290,7 +292,7 @@ def main() -> None:
     device = resolve_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    from colorize.jobs.colorize.backends import installed
+    from colorize.engine.backends import installed
 
     backends = [b for b in args.backend.split(",") if installed(b)]
     with tempfile.TemporaryDirectory() as tmp:

@@ -43,9 +43,10 @@ from bench_reference import run_mode  # noqa: E402  (the toon benchmark's modes;
 from common import Scores  # noqa: E402  (benchmarks/common.py: shared scoring)
 
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
-from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8  # noqa: E402
-from colorize.jobs.colorize.references import Keyframes, ReferenceGuide  # noqa: E402
-from colorize.jobs.colorize.run import temporal  # noqa: E402
+from colorize.engine.model import Colorizer, tensor_to_uint8  # noqa: E402
+from colorize.filters.temporal import TemporalConfig  # noqa: E402
+from colorize.jobs.colorize.references import Keyframes, attach_keys  # noqa: E402
+from colorize.jobs.colorize.stream import ColourPlan, colour_stream  # noqa: E402
 from colorize.media.frames import Frame  # noqa: E402
 from colorize.media.shots import mark_cuts  # noqa: E402
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy  # noqa: E402
@@ -67,13 +68,12 @@ def read_clip(folder: Path) -> tuple[list[Frame], list[int]]:
 
 def run_clip_mode(mode: str, colorizer: Colorizer, frames: list[Frame], key_dir: Path, smooth: float
                   ) -> list[np.ndarray]:
-    """The mode's output frames (H x W x 3 uint8) for one clip, through the video job's code."""
+    """The mode's output frames (H x W x 3 uint8) for one clip, through the jobs' colour stream."""
     if mode not in ("temporal", "keyframe + temporal"):
         return run_mode(RUNNER_MODE[mode], colorizer, frames, key_dir, smooth)
     keyframes = Keyframes.from_options(references_dir=key_dir) if mode.startswith("keyframe") else Keyframes({})
-    guide = ReferenceGuide(keyframes, self_reference=not keyframes)
-    items = colorizer.iter_colorized(iter(frames), is_lineart=False, batch_size=4, guide=guide)
-    return [item.colour for item in temporal(items, keyframes)]
+    plan = ColourPlan(batch_size=4, follow=True, self_reference=not keyframes, temporal=TemporalConfig())
+    return [item.colour for item in colour_stream(attach_keys(frames, keyframes), colorizer, plan)]
 
 
 def score_clips(colorizer: Colorizer, folders: list[Path], smooth: float) -> tuple[dict, dict]:

@@ -36,11 +36,11 @@ import torch
 
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.images import write_image
-from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8, uint8_to_tensor
-from colorize.jobs.colorize.run import smoothed
+from colorize.engine.model import Colorizer, tensor_to_uint8, uint8_to_tensor
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts
-from colorize.jobs.colorize.references import Keyframes, ReferenceGuide
+from colorize.jobs.colorize.references import Keyframes, attach_keys
+from colorize.jobs.colorize.stream import ColourPlan, colour_stream
 
 from common import Scores  # benchmarks/common.py: shared scoring (this folder is on sys.path)
 
@@ -56,18 +56,14 @@ def clip_frames(clip: ToonClip) -> list[Frame]:
 
 
 def run_mode(mode: str, colorizer: Colorizer, frames: list[Frame], key_dir: Path, smooth: float) -> list[np.ndarray]:
-    """The mode's output frames (H x W x 3 uint8) for one clip."""
+    """The mode's output frames (H x W x 3 uint8) for one clip, through the jobs' colour stream."""
     if mode == "keyframe chain":
         return run_chain(colorizer, frames)
-    guide = None
-    if mode == "self-reference":
-        guide = ReferenceGuide(Keyframes({}), self_reference=True)
-    elif mode.startswith("keyframe"):
-        guide = ReferenceGuide(Keyframes.from_options(references_dir=key_dir), self_reference=False)
-    items = colorizer.iter_colorized(iter(frames), is_lineart=False, batch_size=4, guide=guide)
-    if mode.endswith("smoothed"):
-        items = smoothed(items, smooth)
-    return [item.colour for item in items]
+    keyed = mode.startswith("keyframe")
+    keys = Keyframes.from_options(references_dir=key_dir) if keyed else Keyframes({})
+    plan = ColourPlan(batch_size=4, follow=keyed or mode == "self-reference", self_reference=not keyed,
+                      smooth=smooth if mode.endswith("smoothed") else 0.0)
+    return [item.colour for item in colour_stream(attach_keys(frames, keys), colorizer, plan)]
 
 
 def run_chain(colorizer: Colorizer, frames: list[Frame]) -> list[np.ndarray]:

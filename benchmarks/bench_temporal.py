@@ -26,7 +26,7 @@ from colorize.data.toon import ToonClip, ToonConfig
 from colorize.metrics.temporal import temporal_consistency
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.shots import ShotDetector
-from colorize.jobs.colorize.smoothing import SmoothingConfig, TemporalSmoother
+from colorize.filters.smoothing import SmoothingConfig, TemporalSmoother
 
 from common import rate  # benchmarks/common.py
 

@@ -23,8 +23,8 @@ import cv2
 import numpy as np
 
 from colorize.images import read_rgb
-from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8
-from colorize.jobs.colorize.temporal import TemporalConfig, TemporalPropagator
+from colorize.engine.model import Colorizer, tensor_to_uint8
+from colorize.filters.temporal import TemporalConfig, TemporalPropagator
 
 
 def parse_args() -> argparse.Namespace:

@@ -21,7 +21,7 @@ import torch
 from colorize.config import from_dict, override
 from colorize.jobs.train import TrainConfig, train_colorizer
 from colorize.progress import set_quiet
-from colorize.jobs.colorize.model import Colorizer
+from colorize.engine.model import Colorizer
 
 import bench_reference
 

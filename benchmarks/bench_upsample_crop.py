@@ -9,7 +9,7 @@ frame as the keyframe, exactly as `colorize video --size 384` colours it: the li
 are area-downscaled, the generator runs at 384 px, and the colour comes back to full size. The image
 shows, on one zoomed crop, side by side: the full-resolution line-art | the colour upsampled
 bilinearly (what a plain resize gives: colour smeared across the lines) | the colour upsampled under
-the full-resolution lines (colorize.jobs.colorize.upsample.line_guided_upsample, what colorize does) |
+the full-resolution lines (colorize.engine.upsample.line_guided_upsample, what colorize does) |
 the truth. The crop is the window where the line-guided colour gains most over the bilinear one
 against the truth (a chosen window: it shows what happens at the lines, not a typical frame), unless
 --at X,Y is given. Also prints PSNR against the truth of both, over the whole frame and the crop.
@@ -25,8 +25,8 @@ import numpy as np
 import torch
 
 from colorize.images import read_rgb, write_image
-from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8, uint8_to_tensor
-from colorize.jobs.colorize.upsample import line_guided_upsample, working_size
+from colorize.engine.model import Colorizer, tensor_to_uint8, uint8_to_tensor
+from colorize.engine.upsample import line_guided_upsample, working_size
 
 
 def parse_args() -> argparse.Namespace:

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any, Literal, Union
 
 import numpy as np
 
+from colorize.engine.sizes import parse_working_size
 from colorize.errors import InputError
+from colorize.jobs.colorize.options import DEFAULTS as _D
 
 if TYPE_CHECKING:
-    from colorize.jobs.colorize.model import Colorizer
+    from colorize.engine.model import Colorizer
     from colorize.jobs.colorize.run import FolderSummary
 
 #: An image as an H x W x 3 uint8 RGB (or H x W uint8) array, or the path of an image file.
@@ -42,16 +44,16 @@ def load_model(path: str | os.PathLike | None = None, device: str = "auto", **se
     device: "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
     settings: precision ("bf16" | "fp16" | "fp32", GPU only), tile, tile_overlap, max_pixels, backend
     ("auto" | "torch" | "onnxruntime" | "openvino": where the generator runs on the CPU; `colorize_video`
-    and `colorize_folder` take it too) (see colorize.jobs.colorize.model.Colorizer). InputError for a
+    and `colorize_folder` take it too) (see colorize.engine.model.Colorizer). InputError for a
     missing or unusable file.
     """
-    from colorize.jobs.colorize.model import Colorizer
+    from colorize.engine.model import Colorizer
 
     return Colorizer.from_file(path, device=device, **settings)
 
 
 def _colorizer(model: ModelLike, device: str = "auto") -> "Colorizer":
-    from colorize.jobs.colorize.model import Colorizer
+    from colorize.engine.model import Colorizer
 
     return model if isinstance(model, Colorizer) else load_model(model, device)
 
@@ -85,7 +87,7 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
     """
     import torch
 
-    from colorize.jobs.colorize.model import tensor_to_uint8, uint8_to_tensor
+    from colorize.engine.model import tensor_to_uint8, uint8_to_tensor
     from colorize.media.frames import resize_to
 
     colorizer = _colorizer(model)
@@ -103,47 +105,62 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
 
 def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
                    reference: str | os.PathLike | None = None, references: str | os.PathLike | None = None,
-                   smooth: float = 0.0, *, self_reference: bool = True, lineart: bool = False,
-                   side_by_side: bool = False, device: str = "auto", batch_size: int = 4,
-                   size: int | str | None = None, **settings: Any) -> Path:
+                   smooth: float = _D["smooth"], *, self_reference: bool = _D["self_reference"],
+                   temporal: bool | None = _D["temporal"], lineart: bool = _D["lineart"],
+                   side_by_side: bool = _D["side_by_side"], device: str = _D["device"],
+                   batch_size: int = _D["batch_size"], size: int | str | None = None, backend: str = _D["backend"],
+                   precision: str = _D["precision"], tile: int = _D["tile"], crf: int = _D["crf"],
+                   preset: str = _D["preset"], **settings: Any) -> Path:
     """Colorize video `input` into MP4 `output` (frame count, fps, size and audio kept); returns `output`.
 
-    model: as for `colorize_image`. reference: colour keyframe of frame 0; references: folder of
-    keyframes named by frame number (000120.png colours frame 120 on, until the next cut or key).
-    smooth: temporal smoothing in [0, 1). self_reference: a shot without a keyframe keeps its
-    first output's colours. lineart: the video is line-art already. side_by_side: write
-    line-art | colour | original. size: working resolution, as for `colorize_image`. settings: the other options of `colorize video` (crf, preset,
-    precision, tile, ...; colorize.jobs.colorize.run.ColorizeOptions). The output appears only complete.
+    The keywords are the options of `colorize video` (colorize.jobs.colorize.options.ColorizeOptions,
+    which declares them and their defaults). model: as for `colorize_image`. reference: colour
+    keyframe of frame 0; references: folder of keyframes named by frame number (000120.png colours
+    frame 120 on, until the next cut or key). smooth: temporal smoothing in [0, 1). self_reference:
+    a shot without a keyframe keeps its first output's colours. temporal: carry colours along the
+    motion (None: on for reference-guided models). lineart: the video is line-art already.
+    side_by_side: write line-art | colour | original. size: working resolution, as for
+    `colorize_image`. backend, precision, tile: where and how the generator runs. crf, preset: x264.
+    settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
+    output appears only complete.
     """
     from colorize.jobs.colorize import run
 
     colorizer, path = _model_and_path(model, size)
-    options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, is_lineart=lineart,
-                                  size=working_size(size), side_by_side=side_by_side, smooth=smooth, reference=_path(reference),
-                                  references=_path(references), self_reference=self_reference, **settings)
+    options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, lineart=lineart,
+                                  size=working_size(size), side_by_side=side_by_side, smooth=smooth,
+                                  reference=_path(reference), references=_path(references),
+                                  self_reference=self_reference, temporal=temporal, backend=backend,
+                                  precision=precision, tile=tile, crf=crf, preset=preset, **settings)
     return run.colorize_video(input, output, options, colorizer)
 
 
 def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
                     reference: str | os.PathLike | None = None, references: str | os.PathLike | None = None,
-                    *, shots: bool = True, self_reference: bool = True, temporal: bool | None = None,
-                    lineart: bool = False, device: str = "auto", batch_size: int = 4,
-                    size: int | str | None = None, **settings: Any) -> "FolderSummary":
+                    *, shots: bool = _D["shots"], self_reference: bool = _D["self_reference"],
+                    temporal: bool | None = _D["temporal"], lineart: bool = _D["lineart"],
+                    device: str = _D["device"], batch_size: int = _D["batch_size"],
+                    size: int | str | None = None, backend: str = _D["backend"], precision: str = _D["precision"],
+                    tile: int = _D["tile"], **settings: Any) -> "FolderSummary":
     """Colorize every image below folder `input` into `output` (same relative paths, PNG); resumable.
 
-    With a reference-guided model each folder is a sequence in natural frame order (frame_2 before
+    The keywords are the options of `colorize frames` (ColorizeOptions declares them). With a
+    reference-guided model each folder is a sequence in natural frame order (frame_2 before
     frame_10), coloured like a video: shots detected within it (`shots`), keyframes by the frame
     number in their names (`reference`: every sequence's first frame; `references`: DIR, or
     DIR/<subfolder> per subfolder), self-reference, and the temporal mode (`temporal`: colours
     carried along the motion; None: on for reference-guided models, as in `colorize_video`).
-    Finished outputs are kept; a rerun resumes at the shot of the first missing frame. size: working resolution, as for `colorize_image`. Returns a FolderSummary (assigned, written, skipped).
+    Finished outputs are kept; a rerun resumes at the shot of the first missing frame. size: working
+    resolution, as for `colorize_image`; backend, precision, tile as for `colorize_video`. Returns a
+    FolderSummary (assigned, written, skipped).
     """
     from colorize.jobs.colorize import run
 
     colorizer, path = _model_and_path(model, size)
-    options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, is_lineart=lineart,
+    options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, lineart=lineart,
                                   size=working_size(size), reference=_path(reference), references=_path(references),
-                                  self_reference=self_reference, shots=shots, temporal=temporal, **settings)
+                                  self_reference=self_reference, shots=shots, temporal=temporal, backend=backend,
+                                  precision=precision, tile=tile, **settings)
     return run.colorize_folder(input, output, options, colorizer)
 
 
@@ -169,7 +186,7 @@ def _model_and_path(model: ModelLike, size: int | str | None) -> tuple["Colorize
     caller's model is not changed); a path is loaded by the job (with its settings)."""
     import copy
 
-    from colorize.jobs.colorize.model import Colorizer
+    from colorize.engine.model import Colorizer
 
     if isinstance(model, Colorizer):
         model = copy.copy(model)
@@ -178,22 +195,8 @@ def _model_and_path(model: ModelLike, size: int | str | None) -> tuple["Colorize
     return None, _path(model)
 
 
-def working_size(size: int | str | None) -> int:
-    """The working resolution a `size` argument asks for: None -> the default, "full" or 0 -> 0 (full
-    resolution), N >= 0 -> N. InputError for anything else."""
-    from colorize.jobs.colorize.model import DEFAULT_WORKING_SIZE
-
-    if size is None:
-        return DEFAULT_WORKING_SIZE
-    if isinstance(size, str) and size.strip().lower() == "full":
-        return 0
-    try:
-        value = int(size)
-    except (TypeError, ValueError):
-        value = -1
-    if value < 0 or isinstance(size, bool):
-        raise InputError(f"size must be a number of pixels (>= 0) or 'full', got {size!r}")
-    return value
+#: The one working-size parser (None: the default 384; "full" or 0: full resolution).
+working_size = parse_working_size
 
 
 def _path(value: str | os.PathLike | None) -> Path | None:

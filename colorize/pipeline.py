@@ -228,13 +228,13 @@ class ColorizeStep:
         self.options()  # ColorizeOptions checks the numbers now, before any step runs
 
     def options(self):
-        from colorize.jobs.colorize.run import ColorizeOptions
+        """The step's ColorizeOptions: its keys are ColorizeOptions fields of the same name and default
+        (tests/jobs/colorize/test_options.py checks it); `size` left out keeps the default."""
+        from colorize.jobs.colorize.options import ColorizeOptions
 
-        return ColorizeOptions(model=self.model, device=self.device, batch_size=self.batch_size,
-                               is_lineart=self.lineart, side_by_side=self.side_by_side, smooth=self.smooth,
-                               temporal=self.temporal, reference=self.reference, references=self.references,
-                               self_reference=self.self_reference, backend=self.backend,
-                               **({} if self.size is None else {"size": self.size}))
+        keys = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                if f.name not in ("input", "output") and not (f.name == "size" and self.size is None)}
+        return ColorizeOptions(**keys)
 
 
 def _run_colorize(step: ColorizeStep) -> Path:

@@ -39,7 +39,7 @@ from colorize.media.frames import resize_to
 from colorize.progress import progress
 
 if TYPE_CHECKING:
-    from colorize.jobs.colorize.model import Colorizer
+    from colorize.engine.model import Colorizer
 
 #: The longer side of the scrub images (the full-resolution frame is read only for the keyframe).
 SCRUB_SIDE = 512
@@ -153,7 +153,7 @@ def frame_view(clip: Clip, index: int, model: "Colorizer", is_lineart: bool = Fa
 
 def lineart_of(image: np.ndarray, model: "Colorizer", is_lineart: bool = False) -> np.ndarray:
     """The line-art `model` colours for `image` (H x W uint8, 255 = paper)."""
-    from colorize.jobs.colorize.model import tensor_to_uint8
+    from colorize.engine.model import tensor_to_uint8
 
     return tensor_to_uint8(model.lineart_of(image[None], is_lineart))[0, ..., 0]
 

@@ -28,7 +28,7 @@ import colorize.app.session as session
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:
-    from colorize.jobs.colorize.model import Colorizer
+    from colorize.engine.model import Colorizer
 
 INTRO = ("**colorize preview** — open a clip, pick a frame as the keyframe, colour it, preview a few "
          "seconds, then render the whole clip. Everything runs on this machine.")

@@ -79,7 +79,7 @@ def terminate_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-# colorize.jobs.colorize.backends.BACKENDS, repeated so that --help does not import torch
+# colorize.engine.backends.BACKENDS, repeated so that --help does not import torch
 # (tests/cli checks that they agree).
 BACKEND_CHOICES = ("auto", "torch", "onnxruntime", "openvino")
 

@@ -14,11 +14,14 @@ from pathlib import Path
 import click
 
 from colorize.cli.params import FiniteFloat, backend_option, created_note, new_folder
+from colorize.engine.sizes import parse_working_size
+from colorize.errors import InputError
+from colorize.jobs.colorize.options import DEFAULTS
 from colorize.media.encode import X264_PRESETS
 
-# The working size's default lives in colorize.jobs.colorize.model (DEFAULT_WORKING_SIZE); repeated here
-# for --help only, so that `colorize --help` does not import torch (tests/cli checks they agree).
-DEFAULT_SIZE_HELP = 384
+# Every flag's default is ColorizeOptions' (colorize/jobs/colorize/options.py, the one declaration);
+# tests/jobs/colorize/test_options.py checks that each flag is an option and an API keyword.
+DEFAULT_SIZE_HELP = DEFAULTS["size"]
 
 _MODEL_HELP = ("Generator file (.safetensors or a training checkpoint). Default: the shipped model "
                "(colorize/assets/model/).")
@@ -29,17 +32,17 @@ def _inference_options(command):
     backend."""
     options = [
         click.option("--model", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_MODEL_HELP),
-        click.option("--lineart", "is_lineart", is_flag=True,
+        click.option("--lineart", "lineart", is_flag=True, default=DEFAULTS["lineart"],
                      help="Input is line-art already (dark lines on light; light-on-dark is inverted). "
                           "Without it, line-art is drawn from colour input with the model's recipe."),
-        click.option("--batch-size", type=click.IntRange(min=1), default=4, show_default=True,
+        click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULTS["batch_size"], show_default=True,
                      help="Frames per generator pass."),
-        click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N."),
-        click.option("--precision", type=click.Choice(["bf16", "fp16", "fp32"]), default="bf16",
+        click.option("--device", default=DEFAULTS["device"], show_default=True, help="auto, cpu, cuda or cuda:N."),
+        click.option("--precision", type=click.Choice(["bf16", "fp16", "fp32"]), default=DEFAULTS["precision"],
                      show_default=True, help="Mixed precision on GPU; on the CPU only the openvino backend uses it "
                           "(bf16 where the CPU computes it natively: outputs within 3 of 255 levels, "
                           "the same PSNR on held-out real-art clips); fp32 everywhere else."),
-        click.option("--tile", type=click.IntRange(min=0), default=0, show_default=True,
+        click.option("--tile", type=click.IntRange(min=0), default=DEFAULTS["tile"], show_default=True,
                      help="Process frames in N x N overlapping tiles (0: only frames too large for memory)."),
         backend_option,
     ]
@@ -55,21 +58,18 @@ def _inference_options(command):
 
 
 def _working_size(ctx, param, value: str | None) -> int | None:
-    """--size: N >= 0 or `full` (= 0); None keeps the library's default."""
-    if value is None or value.strip().lower() == "full":
-        return None if value is None else 0
+    """--size: N >= 0 or `full` (= 0), read by engine.sizes.parse_working_size; None keeps the default."""
+    if value is None:
+        return None
     try:
-        size = int(value)
-    except ValueError:
-        size = -1
-    if size < 0:
-        raise click.BadParameter(f"expected a size in pixels (>= 0) or 'full', got {value!r}")
-    return size
+        return parse_working_size(value)
+    except InputError:
+        raise click.BadParameter(f"expected a size in pixels (>= 0) or 'full', got {value!r}") from None
 
 
 # The temporal mode's flag, shared by `video` and `frames` (the same default and meaning).
 _temporal_option = click.option(
-    "--temporal/--no-temporal", default=None,
+    "--temporal/--no-temporal", default=DEFAULTS["temporal"],
     help="Carry each shot's colours along the motion of the line-art (optical flow, checked "
          "forward-backward and against the lines; run at the working size) and let the model colour only "
          "what the motion cannot explain (new content, occlusions); a keyframe's own colours start the "
@@ -82,13 +82,13 @@ _temporal_option = click.option(
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Output MP4.")
 @_inference_options
-@click.option("--side-by-side", is_flag=True, help="Write line-art | colorized | original in one video.")
-@click.option("--crf", type=click.IntRange(0, 51), default=18, show_default=True,
+@click.option("--side-by-side", is_flag=True, default=DEFAULTS["side_by_side"], help="Write line-art | colorized | original in one video.")
+@click.option("--crf", type=click.IntRange(0, 51), default=DEFAULTS["crf"], show_default=True,
               help="x264 quality (0 lossless, 18 visually lossless, 51 worst).")
-@click.option("--preset", type=click.Choice(X264_PRESETS), default="ultrafast", show_default=True,
+@click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULTS["preset"], show_default=True,
               help="x264 speed: ultrafast keeps the encoder out of the generator's way (larger files); "
                    "veryfast or medium make smaller files more slowly.")
-@click.option("--smooth", type=FiniteFloat(0.0, 1.0, max_open=True), default=0.0, show_default=True,
+@click.option("--smooth", type=FiniteFloat(0.0, 1.0, max_open=True), default=DEFAULTS["smooth"], show_default=True,
               help="Temporal smoothing strength against flicker: blends each frame with the previous one "
                    "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
 @_temporal_option
@@ -98,7 +98,7 @@ _temporal_option = click.option(
 @click.option("--references", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder of colour keyframes named by frame number (000120.png colours frame 120 on, "
                    "until the next cut or keyframe).")
-@click.option("--self-reference/--no-self-reference", default=True, show_default=True,
+@click.option("--self-reference/--no-self-reference", default=DEFAULTS["self_reference"], show_default=True,
               help="A shot without a keyframe keeps the colours of its own first output frame "
                    "(reference-guided models); off: every frame is coloured alone.")
 def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, smooth: float,
@@ -117,8 +117,8 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
 
     created = new_folder(output)
     path = colorize_video(input, output, inference.pop("model"), reference, references, smooth,
-                          self_reference=self_reference, lineart=inference.pop("is_lineart"),
-                          side_by_side=side_by_side, crf=crf, preset=preset, temporal=temporal, **inference)
+                          self_reference=self_reference, side_by_side=side_by_side, crf=crf, preset=preset,
+                          temporal=temporal, **inference)
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     odd = ", odd size: H.264 4:4:4" if pixel_format((info.width, info.height)) == "yuv444p" else ""
@@ -138,16 +138,15 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
               help="Folder of colour keyframes named by frame number (key_0012.png colours the frame whose "
                    "name ends in 12 on, until the next cut or keyframe); keyframes of IN_DIR/<folder> go "
                    "in DIR/<folder>.")
-@click.option("--shots/--no-shots", default=True, show_default=True,
+@click.option("--shots/--no-shots", default=DEFAULTS["shots"], show_default=True,
               help="Detect shot cuts within each sequence, as `colorize video` does (no colour crosses a "
                    "cut); off: each folder is one shot.")
-@click.option("--self-reference/--no-self-reference", default=True, show_default=True,
+@click.option("--self-reference/--no-self-reference", default=DEFAULTS["self_reference"], show_default=True,
               help="A shot without a keyframe keeps the colours of its own first output frame "
                    "(reference-guided models); off: every image is coloured alone.")
 @_temporal_option
 def frames_command(in_dir: Path, out_dir: Path, reference: Path | None, references: Path | None, shots: bool,
-                   self_reference: bool, temporal: bool | None, model: Path | None, is_lineart: bool,
-                   **inference) -> None:
+                   self_reference: bool, temporal: bool | None, model: Path | None, **inference) -> None:
     """Colorize every image below IN_DIR into OUT_DIR (same relative paths, PNG).
 
     With a reference-guided model (the default one) each folder is a sequence in natural frame order
@@ -162,8 +161,7 @@ def frames_command(in_dir: Path, out_dir: Path, reference: Path | None, referenc
 
     created = new_folder(out_dir)
     summary = colorize_folder(in_dir, out_dir, model, reference, references, shots=shots,
-                              self_reference=self_reference, temporal=temporal, lineart=is_lineart,
-                              **inference)
+                              self_reference=self_reference, temporal=temporal, **inference)
     rank = f" (rank {summary.rank} of {summary.world_size})" if summary.world_size > 1 else ""
     click.echo(f"colorized {summary.written} images into {out_dir}, {summary.skipped} already done{rank}"
                f"{created_note(created)}")

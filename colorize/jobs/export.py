@@ -36,7 +36,7 @@ def export_generator(model: str | os.PathLike | None, output: str | os.PathLike,
     the export succeeded.
     """
     from colorize.nets.files import load_generator
-    from colorize.jobs.colorize.model import resolve_model_path
+    from colorize.engine.model import resolve_model_path
 
     output = Path(output)
     if output.suffix.lower() not in EXPORT_SUFFIXES:

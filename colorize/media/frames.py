@@ -28,6 +28,8 @@ class Frame:
     whatever follows (keyframe guidance, temporal smoothing); None while the stream is not annotated.
     `lineart`: the frame's line-art (H x W uint8, 255 = paper) when a stage drew it ahead (the video job
     draws it in the decode thread, so it overlaps the generator); None otherwise.
+    `key`: the artist's colour keyframe for this frame (H x W x 3 uint8 RGB at the frame's size),
+    read and resized once when the stream is made; None for a frame without one.
     """
 
     index: int
@@ -35,6 +37,7 @@ class Frame:
     image: np.ndarray
     cut: bool | None = None
     lineart: np.ndarray | None = None
+    key: np.ndarray | None = None
 
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:

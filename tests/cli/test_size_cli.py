@@ -13,7 +13,8 @@ from colorize.api import working_size
 from colorize.cli.video import DEFAULT_SIZE_HELP
 from colorize.data.toon import ToonConfig, write_toon_video
 from colorize.errors import InputError
-from colorize.jobs.colorize.model import DEFAULT_WORKING_SIZE, Colorizer
+from colorize.engine.model import Colorizer
+from colorize.engine.sizes import DEFAULT_WORKING_SIZE
 from colorize.media.video import probe
 from tests.cli.test_video_cli import run_main
 from tests.jobs.colorize._models import line_drawing, save_tiny_model

@@ -19,7 +19,7 @@ import torch
 from colorize.cli import main
 from colorize.config import to_dict
 from colorize.data.toon import ToonConfig, write_toon_video
-from colorize.jobs.colorize import model as colorize_module
+from colorize.engine import model as colorize_module
 from colorize.lineart.recipes import LineArtConfig
 from colorize.media.encode import write_video
 from colorize.media.video import iter_frames, probe

@@ -11,7 +11,7 @@ import torch
 
 from colorize.config import ConfigError, from_dict, to_dict
 from colorize.data.toon import ToonClip, ToonConfig
-from colorize.jobs.colorize.model import _lineart_config
+from colorize.engine.model import _lineart_config
 from colorize.lineart.ink import InkConfig, ink_lineart
 from colorize.lineart.recipes import LineArtConfig, choose_backend, lineart_numpy, lineart_tensor
 
@@ -112,7 +112,7 @@ def test_bad_settings_are_config_errors():
 
 
 def test_the_colorize_stage_draws_a_models_ink_recipe_from_colour_frames():
-    from colorize.jobs.colorize.model import Colorizer
+    from colorize.engine.model import Colorizer
 
     frames = np.stack([ToonClip(ToonConfig(width=64, height=48, outline_px=3)).frame(i) for i in range(2)])
     colorizer = Colorizer(torch.nn.Conv2d(1, 3, 1), "cpu", lineart_config=INK)

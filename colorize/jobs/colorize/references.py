@@ -1,9 +1,9 @@
 """Which colour reference each frame of a video uses: keyframes by frame number, else each shot's first output.
 
     keys = Keyframes.from_options(reference="key.png", references_dir="keys/")   # {frame number: path}
-    guide = ReferenceGuide(keys, self_reference=True)
-    for plan in guide.plan(group):          # one batch of consecutive frames, in order
-        ...                                 # Segment(start, end, keyframe image or None, new shot?)
+    frames = attach_keys(frames, keys)      # Frame.key: each keyframe read and resized once
+    for item in follow_references(frames, colorizer, is_lineart=False, batch_size=4):
+        ...                                 # ColorizedFrame, each shot following its reference
 
 Rules, applied frame by frame as the video streams (nothing is looked ahead, so memory stays flat):
 * A shot cut drops the current reference: no colour is carried across a cut. Cuts are read from the
@@ -19,17 +19,19 @@ Rules, applied frame by frame as the video streams (nothing is looked ahead, so 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Iterable, Iterator, Sequence
 
-import cv2
 import numpy as np
 
+from colorize.engine.model import ColorizedFrame, Colorizer, Reference
 from colorize.errors import InputError
 from colorize.images import list_images, read_rgb
+from colorize.media.frames import batch_by_size, resize_to
 
 _NUMBER = re.compile(r"(\d+)(?!.*\d)")  # the last run of digits
 
@@ -86,11 +88,17 @@ class Keyframes:
     def load(self, number: int, height: int, width: int) -> np.ndarray:
         """Keyframe `number` as H x W x 3 uint8 RGB at the video's size (RGBA, gray and 16-bit accepted;
         another size is resized, which keeps the colours where the drawing is)."""
-        image = read_rgb(self.by_frame[number])
-        if image.shape[:2] != (height, width):
-            shrinking = image.shape[0] * image.shape[1] > height * width
-            image = cv2.resize(image, (width, height), interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-        return image
+        return resize_to(read_rgb(self.by_frame[number]), (width, height))
+
+
+def attach_keys(frames: Iterable, keyframes: Keyframes) -> Iterator:
+    """Frames (media.frames.Frame) with `.key` set on those `keyframes` names by number: the image
+    read and resized to the frame once, here (run it in the decode thread); other frames pass as they are."""
+    for frame in frames:
+        if frame.index in keyframes.by_frame:
+            h, w = frame.image.shape[:2]
+            frame = dataclasses.replace(frame, key=keyframes.load(frame.index, h, w))
+        yield frame
 
 
 @dataclass(frozen=True)
@@ -110,13 +118,13 @@ class Segment:
 
 
 class ReferenceGuide:
-    """Plans, batch by batch, which frames share a reference (see the module docstring for the rules).
+    """Plans, batch by batch, which frames share a reference (see the module docstring for the rules);
+    a frame's keyframe is its `.key` (attach_keys).
 
     Holds two counters: memory is flat at any video length.
     """
 
-    def __init__(self, keyframes: Keyframes | None = None, self_reference: bool = True):
-        self.keyframes = keyframes or Keyframes({})
+    def __init__(self, self_reference: bool = True):
         self.self_reference = self_reference
         self.cuts = 0          # shots started so far (the first frame starts one)
         self.used = 0          # keyframes applied so far
@@ -130,9 +138,9 @@ class ReferenceGuide:
             if cut is None:
                 raise ValueError("ReferenceGuide needs frames with shot cuts marked (media.shots.mark_cuts)")
             self.cuts += cut
-            if frame.index in self.keyframes.by_frame:
-                h, w = frame.image.shape[:2]
-                starts.append(Segment(i, i, keyframe=self.keyframes.load(frame.index, h, w), new_shot=cut))
+            key = getattr(frame, "key", None)
+            if key is not None:
+                starts.append(Segment(i, i, keyframe=key, new_shot=cut))
                 self.used += 1
             elif cut:
                 starts.append(Segment(i, i, new_shot=True, self_reference=self.self_reference))
@@ -154,3 +162,38 @@ def _close(starts: list[Segment], length: int) -> list[Segment]:
         else:
             segments.append(Segment(seg.start, end, seg.keyframe, seg.new_shot, seg.self_reference))
     return segments
+
+
+def follows_references(colorizer: Colorizer, keyed: bool, self_reference: bool) -> bool:
+    """Whether a stream follows references (the one place this is decided): a reference-guided model
+    with keyframes (`keyed`) or self-reference. InputError for keyframes given to a model that takes none."""
+    if keyed and not colorizer.takes_reference:
+        raise InputError("--reference/--references need a reference-guided model; this one colours from "
+                         "line-art only (train one with [reference] enabled = true, or use the default model)")
+    return colorizer.takes_reference and (keyed or self_reference)
+
+
+def follow_references(frames: Iterable, colorizer: Colorizer, is_lineart: bool, batch_size: int,
+                      self_reference: bool = True) -> Iterator[ColorizedFrame]:
+    """Colorizer.iter_colorized for consecutive frames of a reference-guided model (cuts marked by
+    media.shots.mark_cuts, keyframes attached by attach_keys): each shot follows its keyframe or,
+    with `self_reference`, its own first output; a shot without either is coloured frame by frame.
+    A reference (keyframe or own first output) is encoded once per shot and reused."""
+    colorizer.check_takes_reference()
+    guide = ReferenceGuide(self_reference=self_reference)
+    reference: Reference | None = None
+    for group in batch_by_size(frames, batch_size):
+        lines = colorizer.group_lineart(group, is_lineart)
+        outputs = []
+        for seg in guide.plan(group):
+            if seg.new_shot:
+                reference = None
+            if seg.keyframe is not None:
+                reference = Reference(seg.keyframe, lines[seg.start])
+            colour = colorizer.colour_arrays(lines[seg.start:seg.end], reference)
+            if seg.self_reference:
+                # the written (uint8) frame, so a re-run from the saved frame gives the same result
+                reference = Reference(colour[0], lines[seg.start])
+            outputs.append(colour)
+        for frame, line, col in zip(group, lines, np.concatenate(outputs)):
+            yield ColorizedFrame(frame, line, col)

@@ -1,15 +1,16 @@
 """Folders of frames as image sequences: what `colorize frames` does with a reference-guided model.
 
     seqs = plan_sequences("cuts/", "colour/", reference=None, references="keys/")
-    for target, colour in colorize_sequences(seqs, colorizer, options, unreadable=[]):
+    for target, colour in colour_sequences(seqs, colorizer, plan, shots=True, unreadable=[]):
         write_image(target, colour)                      # only the outputs still missing
 
 A folder's own images form one sequence, in natural frame order (frame_2 before frame_10); each
 subfolder with images is a sequence of its own (one folder per cut, as studios keep them). Within a
-sequence everything works as for a video (colorize.jobs.colorize.references): shot cuts are found by
-`media.shots.mark_cuts` (or, with shots off, the whole sequence is one shot), a keyframe colours its
-frame on until the next cut or keyframe, a shot without one follows its own first output, and the
-temporal mode (colorize.jobs.colorize.temporal) carries each shot's colours along the motion.
+sequence everything works as for a video: its frames, with cuts found by `media.shots.mark_cuts`
+(or, with shots off, the whole sequence one shot) and keyframes attached, go through the same colour
+stream (colorize.jobs.colorize.stream): a keyframe colours its frame on until the next cut or
+keyframe, a shot without one follows its own first output, and the temporal mode carries each
+shot's colours along the motion.
 
 Frame numbers: a keyframe colours the frame whose name carries the same number (the last run of
 digits, `cut01_0012.png` is frame 12, as keyframe names are read). In a sequence whose frame names do
@@ -27,24 +28,22 @@ at a cut is in the same state as the uninterrupted pass, so the shots are the sa
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
+from colorize.engine.model import Colorizer
 from colorize.errors import InputError
 from colorize.images import is_image, list_images, output_paths, read_rgb, refuse_input_as_output
-from colorize.jobs.colorize.references import Keyframes, ReferenceGuide, frame_number
-from colorize.jobs.colorize.temporal import TemporalConfig, carry_colours
+from colorize.jobs.colorize.references import Keyframes, attach_keys, follows_references, frame_number
+from colorize.jobs.colorize.stream import ColourPlan, colour_stream
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts
 from colorize.media.threads import prefetch
-
-if TYPE_CHECKING:
-    from colorize.jobs.colorize.model import Colorizer
-    from colorize.jobs.colorize.run import ColorizeOptions
 
 _DIGITS = re.compile(r"(\d+)")
 
@@ -136,15 +135,6 @@ def _check_numbers(keys: Keyframes, numbers: list[int], folder: Path) -> None:
                          f"(its frames are numbered {min(numbers)} to {max(numbers)})")
 
 
-def follows_references(colorizer: "Colorizer", keyed: bool, self_reference: bool) -> bool:
-    """Whether a folder job runs sequence by sequence: a reference-guided model with keyframes or
-    self-reference; InputError for keyframes given to a model that takes none."""
-    if keyed and not colorizer.takes_reference:
-        raise InputError("--reference/--references need a reference-guided model; this one colours from "
-                         "line-art only (train one with [reference] enabled = true, or use the default model)")
-    return colorizer.takes_reference and (keyed or self_reference)
-
-
 # ------------------------------------------------------------------------------------- streaming
 
 def read_frames(seq: Sequence, start: int, stop: int | None, shots: bool,
@@ -178,19 +168,17 @@ def resume_start(seq: Sequence, first_missing: int, shots: bool) -> int:
     return start
 
 
-def colorize_sequences(seqs: Iterable[Sequence], colorizer: "Colorizer", options: "ColorizeOptions",
-                       unreadable: list[Path], temporal: "TemporalConfig | None" = None
-                       ) -> Iterator[tuple[Path, np.ndarray]]:
+def colour_sequences(seqs: Iterable[Sequence], colorizer: Colorizer, plan: ColourPlan, shots: bool,
+                     unreadable: list[Path], queue_size: int = 8) -> Iterator[tuple[Path, np.ndarray]]:
     """(output path, H x W x 3 uint8 RGB colour) for every missing output of `seqs`, in order.
 
-    Each sequence is coloured as `colorize video` colours a clip: the reference plan of a
-    reference-guided model (keyframes, self-reference; none for a plain model or with neither),
-    then, with `temporal` (a TemporalConfig), the temporal mode (colours carried along the
-    line-art's motion, reset at cuts, a keyframe starting the chain). A sequence with missing
-    outputs is coloured from the start of the shot of its first missing frame (see the module
-    docstring): both the reference and the carried colours depend only on the frames since the
-    cut, so they are rebuilt as the finished frames saw them; those frames are recomputed but not
-    yielded. Frames are read in a background thread, `options.queue_size` ahead.
+    Each sequence is one colour stream with `plan`, as `colorize video` colours a clip (a sequence
+    follows references only where references.follows_references says so for its own keyframes).
+    A sequence with missing outputs is coloured from the start of the shot of its first missing
+    frame (see the module docstring): both the reference and the carried colours depend only on
+    the frames since the cut, so they are rebuilt as the finished frames saw them; those frames are
+    recomputed but not yielded. Frames are read in a background thread, `queue_size` ahead;
+    unreadable ones are appended to `unreadable` and left out.
     """
     for seq in seqs:
         pending = seq.pending()
@@ -198,18 +186,15 @@ def colorize_sequences(seqs: Iterable[Sequence], colorizer: "Colorizer", options
             continue
         missing = {seq.numbers[i] for i in pending}
         target_of = dict(zip(seq.numbers, seq.targets))
-        start = resume_start(seq, pending[0], options.shots)
-        frames = prefetch(read_frames(seq, start, None, options.shots, unreadable),
-                          maxsize=options.queue_size, name="read")
-        guide = None  # as the video job's reference_guide: a plan only where there is a reference to follow
-        if colorizer.takes_reference and (seq.keyframes or options.self_reference):
-            guide = ReferenceGuide(seq.keyframes, self_reference=options.self_reference)
+        start = resume_start(seq, pending[0], shots)
+        frames = prefetch(attach_keys(read_frames(seq, start, None, shots, unreadable), seq.keyframes),
+                          maxsize=queue_size, name="read")
+        follow = follows_references(colorizer, bool(seq.keyframes), plan.self_reference)
+        items = colour_stream(frames, colorizer, dataclasses.replace(plan, follow=follow))
         try:
-            items = colorizer.iter_colorized(frames, options.is_lineart, options.batch_size, guide)
-            if temporal is not None:
-                items = carry_colours(items, seq.keyframes, temporal)
             for item in items:
                 if item.source.index in missing:
                     yield target_of[item.source.index], item.colour
         finally:
+            items.close()
             frames.close()

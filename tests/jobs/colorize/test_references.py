@@ -13,8 +13,9 @@ from torch import nn
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.errors import InputError
 from colorize.images import write_image
-from colorize.jobs.colorize.model import Colorizer
-from colorize.jobs.colorize.references import Keyframes, ReferenceGuide, Segment, frame_number
+from colorize.engine.model import Colorizer
+from colorize.jobs.colorize.references import (Keyframes, ReferenceGuide, Segment, attach_keys, follow_references,
+                                               frame_number)
 from colorize.lineart.recipes import LineArtConfig
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts
@@ -49,8 +50,15 @@ def keyframe_dir(tmp_path, colours: dict[int, tuple[int, int, int]]):
     return tmp_path
 
 
-def mean_colours(colorizer, frames, guide, batch_size=4) -> list[tuple[int, ...]]:
-    items = colorizer.iter_colorized(iter(frames), is_lineart=False, batch_size=batch_size, guide=guide)
+def mean_colours(colorizer, frames, keys=None, batch_size=4, follow=True, self_reference=True
+                 ) -> list[tuple[int, ...]]:
+    """Mean colour of each output: following references (keys attached as the jobs attach them), or
+    (follow False) every frame alone."""
+    if not follow:
+        items = colorizer.iter_colorized(iter(frames), is_lineart=False, batch_size=batch_size)
+    else:
+        frames = attach_keys(iter(frames), keys or Keyframes({}))
+        items = follow_references(frames, colorizer, False, batch_size, self_reference)
     return [tuple(int(round(c)) for c in item.colour.reshape(-1, 3).mean(0)) for item in items]
 
 
@@ -93,8 +101,8 @@ def test_keyframes_of_another_size_or_with_alpha_are_fitted_to_the_frame(tmp_pat
 
 def test_plan_splits_batches_at_cuts_and_keyframes_and_runs_a_shots_first_frame_alone(tmp_path):
     keys = Keyframes.from_options(references_dir=keyframe_dir(tmp_path, {2: RED}))
-    guide = ReferenceGuide(keys, self_reference=True)
-    frames = toon_frames(12, cut_every=6)
+    guide = ReferenceGuide(self_reference=True)
+    frames = list(attach_keys(toon_frames(12, cut_every=6), keys))
     first = guide.plan(frames[:4])
     assert [(s.start, s.end, s.keyframe is not None, s.new_shot, s.self_reference) for s in first] == [
         (0, 1, False, True, True), (1, 2, False, False, False), (2, 4, True, False, False)]
@@ -102,12 +110,12 @@ def test_plan_splits_batches_at_cuts_and_keyframes_and_runs_a_shots_first_frame_
     assert [(s.start, s.end, s.new_shot, s.self_reference) for s in second] == [
         (0, 2, False, False), (2, 3, True, True), (3, 4, False, False)]
     assert guide.cuts == 2 and guide.used == 1
-    assert ReferenceGuide(self_reference=False).plan(frames[:3]) == [Segment(0, 3, new_shot=True)]
+    assert ReferenceGuide(self_reference=False).plan(toon_frames(3)) == [Segment(0, 3, new_shot=True)]
 
 
 def test_a_keyframe_colours_its_shot_and_no_colour_crosses_the_cut(tmp_path):
     keys = Keyframes.from_options(reference=keyframe_dir(tmp_path, {0: RED}) / "key_0000.png")
-    colours = mean_colours(stub_colorizer(), toon_frames(12, cut_every=6), ReferenceGuide(keys))
+    colours = mean_colours(stub_colorizer(), toon_frames(12, cut_every=6), keys)
     assert all(close(c, RED) for c in colours[:6]), colours
     assert all(close(c, (128, 128, 128)) for c in colours[6:]), colours  # the new shot starts gray
 
@@ -117,7 +125,7 @@ def test_keyframes_take_over_mid_shot_and_after_cuts_whatever_the_batch_size(tmp
     frames = toon_frames(12, cut_every=6)
     expected = [RED] * 3 + [BLUE] * 3 + [(128, 128, 128)] * 2 + [GREEN] * 4
     for batch_size in (1, 4, 5):
-        colours = mean_colours(stub_colorizer(), frames, ReferenceGuide(keys), batch_size)
+        colours = mean_colours(stub_colorizer(), frames, keys, batch_size)
         assert all(close(c, e) for c, e in zip(colours, expected)), (batch_size, colours)
 
 
@@ -134,9 +142,9 @@ def test_a_shot_without_keyframe_follows_its_own_first_output(tmp_path):
             return lineart.new_full((lineart.shape[0], 3, *lineart.shape[-2:]), -0.9 + 0.15 * (Drifting.calls % 12))
 
     colorizer = Colorizer(Drifting(), "cpu", stride=1, lineart_config=LineArtConfig(backend="opencv"))
-    colours = mean_colours(colorizer, toon_frames(12, cut_every=6), ReferenceGuide(self_reference=True))
+    colours = mean_colours(colorizer, toon_frames(12, cut_every=6))
     assert len(set(colours[:6])) == 1 and len(set(colours[6:])) == 1 and colours[0] != colours[6]
-    per_frame = mean_colours(colorizer, toon_frames(12, cut_every=6), None, batch_size=1)
+    per_frame = mean_colours(colorizer, toon_frames(12, cut_every=6), batch_size=1, follow=False)
     assert len(set(per_frame)) == 12
 
 
@@ -147,7 +155,7 @@ def test_a_plain_model_refuses_a_guide():
                           lineart_config=LineArtConfig(backend="opencv"))
     assert not colorizer.takes_reference
     with pytest.raises(InputError, match="takes no colour reference"):
-        list(colorizer.iter_colorized(iter(toon_frames(2)), False, guide=ReferenceGuide()))
+        list(follow_references(iter(toon_frames(2)), colorizer, False, 4))
     with pytest.raises(InputError, match="takes no colour reference"):
         colorizer.colorize_batch(torch.zeros(1, 1, 8, 8), torch.zeros(1, 4, 8, 8))
 

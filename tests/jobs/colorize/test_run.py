@@ -45,7 +45,7 @@ def test_folder_job_killed_midway_resumes_without_redoing_or_losing_work(tmp_pat
     inputs = write_mixed_folder(tmp_path / "in")
     before = digest(inputs)
     out = tmp_path / "out"
-    options = ColorizeOptions(model=model_file, device="cpu", is_lineart=True, batch_size=2)
+    options = ColorizeOptions(model=model_file, device="cpu", lineart=True, batch_size=2)
 
     real_write = colorize_jobs.write_image
     written: list[Path] = []
@@ -89,7 +89,7 @@ def test_colorize_folder_takes_the_rank_from_torchrun_env(tmp_path, model_file, 
     write_mixed_folder(tmp_path / "in")
     monkeypatch.setenv("RANK", "1")
     monkeypatch.setenv("WORLD_SIZE", "2")
-    options = ColorizeOptions(model=model_file, device="cpu", is_lineart=True)
+    options = ColorizeOptions(model=model_file, device="cpu", lineart=True)
     summary = colorize_folder(tmp_path / "in", tmp_path / "out", options)
     assert (summary.rank, summary.world_size, summary.assigned) == (1, 2, 3)
     assert len([p for p in (tmp_path / "out").rglob("*.png")]) == 3

@@ -4,7 +4,7 @@ import cv2
 import numpy as np
 import pytest
 
-from colorize.jobs.colorize.upsample import line_guided_upsample, working_size
+from colorize.engine.upsample import line_guided_upsample, working_size
 
 RED, BLUE = (220, 40, 40), (40, 60, 220)
 

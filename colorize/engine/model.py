@@ -9,12 +9,12 @@ Inputs are either colour frames (their line-art is drawn first with the recipe s
 metadata, exactly as at training time) or line-art already (`is_lineart=True`: dark lines on light
 paper; light-on-dark images are inverted automatically). Any size works: frames are padded to the
 network's stride and cropped back, and frames above a pixel budget go through overlapping tiles
-(see colorize.jobs.colorize.tiling). With a working size (`size` > 0) frames whose longer side is
+(see colorize.engine.tiling). With a working size (`size` > 0) frames whose longer side is
 above it are colorized downscaled and their colour is put back under the full-resolution lines
-(colorize.jobs.colorize.upsample): much faster at video sizes, for a small quality cost. The generator runs in eval mode (dropout at test time makes video
+(colorize.engine.upsample): much faster at video sizes, for a small quality cost. The generator runs in eval mode (dropout at test time makes video
 flicker) under torch.inference_mode, with autocast on GPU, through a backend (`backend`: eager torch,
 ONNX Runtime or OpenVINO on the CPU; "auto" picks the fastest installed, see
-colorize.jobs.colorize.backends).
+colorize.engine.backends).
 
 Video frames stream through `iter_colorized` as uint8 arrays: line-art is drawn (or taken from
 `Frame.lineart`, drawn by `draw_lineart` in another thread), scaled to the working size, coloured,
@@ -22,7 +22,7 @@ and put back under the full-resolution lines without a full-resolution float ten
 reference (keyframe or own first output) is encoded once at the working size and reused for every
 frame of the shot.
 
-The video and folder jobs built on this live in colorize.jobs.colorize.run.
+The colour stream and the video and folder jobs built on this live in colorize.jobs.colorize.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -39,23 +39,13 @@ from torch import nn
 
 from colorize import resources
 from colorize.errors import InputError
-from colorize.jobs.colorize.backends import ReferenceCode, TorchBackend, check_backend, make_backend
-from colorize.jobs.colorize.tiling import crop, pad_to_multiple, tiled_apply
-from colorize.jobs.colorize.upsample import line_guided_upsample, working_size
+from colorize.engine.backends import ReferenceCode, TorchBackend, check_backend, make_backend
+from colorize.engine.sizes import DEFAULT_MAX_PIXELS, DEFAULT_TILE, DEFAULT_TILE_OVERLAP
+from colorize.engine.tiling import crop, pad_to_multiple, tiled_apply
+from colorize.engine.upsample import line_guided_upsample, working_size
 from colorize.media.frames import batch_by_size
 from colorize.runtime import Precision, autocast, prepare_module, resolve_device, to_device
 
-if TYPE_CHECKING:
-    from colorize.jobs.colorize.references import ReferenceGuide
-
-# Frames with more pixels than this are tiled automatically: above it a full-width U-Net's
-# activations stop fitting comfortably in a few GB. Batches are split to stay under it too.
-DEFAULT_MAX_PIXELS = 2048 * 2048
-DEFAULT_TILE = 1024
-DEFAULT_TILE_OVERLAP = 64
-# The working size `colorize video` / `colorize frames` use by default (longer side, pixels), chosen by
-# benchmarks/bench_colorize.py: see the README's "What to expect".
-DEFAULT_WORKING_SIZE = 384
 
 
 def resolve_model_path(model: str | os.PathLike | None) -> Path:
@@ -91,7 +81,7 @@ class Colorizer:
     0 tiles only frames above `max_pixels`. `size` > 0 runs the generator on frames scaled so their
     longer side is at most `size` (0: full resolution; the library default, the jobs pass their own).
     `backend`: where the generator runs ("auto", "torch", "onnxruntime", "openvino"; see
-    colorize.jobs.colorize.backends), built on first use (an exported runtime may export the model
+    colorize.engine.backends), built on first use (an exported runtime may export the model
     once, cached on disk). `precision`: autocast on GPU; on the CPU only OpenVINO uses it (bf16 where
     the CPU computes bf16 natively), torch and ONNX Runtime compute in fp32.
     """
@@ -118,7 +108,7 @@ class Colorizer:
 
     @property
     def backend(self) -> TorchBackend:
-        """The runtime the generator runs on, made on first use (see colorize.jobs.colorize.backends)."""
+        """The runtime the generator runs on, made on first use (see colorize.engine.backends)."""
         if self._backend is None:
             self._backend = make_backend(self.generator, self.backend_name, self.device, self.precision)
         return self._backend
@@ -142,19 +132,22 @@ class Colorizer:
         """True when the generator accepts a colour reference (a reference-guided model)."""
         return bool(getattr(self.generator, "takes_reference", False))
 
+    def check_takes_reference(self) -> None:
+        """InputError unless the generator accepts a colour reference."""
+        if not self.takes_reference:
+            raise InputError("this model takes no colour reference (train one with [reference] "
+                             "enabled = true, or use the default model)")
+
     def _forward(self, inputs: torch.Tensor) -> torch.Tensor:
         """B x C x h x w [0,1] (h, w multiples of the stride) -> B x 3 x h x w float32 [0,1].
 
         C = 1: line-art alone. C = 5: line-art, reference colour (3), reference line-art, stacked so
         that padding and tiling cut the frame and its reference identically; the reference is the
         same for every frame of the batch (colorize_batch's contract), so the first one is encoded.
+        The same core as the uint8 path: encode_reference, then _run.
         """
-        x = to_device(inputs * 2.0 - 1.0, self.device, channels_last=True)
-        backend = self.backend
-        with autocast(self.device, self.precision):
-            code = backend.encode_reference(x[:1, 1:4], x[:1, 4:5]) if x.shape[1] == 5 else None
-            out = backend.run(x[:, :1], code)
-        return ((out.float() + 1.0) * 0.5).clamp_(0.0, 1.0)
+        code = self.encode_reference(inputs[:1, 1:5]) if inputs.shape[1] == 5 else None
+        return self._run(inputs[:, :1], code)
 
     def _forward_padded(self, lineart: torch.Tensor) -> torch.Tensor:
         """_forward for any h, w: pad to the stride, run, crop back."""
@@ -181,9 +174,7 @@ class Colorizer:
             raise ValueError(f"expected B x 1 x H x W line-art, got shape {tuple(lineart.shape)}")
         x = lineart.to(self.device, torch.float32)
         if reference is not None:
-            if not self.takes_reference:
-                raise InputError("this model takes no colour reference (train one with [reference] "
-                                 "enabled = true, or use the default model)")
+            self.check_takes_reference()
             if reference.shape != (1, 4, *x.shape[-2:]):
                 raise ValueError(f"expected a 1 x 4 x {x.shape[-2]} x {x.shape[-1]} reference, "
                                  f"got {tuple(reference.shape)}")
@@ -300,51 +291,25 @@ class Colorizer:
         lines = self.lineart_arrays(np.stack(images), is_lineart)
         return list(lines), list(self.colour_arrays(lines))
 
-    def iter_colorized(self, frames: Iterable, is_lineart: bool, batch_size: int = 4,
-                       guide: "ReferenceGuide | None" = None) -> Iterator[ColorizedFrame]:
-        """Stream ColorizedFrames for `frames` (objects with an H x W x 3 uint8 RGB `.image`), in order.
+    def iter_colorized(self, frames: Iterable, is_lineart: bool, batch_size: int = 4) -> Iterator[ColorizedFrame]:
+        """Stream ColorizedFrames for `frames` (objects with an H x W x 3 uint8 RGB `.image`), in order,
+        every frame alone (no reference; colorize.jobs.colorize.stream follows keyframes and shots).
 
         Consecutive frames of the same size are batched (up to `batch_size`), so mixed-size folders
         work and a video's frames go through the device `batch_size` at a time. A frame's `.lineart`
-        (H x W uint8, from draw_lineart) is used when present, else the line-art is drawn here. With a
-        `guide` (consecutive video frames with their cuts marked by media.shots.mark_cuts,
-        reference-guided model) each shot follows its keyframe or its own first output (see
-        colorize.jobs.colorize.references); without one every frame stands alone.
+        (H x W uint8, from draw_lineart) is used when present, else the line-art is drawn here.
         """
-        if guide is not None and not self.takes_reference:
-            raise InputError("this model takes no colour reference (train one with [reference] "
-                             "enabled = true, or use the default model)")
-        state = _ReferenceState()
         for group in batch_by_size(frames, batch_size):
-            lines = self._group_lineart(group, is_lineart)
-            if guide is None:
-                colour = self.colour_arrays(lines)
-            else:
-                colour = self._colorize_guided(group, lines, guide, state)
-            for frame, line, col in zip(group, lines, colour):
+            lines = self.group_lineart(group, is_lineart)
+            for frame, line, col in zip(group, lines, self.colour_arrays(lines)):
                 yield ColorizedFrame(frame, line, col)
 
-    def _group_lineart(self, group: list, is_lineart: bool) -> np.ndarray:
+    def group_lineart(self, group: list, is_lineart: bool) -> np.ndarray:
         """B x H x W uint8 line-art of a batch: the frames' own `.lineart` if they all have it."""
         drawn = [getattr(f, "lineart", None) for f in group]
         if all(d is not None for d in drawn):
             return np.stack(drawn)
         return self.lineart_arrays(np.stack([f.image for f in group]), is_lineart)
-
-    def _colorize_guided(self, group: list, lines: np.ndarray, guide, state: "_ReferenceState") -> np.ndarray:
-        """colour_arrays for consecutive video frames, each segment with the reference the guide plans."""
-        outputs = []
-        for seg in guide.plan(group):
-            if seg.new_shot:
-                state.reference = None
-            if seg.keyframe is not None:
-                state.reference = Reference(seg.keyframe, lines[seg.start])
-            colour = self.colour_arrays(lines[seg.start:seg.end], state.reference)
-            if seg.self_reference:
-                # the written (uint8) frame, so a re-run from the saved frame gives the same result
-                state.reference = Reference(colour[0], lines[seg.start])
-            outputs.append(colour)
-        return np.concatenate(outputs)
 
     def colorize_frames(self, frames: Iterable, is_lineart: bool, batch_size: int = 4) -> Iterator:
         """Frames in, Frames out: the same index and time, the image replaced by its colorization."""
@@ -373,13 +338,6 @@ class Reference:
         if size not in self._codes:
             self._codes[size] = colorizer.encode_reference(_scaled(self.tensor(colorizer.device), size))
         return self._codes[size]
-
-
-@dataclass
-class _ReferenceState:
-    """The reference a guided stream is using, or None."""
-
-    reference: Reference | None = None
 
 
 def _scaled(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:

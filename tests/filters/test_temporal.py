@@ -11,10 +11,8 @@ import pytest
 
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.errors import InputError
-from colorize.jobs.colorize.model import ColorizedFrame
-from colorize.jobs.colorize.references import Keyframes
-from colorize.jobs.colorize.run import temporal
-from colorize.jobs.colorize.temporal import TemporalConfig, TemporalPropagator, flatten_regions
+from colorize.engine.model import ColorizedFrame
+from colorize.filters.temporal import TemporalConfig, TemporalPropagator, carry_colours, flatten_regions
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.frames import Frame
 
@@ -128,23 +126,21 @@ def _items(frames: list[np.ndarray], outputs: list[np.ndarray], cuts: set[int]) 
             for i, (f, o) in enumerate(zip(frames, outputs))]
 
 
-def test_nothing_crosses_a_cut_and_keyframes_start_their_shot(tmp_path):
-    from colorize.images import write_image
-
+def test_nothing_crosses_a_cut_and_keyframes_start_their_shot():
     first, _ = _scene(seed=3)
     second, _ = _scene(seed=8)
     frames = [first] * 4 + [second] * 4
     outputs = [_flat((200, 40, 40))] * 4 + [_flat((40, 40, 200))] * 4
-    write_image(tmp_path / "000000.png", first)
     items = _items(frames, outputs, cuts={0, 4})
-    results = [item.colour for item in temporal(iter(items), Keyframes.from_options(references_dir=tmp_path))]
+    items[0] = dataclasses.replace(items[0], source=dataclasses.replace(items[0].source, key=first))  # Frame.key
+    results = [item.colour for item in carry_colours(iter(items))]
     assert np.array_equal(results[0], first)          # the keyframe's frame is the keyframe
     assert not np.array_equal(results[3], outputs[3])  # its colours are carried through the shot
     assert np.array_equal(results[4], outputs[4])      # the cut: nothing of the first shot
     assert all(np.array_equal(r, outputs[4]) for r in results[4:])  # a flat output stays itself
     unmarked = [dataclasses.replace(item, source=dataclasses.replace(item.source, cut=None)) for item in items]
     with pytest.raises(ValueError, match="mark_cuts"):
-        list(temporal(iter(unmarked)))
+        list(carry_colours(iter(unmarked)))
 
 
 def test_a_long_still_shot_does_not_drift_from_the_generator():
@@ -278,9 +274,9 @@ def test_video_command_runs_the_temporal_mode_by_default_for_reference_guided_mo
     from click.testing import CliRunner
 
     from colorize.cli import cli
-    from colorize.jobs.colorize import run
+    from colorize.jobs.colorize import stream
 
-    calls = _count_calls(monkeypatch, run, "temporal")
+    calls = _count_calls(monkeypatch, stream, "carry_colours")
     out = cli_files["folder"] / f"{model}_{'_'.join(flags) or 'default'}.mp4"
     result = CliRunner().invoke(cli, ["video", str(cli_files["video"]), "-o", str(out), "--model",
                                       str(cli_files[model]), "--device", "cpu", *flags])
@@ -308,12 +304,12 @@ def test_frames_command_runs_the_temporal_mode_by_default_for_reference_guided_m
 
     from colorize.cli import cli
     from colorize.data.toon import write_toon_frames
-    from colorize.jobs.colorize import sequences
+    from colorize.jobs.colorize import stream
 
     frames = cli_files["folder"] / "frames"
     if not frames.is_dir():
         write_toon_frames(frames, ToonConfig(width=64, height=48, n_frames=6, seed=2))
-    calls = _count_calls(monkeypatch, sequences, "carry_colours")
+    calls = _count_calls(monkeypatch, stream, "carry_colours")
     out = cli_files["folder"] / f"frames_{model}_{'_'.join(flags) or 'default'}"
     result = CliRunner().invoke(cli, ["frames", str(frames), str(out), "--model", str(cli_files[model]),
                                       "--device", "cpu", *flags])

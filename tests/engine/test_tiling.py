@@ -1,10 +1,10 @@
-"""jobs.colorize.tiling: tile positions and padding to the stride."""
+"""engine.tiling: tile positions and padding to the stride."""
 
 from __future__ import annotations
 
 import torch
 
-from colorize.jobs.colorize.tiling import pad_to_multiple, tile_starts, tiled_apply
+from colorize.engine.tiling import pad_to_multiple, tile_starts, tiled_apply
 
 
 

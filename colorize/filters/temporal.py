@@ -15,7 +15,7 @@ entering the frame, deformation the flow does not follow):
 
 For frame t with line-art g_t, generator output o_t and the previous line-art g_{t-1} and result r_{t-1}:
 
-    b = flow g_t -> g_{t-1}          (DIS on blurred line-art, as colorize.jobs.colorize.smoothing)
+    b = flow g_t -> g_{t-1}          (DIS on blurred line-art: colorize.filters.flow, the core smoothing shares)
     m = reliability(x)               (1: flows consistent and the warped line-art matches; `unsure`:
                                       the line-art matches but the flows disagree; 0: a line does not
                                       match, or the flow leaves the frame)
@@ -67,12 +67,13 @@ import cv2
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.jobs.colorize.smoothing import SmoothingConfig, _check_pair, blend, flow_size, upscale_flow
-from colorize.media.flow import MIN_FLOW_SIDE, backward_warp, dis_flow, make_flow_engine
+from colorize.filters.flow import (FlowSettings, blend, check_pair, check_same_size, checked_settings,
+                                   consistent_flows, feathered, flows_between, inside, line_matches, remap,
+                                   sample_maps, upscale_flow)
+from colorize.media.flow import MIN_FLOW_SIDE, make_flow_engine
 
 if TYPE_CHECKING:
-    from colorize.jobs.colorize.model import ColorizedFrame
-    from colorize.jobs.colorize.references import Keyframes
+    from colorize.engine.model import ColorizedFrame
 
 
 @dataclass
@@ -117,7 +118,7 @@ class TemporalConfig:
             raise ValueError(f"check_blur must be 0 to 20 pixels, got {self.check_blur}")
         if not 0.0 <= self.region_reliable <= 1.0:
             raise ValueError(f"region_reliable must be 0 to 1, got {self.region_reliable}")
-        self.flow_config()  # the flow settings are checked where the smoother checks them
+        self.flow  # checks the flow and line-check settings (filters.flow.checked_settings)
 
     @classmethod
     def at_working_size(cls, size: int, **fields) -> "TemporalConfig":
@@ -130,10 +131,10 @@ class TemporalConfig:
             fields.setdefault("flow_side", min(cls.flow_side, max(size, 2 * MIN_FLOW_SIDE)))
         return cls(**fields)
 
-    def flow_config(self) -> SmoothingConfig:
-        """The flow and reliability settings, in the form the smoothing stage's helpers take."""
-        return SmoothingConfig(strength=0.0, photometric_tolerance=self.photometric_tolerance,
-                               feather=self.feather, flow_side=self.flow_side, flow_blur=self.flow_blur)
+    @property
+    def flow(self) -> FlowSettings:
+        """Where the flow runs (colorize.filters.flow.FlowSettings)."""
+        return checked_settings(self.photometric_tolerance, self.feather, self.flow_side, self.flow_blur)
 
 
 class TemporalPropagator:
@@ -148,7 +149,7 @@ class TemporalPropagator:
 
     def __init__(self, cfg: TemporalConfig | None = None) -> None:
         self.cfg = cfg if cfg is not None else TemporalConfig()
-        self._flow_cfg = self.cfg.flow_config()
+        self._flow = self.cfg.flow
         self._engine = make_flow_engine()
         self._prev_guide: _Guide | None = None
         self._prev_result: np.ndarray | None = None
@@ -161,14 +162,12 @@ class TemporalPropagator:
         self.frames = 0
 
     def __call__(self, guide: np.ndarray, output: np.ndarray, keyframe: np.ndarray | None = None) -> np.ndarray:
-        guide = _check_pair(guide, output, self.frames)
+        guide = check_pair(guide, output, self.frames)
         if keyframe is not None and keyframe.shape != output.shape:
             raise InputError(f"frame {self.frames}: the keyframe is {keyframe.shape[1]}x{keyframe.shape[0]} "
                              f"but the frame is {output.shape[1]}x{output.shape[0]}")
-        if self._prev_guide is not None and guide.shape != self._prev_guide.check.shape:
-            raise InputError(f"frame {self.frames} of the shot is {guide.shape[1]}x{guide.shape[0]} but "
-                             f"the frame before it is {self._prev_guide.check.shape[1]}x"
-                             f"{self._prev_guide.check.shape[0]}; a shot must keep one size")
+        if self._prev_guide is not None:
+            check_same_size(guide, self._prev_guide.check, self.frames)
         prepared = self._prepare(guide)  # each frame's guide is scaled and blurred once, not twice
         if keyframe is not None and self.cfg.keyframe_start:
             result = keyframe.copy()
@@ -184,10 +183,8 @@ class TemporalPropagator:
     def _prepare(self, guide: np.ndarray) -> "_Guide":
         """The guide as the flow sees it (scaled to the flow size, blurred by flow_blur) and as the
         line check sees it (blurred by check_blur at full size); both new arrays."""
-        h, w = guide.shape
-        size = flow_size((w, h), self._flow_cfg)
-        small = guide if size == (w, h) else cv2.resize(guide, size, interpolation=cv2.INTER_AREA)
-        flow = cv2.GaussianBlur(small, (0, 0), self.cfg.flow_blur) if self.cfg.flow_blur > 0 else small.copy()
+        flow = self._flow.prepare(guide)
+        flow = flow.copy() if flow is guide else flow
         check = cv2.GaussianBlur(guide, (0, 0), self.cfg.check_blur) if self.cfg.check_blur > 0 else guide.copy()
         return _Guide(flow, check)
 
@@ -201,21 +198,19 @@ class TemporalPropagator:
         where the line check fails or the flow leaves the frame. Both line-arts are blurred by
         cfg.check_blur for the check, so a line that moved by a pixel still matches.
         """
-        matches = cv2.absdiff(_remap(self._prev_guide.check, maps), cur.check) <= self.cfg.photometric_tolerance
-        unsure = matches & ~consistent & _inside(maps)
+        matches = line_matches(remap(self._prev_guide.check, maps), cur.check, self.cfg.photometric_tolerance)
+        unsure = matches & ~consistent & inside(maps)
         weight = (consistent & matches).astype(np.float32) + np.float32(self.cfg.unsure) * unsure
-        if self.cfg.feather == 0:
-            return weight
-        return weight * cv2.GaussianBlur(weight, (0, 0), self.cfg.feather)
+        return feathered(weight, self.cfg.feather)
 
     def _propagate(self, guide: np.ndarray, cur: "_Guide", output: np.ndarray) -> np.ndarray:
         size = (guide.shape[1], guide.shape[0])
         prev = self._prev_guide
-        backward, forward = dis_flow(cur.flow, prev.flow, self._engine), dis_flow(prev.flow, cur.flow, self._engine)
+        backward, forward = flows_between(cur.flow, prev.flow, self._engine)
         consistent = consistent_flows(backward, forward, size, self.cfg.round_trip)
-        maps = _sample_maps(upscale_flow(backward, size))  # one set of maps warps the line-art and the colour
+        maps = sample_maps(upscale_flow(backward, size))  # one set of maps warps the line-art and the colour
         mask = self._reliability(cur, maps, consistent)
-        carried = _remap(self._prev_result, maps)
+        carried = remap(self._prev_result, maps)
         if self.cfg.regions:
             carried, mask = flatten_regions(guide, carried, mask, self.cfg.region_reliable)
         return blend(output, carried, mask, self.cfg.carry)
@@ -230,70 +225,24 @@ class _Guide:
     check: np.ndarray
 
 
-def _sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The absolute positions x + flow(x) (two H x W float32 maps) that cv2.remap samples."""
-    h, w = flow.shape[:2]
-    return (np.arange(w, dtype=np.float32)[None, :] + flow[..., 0],
-            np.arange(h, dtype=np.float32)[:, None] + flow[..., 1])
-
-
-def _remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """colorize.media.flow.backward_warp with the maps already made: bilinear, 0 outside the frame."""
-    return cv2.remap(image, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-
-
-def _inside(maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
-    """H x W bool: the sampled position lies inside the frame."""
-    map_x, map_y = maps
-    h, w = map_x.shape
-    return (map_x >= 0) & (map_x <= w - 1) & (map_y >= 0) & (map_y <= h - 1)
-
-
-def carry_colours(items: Iterable["ColorizedFrame"], keyframes: "Keyframes | None" = None,
-                  cfg: TemporalConfig | None = None) -> Iterator["ColorizedFrame"]:
+def carry_colours(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None
+                  ) -> Iterator["ColorizedFrame"]:
     """The temporal mode over a stream of ColorizedFrames (a video's, or one folder sequence's): each
     colour frame replaced by the propagator's result; shot cuts (`source.cut`, marked once by
-    media.shots.mark_cuts) reset it, and the frame whose `source.index` has a keyframe
-    (`keyframes`: a references.Keyframes) starts from the keyframe. Holds one previous frame.
+    media.shots.mark_cuts) reset it, and a frame with a keyframe (`source.key`, H x W x 3 uint8 at
+    the frame's size, attached once by the job) starts from the keyframe. Holds one previous frame.
 
     ValueError for frames whose cuts were never marked. The result depends only on the frames since
     the last cut, so a job restarted at a cut rebuilds the same colours.
     """
     propagator = TemporalPropagator(cfg)
-    by_frame = keyframes.by_frame if keyframes else {}
     for item in items:
         if item.source.cut is None:
             raise ValueError("the temporal mode needs frames with shot cuts marked (media.shots.mark_cuts)")
         if item.source.cut:
             propagator.reset()
-        key = None
-        if item.source.index in by_frame:
-            key = keyframes.load(item.source.index, *item.colour.shape[:2])
+        key = getattr(item.source, "key", None)
         yield dataclasses.replace(item, colour=propagator(item.lineart, item.colour, key))
-
-
-def consistent_flows(backward: np.ndarray, forward: np.ndarray, size: tuple[int, int], round_trip: float
-                     ) -> np.ndarray:
-    """H x W bool, size = (W, H): the forward-backward check of colorize.media.flow.occlusion_mask with
-    `round_trip` squared pixels (at the flows' resolution) allowed besides 1 % of the motion; brought
-    to full size as smoothing.consistency_mask does (a pixel passes only if all its samples do)."""
-    h, w = backward.shape[:2]
-    inside = _lands_inside(backward) > 0
-    forward_there = backward_warp(forward, backward)
-    error = np.sum((backward + forward_there) ** 2, axis=-1)
-    magnitude = np.sum(backward**2, axis=-1) + np.sum(forward_there**2, axis=-1)
-    consistent = inside & (error < 0.01 * magnitude + round_trip)
-    if (w, h) == tuple(size):
-        return consistent
-    return cv2.resize(consistent.astype(np.uint8) * 255, size, interpolation=cv2.INTER_LINEAR) == 255
-
-
-def _lands_inside(flow: np.ndarray) -> np.ndarray:
-    """H x W float32: 1 where x + flow(x) lies inside the frame, else 0."""
-    h, w = flow.shape[:2]
-    xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
-    ys = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
-    return ((xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)).astype(np.float32)
 
 
 def flatten_regions(guide: np.ndarray, carried: np.ndarray, mask: np.ndarray, min_reliable: float

@@ -1,12 +1,12 @@
-"""`colorize video --smooth`: temporal smoothing inside the video job, reset at shot cuts."""
+"""`colorize video --smooth`: the smoothing filter of the colour stream, reset at shot cuts."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from colorize.data.toon import ToonClip, ToonConfig
-from colorize.jobs.colorize.model import ColorizedFrame
-from colorize.jobs.colorize.run import smoothed
+from colorize.engine.model import ColorizedFrame
+from colorize.filters.smoothing import smoothed
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts

@@ -10,7 +10,7 @@ on the flickering output), but only where that flow can be trusted:
         if shot != previous_shot:
             smoother.reset()                      # a cut: nothing before it may leak into this shot
         yield smoother(guide, output)
-    # or: iter_smoothed(items, cfg), which does exactly that
+    # or: iter_smoothed(items, cfg), which does exactly that; `smoothed` does it on a colour stream
 
 For frame t with guide g_t and output o_t, and the previous guide g_{t-1} and smoothed output s_{t-1}:
 
@@ -27,20 +27,26 @@ line-art does not match the current one. Being recursive, the filter averages al
 trajectories with weights strength^k; uncorrelated flicker keeps (1 - strength) / (1 + strength) of its
 variance (1/3 at the default 0.5).
 
+The flow, its checks and the blend are the filters' shared core (colorize.filters.flow).
+
 State: the previous guide and the previous smoothed output (one frame each) and the flow engine.
 """
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from dataclasses import dataclass
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Iterable, Iterator
 
 import cv2
 import numpy as np
 
-from colorize.errors import InputError
-from colorize.media.flow import MIN_FLOW_SIDE, backward_warp, dis_flow, make_flow_engine, occlusion_mask
+from colorize.filters.flow import (FlowSettings, blend, check_pair, check_same_size, checked_settings,
+                                   consistency_mask, feathered, line_matches, upscale_flow)
+from colorize.media.flow import MIN_FLOW_SIDE, backward_warp, make_flow_engine
+
+if TYPE_CHECKING:
+    from colorize.engine.model import ColorizedFrame
 
 
 @dataclass
@@ -52,11 +58,10 @@ class SmoothingConfig:
     photometric_tolerance: how far (grey levels, 0..255) the warped previous guide may differ from the
         current guide at a pixel that is still smoothed; lower is safer for lines, higher smooths more.
     feather: sigma in pixels of the blur that softens the reliability mask's borders (0 = hard mask).
-    flow_side: optical flow runs on guides scaled so that their longer side is at most this many pixels
-        (0 = full size); the flow is scaled back up, and the guide check always runs at full size.
-    flow_blur: sigma in pixels (of the image the flow runs on) of a blur applied to the guides before
-        the flow only: thin lines on flat paper give DIS little to match, and a blurred line can be
-        followed further (measured on toon line-art: lower TC and higher PSNR than no blur).
+    flow_side, flow_blur: where the flow runs (colorize.filters.flow.FlowSettings): guides scaled so
+        their longer side is at most flow_side px (0 = full size; the guide check always runs at
+        full size), blurred by flow_blur px for the flow only (measured on toon line-art: lower TC
+        and higher PSNR than no blur).
     """
 
     strength: float = 0.5
@@ -68,73 +73,18 @@ class SmoothingConfig:
     def __post_init__(self) -> None:
         if not 0.0 <= self.strength < 1.0:  # (False for NaN too)
             raise ValueError(f"strength must be at least 0 and below 1, got {self.strength}")
-        if not 0.0 <= self.photometric_tolerance <= 255.0:
-            raise ValueError(f"photometric_tolerance must be 0 to 255 grey levels, got "
-                             f"{self.photometric_tolerance}")
-        if not (math.isfinite(self.feather) and 0.0 <= self.feather <= 20.0):
-            raise ValueError(f"feather must be 0 to 20 pixels, got {self.feather}")
-        if not (math.isfinite(self.flow_blur) and 0.0 <= self.flow_blur <= 20.0):
-            raise ValueError(f"flow_blur must be 0 to 20 pixels, got {self.flow_blur}")
-        if self.flow_side != 0 and self.flow_side < 2 * MIN_FLOW_SIDE:
-            raise ValueError(f"flow_side must be 0 (full size) or at least {2 * MIN_FLOW_SIDE} pixels, "
-                             f"got {self.flow_side}")
+        self.flow  # checks the flow and line-check settings (filters.flow.checked_settings)
+
+    @property
+    def flow(self) -> FlowSettings:
+        return checked_settings(self.photometric_tolerance, self.feather, self.flow_side, self.flow_blur)
 
 
 def guide_flows(cur: np.ndarray, prev: np.ndarray, cfg: SmoothingConfig,
                 engine: cv2.DISOpticalFlow) -> tuple[np.ndarray, np.ndarray]:
-    """(backward, forward) DIS flows between two H x W uint8 guides, at the flow resolution.
-
-    backward is cur -> prev (cur(x) ~ prev(x + b(x))), forward prev -> cur; each h x w x 2 float32 in
-    pixels of that resolution, where h x w is H x W scaled down (INTER_AREA) so that the longer side
-    is at most cfg.flow_side: DIS works coarse-to-fine anyway, and 1080p flow at full size costs
-    about twice as much for little gain. Both guides are blurred by cfg.flow_blur first (for the flow
-    only). `upscale_flow` brings a flow to full size.
-    """
-    h, w = cur.shape
-    size = flow_size((w, h), cfg)
-    if size != (w, h):
-        cur, prev = (cv2.resize(g, size, interpolation=cv2.INTER_AREA) for g in (cur, prev))
-    cur, prev = _flow_input(cur, cfg), _flow_input(prev, cfg)
-    return dis_flow(cur, prev, engine), dis_flow(prev, cur, engine)
-
-
-def flow_size(size: tuple[int, int], cfg: SmoothingConfig) -> tuple[int, int]:
-    """(width, height) the flow runs at for guides of `size` = (W, H) (never larger than W x H)."""
-    w, h = size
-    scale = cfg.flow_side / max(w, h) if cfg.flow_side else 1.0
-    if scale >= 1.0:
-        return w, h
-    return max(MIN_FLOW_SIDE, round(w * scale)), max(MIN_FLOW_SIDE, round(h * scale))
-
-
-def _flow_input(gray: np.ndarray, cfg: SmoothingConfig) -> np.ndarray:
-    """The guide as DIS sees it: blurred by cfg.flow_blur (uint8, same size)."""
-    return cv2.GaussianBlur(gray, (0, 0), cfg.flow_blur) if cfg.flow_blur > 0 else gray
-
-
-def upscale_flow(flow: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Resize an h x w x 2 flow to size = (W, H), scaling the vectors with it (a copy if already W x H)."""
-    small_h, small_w = flow.shape[:2]
-    if (small_w, small_h) == size:
-        return flow.copy()
-    big = cv2.resize(flow, size, interpolation=cv2.INTER_LINEAR)
-    big[..., 0] *= size[0] / small_w
-    big[..., 1] *= size[1] / small_h
-    return big
-
-
-def consistency_mask(backward: np.ndarray, forward: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """H x W bool, size = (W, H): True where the flows agree (colorize.media.flow.occlusion_mask).
-
-    The check runs at the flows' own resolution (at 1080p the full-size check would cost more than
-    the flows) and is brought to full size conservatively: a pixel is consistent only if every
-    flow-resolution sample it is interpolated from is.
-    """
-    consistent = occlusion_mask(backward, forward)
-    if consistent.shape[::-1] == tuple(size):
-        return consistent
-    as_uint8 = consistent.astype(np.uint8) * 255
-    return cv2.resize(as_uint8, size, interpolation=cv2.INTER_LINEAR) == 255
+    """(backward cur -> prev, forward prev -> cur) DIS flows between two H x W uint8 guides at the
+    flow resolution (FlowSettings.flows with cfg's flow_side and flow_blur)."""
+    return cfg.flow.flows(cur, prev, engine)
 
 
 def reliability_mask(cur: np.ndarray, prev: np.ndarray, backward: np.ndarray, consistent: np.ndarray,
@@ -146,22 +96,8 @@ def reliability_mask(cur: np.ndarray, prev: np.ndarray, backward: np.ndarray, co
     disocclusion, flow failure) or the warped previous guide differs from the current guide by more
     than cfg.photometric_tolerance; 1 away from those pixels, falling off over ~2 * feather px near them.
     """
-    warped_guide = backward_warp(prev, backward)
-    matches = cv2.absdiff(warped_guide, cur) <= cfg.photometric_tolerance
-    hard = (consistent & matches).astype(np.float32)
-    if cfg.feather == 0:
-        return hard
-    return hard * cv2.GaussianBlur(hard, (0, 0), cfg.feather)
-
-
-def blend(output: np.ndarray, warped_prev: np.ndarray, mask: np.ndarray, strength: float) -> np.ndarray:
-    """m * (strength * warped_prev + (1 - strength) * output) + (1 - m) * output, as uint8 RGB.
-
-    output, warped_prev: H x W x 3 uint8; mask: H x W float32 in [0, 1]. Rounded to nearest.
-    """
-    weight = mask * np.float32(strength)
-    # cv2.blendLinear is (w1 * a + w2 * b) / (w1 + w2) per pixel: the same blend, ~7x faster than numpy.
-    return cv2.blendLinear(warped_prev, output, weight, 1.0 - weight)
+    matches = line_matches(backward_warp(prev, backward), cur, cfg.photometric_tolerance)
+    return feathered((consistent & matches).astype(np.float32), cfg.feather)
 
 
 class TemporalSmoother:
@@ -188,7 +124,7 @@ class TemporalSmoother:
         self.frames = 0
 
     def __call__(self, guide: np.ndarray, output: np.ndarray) -> np.ndarray:
-        guide = _check_pair(guide, output, self.frames)
+        guide = check_pair(guide, output, self.frames)
         if self._prev_guide is None or self.cfg.strength == 0 or max(guide.shape) < MIN_FLOW_SIDE:
             smoothed = output.copy()
         else:
@@ -199,10 +135,7 @@ class TemporalSmoother:
         return smoothed
 
     def _smooth(self, guide: np.ndarray, output: np.ndarray) -> np.ndarray:
-        if guide.shape != self._prev_guide.shape:
-            raise InputError(f"frame {self.frames} of the shot is {guide.shape[1]}x{guide.shape[0]} but "
-                             f"the frame before it is {self._prev_guide.shape[1]}x"
-                             f"{self._prev_guide.shape[0]}; a shot must keep one size")
+        check_same_size(guide, self._prev_guide, self.frames)
         size = (guide.shape[1], guide.shape[0])
         backward, forward = guide_flows(guide, self._prev_guide, self.cfg, self._engine)
         consistent = consistency_mask(backward, forward, size)
@@ -228,28 +161,15 @@ def iter_smoothed(items: Iterable[tuple[int, np.ndarray, np.ndarray]],
         yield smoother(guide, output)
 
 
-def _check_pair(guide: np.ndarray, output: np.ndarray, index: int) -> np.ndarray:
-    """The guide as a contiguous H x W uint8 gray image, or InputError naming what is wrong."""
-    if not _is_image(output) or output.ndim != 3:
-        raise InputError(f"frame {index}: smoothing needs an H x W x 3 uint8 RGB output, "
-                         f"got {_describe(output)}")
-    if not _is_image(guide):
-        raise InputError(f"frame {index}: smoothing needs an H x W uint8 guide (line-art or gray input), "
-                         f"got {_describe(guide)}")
-    if guide.shape[:2] != output.shape[:2]:
-        raise InputError(f"frame {index}: the guide is {guide.shape[1]}x{guide.shape[0]} but the output "
-                         f"is {output.shape[1]}x{output.shape[0]}; they must have the same size")
-    if guide.ndim == 3:
-        return cv2.cvtColor(np.ascontiguousarray(guide), cv2.COLOR_RGB2GRAY)
-    return np.ascontiguousarray(guide)
-
-
-def _is_image(array: np.ndarray) -> bool:
-    return (isinstance(array, np.ndarray) and array.dtype == np.uint8
-            and (array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)) and min(array.shape[:2]) > 0)
-
-
-def _describe(array) -> str:
-    if isinstance(array, np.ndarray):
-        return f"a {array.dtype} array of shape {array.shape}"
-    return f"a {type(array).__name__}"
+def smoothed(items: Iterable["ColorizedFrame"], strength: float) -> Iterator["ColorizedFrame"]:
+    """The smoothing filter over a colour stream: each colour frame blended with the previous one
+    warped by optical flow on the line-art, where the flow is reliable; shot cuts (`source.cut`,
+    marked once by media.shots.mark_cuts) reset it, so no colour crosses a cut. Holds one previous
+    frame: memory stays flat. ValueError for frames whose cuts were never marked."""
+    smoother = TemporalSmoother(SmoothingConfig(strength=strength))
+    for item in items:
+        if item.source.cut is None:
+            raise ValueError("smoothing needs frames with shot cuts marked (media.shots.mark_cuts)")
+        if item.source.cut:
+            smoother.reset()
+        yield dataclasses.replace(item, colour=smoother(item.lineart, item.colour))

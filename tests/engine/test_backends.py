@@ -13,9 +13,9 @@ import torch
 from torch import nn
 
 from colorize.errors import ColorizeError, InputError
-from colorize.jobs.colorize import backends
-from colorize.jobs.colorize.backends import TorchBackend, make_backend
-from colorize.jobs.colorize.model import Colorizer, Reference
+from colorize.engine import backends
+from colorize.engine.backends import TorchBackend, make_backend
+from colorize.engine.model import Colorizer, Reference
 from colorize.nets.reference import ReferenceUNet
 from tests.jobs.colorize._models import line_drawing, tiny_unet
 

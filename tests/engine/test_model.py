@@ -1,4 +1,4 @@
-"""jobs.colorize.model: the Colorizer (pad/crop, tiles, line-art input, eval mode) and the default model.
+"""engine.model: the Colorizer (pad/crop, tiles, line-art input, eval mode) and the default model.
 
 Models are tiny random U-Nets saved with save_generator, as a trained one would be.
 """
@@ -10,8 +10,8 @@ import pytest
 import torch
 
 from colorize.errors import InputError
-from colorize.jobs.colorize.model import Colorizer, normalize_lineart, resolve_model_path
-from colorize.jobs.colorize.tiling import tiled_apply
+from colorize.engine.model import Colorizer, normalize_lineart, resolve_model_path
+from colorize.engine.tiling import tiled_apply
 from colorize.lineart.recipes import lineart_numpy
 from tests.jobs.colorize._models import line_drawing, save_tiny_model, tiny_unet
 

@@ -10,7 +10,7 @@ import pytest
 
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.errors import InputError
-from colorize.jobs.colorize.smoothing import (SmoothingConfig, TemporalSmoother, consistency_mask,
+from colorize.filters.smoothing import (SmoothingConfig, TemporalSmoother, consistency_mask,
                                               guide_flows, iter_smoothed, reliability_mask, upscale_flow)
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.flow import backward_warp, make_flow_engine, occlusion_mask

@@ -1,0 +1,51 @@
+"""ColorizeOptions is the one declaration of the colour jobs' settings: the CLI flags of `colorize video` /
+`colorize frames`, the API keywords of colorize_video / colorize_folder and the pipeline's colorize
+step all use its names and defaults."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import pytest
+
+from colorize import api
+from colorize.cli.video import frames_command, video_command
+from colorize.jobs.colorize.options import DEFAULTS, ColorizeOptions
+from colorize.pipeline import ColorizeStep
+
+# arguments that name the job's input and output, not options
+_PATHS = {"input", "output", "in_dir", "out_dir"}
+
+
+def _cli_options(command) -> dict[str, object]:
+    return {p.name: p.default for p in command.params if p.name not in _PATHS}
+
+
+@pytest.mark.parametrize("command, function", [(video_command, api.colorize_video),
+                                               (frames_command, api.colorize_folder)])
+def test_every_cli_option_is_an_option_field_and_an_api_keyword_with_its_default(command, function):
+    keywords = inspect.signature(function).parameters
+    for name, default in _cli_options(command).items():
+        assert name in DEFAULTS, f"--{name} of `colorize {command.name}` is not a ColorizeOptions field"
+        assert name in keywords, f"--{name} of `colorize {command.name}` is not a keyword of {function.__name__}"
+        if name == "size":  # None on the CLI and in the API: the default working size
+            assert default is None and keywords[name].default is None and DEFAULTS["size"] == api.working_size(None)
+        elif name != "model":  # the API's model also takes a loaded Colorizer
+            assert default == DEFAULTS[name], name
+            assert keywords[name].default == DEFAULTS[name], name
+
+
+def test_the_pipeline_step_keys_are_options_with_their_defaults():
+    for f in dataclasses.fields(ColorizeStep):
+        if f.name in _PATHS:
+            continue
+        assert f.name in DEFAULTS, f"[colorize] key {f.name} is not a ColorizeOptions field"
+        assert f.default == (None if f.name == "size" else DEFAULTS[f.name]), f.name
+
+
+def test_one_spelling_and_one_working_size_parser():
+    assert "is_lineart" not in DEFAULTS and "lineart" in DEFAULTS
+    assert api.working_size("full") == 0 and api.working_size("96") == 96
+    with pytest.raises(ValueError, match="backend"):
+        ColorizeOptions(backend="nope")
