@@ -135,7 +135,8 @@ def _seeds(paper: np.ndarray, gap: int, min_area: int) -> np.ndarray:
 
 
 def _relief(paper: np.ndarray) -> np.ndarray:
-    """H x W x 3 uint8 image for cv2.watershed: 0 on paper, the L1 distance to the paper on ink.
+    """(H+2) x (W+2) x 3 uint8 image for cv2.watershed: 0 on paper, the L1 distance to the paper on
+    ink, and a one-pixel paper frame around it (watershed claims the image's outer ring as -1).
 
     OpenCV's watershed floods in order of the difference between neighbouring pixels, so all paper
     reachable through paper (difference 0) is claimed before any flood enters a line (difference
@@ -144,25 +145,24 @@ def _relief(paper: np.ndarray) -> np.ndarray:
     """
     ink = (1 - paper).astype(np.uint8)
     ramp = cv2.distanceTransform(ink, cv2.DIST_L1, 3, dstType=cv2.CV_8U)
+    ramp = cv2.copyMakeBorder(ramp, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
     return cv2.cvtColor(ramp, cv2.COLOR_GRAY2BGR)
 
 
-def _flood(darkness: np.ndarray, markers: np.ndarray) -> np.ndarray:
-    """cv2.watershed of int32 `markers` (0 = unclaimed) over the frame, in place; returns `markers`.
-
-    The flood goes in order of darkness: paper first, then the lines from both sides. Pixels where
-    two floods meet, and the frame's one-pixel border, come back as -1 (see _fill_boundaries).
-    """
-    cv2.watershed(darkness, markers)
-    return markers
+def _flood(relief: np.ndarray, markers: np.ndarray) -> np.ndarray:
+    """cv2.watershed of H x W int32 `markers` (0 = unclaimed) over `relief` (padded by one pixel);
+    H x W int32 where the pixels on which two floods meet are -1 (see _fill_boundaries)."""
+    padded = cv2.copyMakeBorder(markers, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)
+    cv2.watershed(relief, padded)
+    return padded[1:-1, 1:-1]
 
 
-def _grow(darkness: np.ndarray, seeds: np.ndarray, min_area: int) -> tuple[np.ndarray, int]:
+def _grow(relief: np.ndarray, seeds: np.ndarray, min_area: int) -> tuple[np.ndarray, int]:
     """Flood `seeds` over the frame, dissolve the regions smaller than `min_area` and flood those
     again from their neighbours; returns the fill (H x W int32, 1..count, no zeros) and count."""
     if not seeds.any():  # no paper at all: the frame is one region
         return np.ones(seeds.shape, np.int32), 1
-    flooded = _flood(darkness, seeds)
+    flooded = _flood(relief, seeds)
     areas = np.bincount((flooded + 1).ravel())       # index 0: the -1 pixels, 1: none, k + 1: region k
     areas[:2] = 0
     keep = areas >= max(min_area, 1)
@@ -173,8 +173,8 @@ def _grow(darkness: np.ndarray, seeds: np.ndarray, min_area: int) -> tuple[np.nd
     count = int(keep.sum())
     table = np.where(keep, np.cumsum(keep), 0).astype(np.int32)
     if count < areas.size - 2:                         # something was dissolved (or an id vanished)
-        flooded = _flood(darkness, table[flooded + 1])
-    return _fill_boundaries(flooded), count
+        flooded = _flood(relief, table[flooded + 1])
+    return np.ascontiguousarray(_fill_boundaries(flooded)), count
 
 
 def _fill_boundaries(labels: np.ndarray) -> np.ndarray:
@@ -185,6 +185,8 @@ def _fill_boundaries(labels: np.ndarray) -> np.ndarray:
     work = labels.astype(np.float32)  # exact for labels < 2**24; cv2.dilate has no int32 kernel
     kernel = np.ones((3, 3), np.uint8)
     while todo.any():
+        if todo.all():  # nothing to grow from (cannot happen after a seeded flood): one region
+            return np.ones(labels.shape, np.int32)
         work[todo] = 0
         grown = cv2.dilate(work, kernel)
         work = np.where(todo, grown, work)
