@@ -182,3 +182,17 @@ def test_render_cel_equals_cel_frame():
     cfg = CelConfig(paint="shaded", lines="keep", gap=2, min_area=8)
     assert np.array_equal(render_cel(colour, art, cfg),
                           cel_frame(colour, art, paint="shaded", lines="keep", gap=2, min_area=8))
+
+
+def test_regions_missed_by_the_sampled_statistics_get_their_own_median():
+    """A one-pixel stripe on an odd row has no pixel in the every-second-pixel sample."""
+    art = np.full((20, 40), 255, np.uint8)
+    art[10, 2:38] = art[12, 2:38] = 0
+    art[10:13, 2] = art[10:13, 37] = 0
+    colour = np.full((20, 40, 3), 200, np.uint8)
+    colour[11] = (0, 150, 0)
+    regions = segment_regions(art, gap=0, min_area=0)
+    stripe = regions.labels[11, 20]
+    assert stripe > 0 and stripe != regions.labels[0, 0]
+    flat = paint(colour, regions, "flat")
+    assert np.abs(flat[11, 20].astype(int) - (0, 150, 0)).max() <= 3
