@@ -35,6 +35,8 @@ PaintMode = Literal["flat", "shaded", "free"]
 PAINT_MODES = ("flat", "shaded", "free")
 # Regions handled per histogram pass: (CHUNK x 256) int64 bins = 8 MB.
 _CHUNK = 4096
+# Blurred mask weight below which the shading estimate is shrunk towards 0 (flat).
+MIN_SUPPORT = 0.1
 
 
 def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
@@ -143,7 +145,8 @@ def region_shading(lightness: np.ndarray, regions: Regions, centre: np.ndarray, 
     shading crosses a line. The mask is the region's paper at least sigma / 2 pixels from any line:
     a colorizer's working-size output bleeds the neighbour's colours across a line, and counting that
     band would draw a dark halo inside every region; the blur carries the interior's shading there.
-    Regions smaller than (4 sigma)^2 pixels stay flat (no low frequency fits in them). The work runs
+    Regions smaller than (4 sigma)^2 pixels, or with less than (2 sigma)^2 pixels of such paper
+    (slivers), stay flat: no low frequency fits in them. The work runs
     at sigma / 2 pixels per sample, one small crop per shaded region, and is upsampled at the end.
     """
     height, width = regions.shape
@@ -162,17 +165,17 @@ def region_shading(lightness: np.ndarray, regions: Regions, centre: np.ndarray, 
     shading = np.zeros(weight.shape, np.float32)
     sigma_small = sigma / step
     pad = int(np.ceil(3 * sigma_small))
-    for region in np.flatnonzero(regions.areas >= (4 * sigma) ** 2):
-        if region == 0:
-            continue
+    support = np.bincount(ids.ravel(), weights=weight.ravel(), minlength=regions.count + 1)
+    shaded = (regions.areas >= (4 * sigma) ** 2) & (support * step * step >= (2 * sigma) ** 2)
+    shaded[0] = False
+    for region in np.flatnonzero(shaded):
         mask = ids == region
         x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
-        if w == 0:
-            continue
         box = (slice(max(0, y - pad), y + h + pad), slice(max(0, x - pad), x + w + pad))
         inside = mask[box]
         num = cv2.GaussianBlur(weighted[box] * inside, (0, 0), sigma_small, borderType=cv2.BORDER_CONSTANT)
         den = cv2.GaussianBlur(weight[box] * inside, (0, 0), sigma_small, borderType=cv2.BORDER_CONSTANT)
-        local = np.where(den > 1e-3, num / np.maximum(den, 1e-3), np.float32(0))
+        # Far from any supporting pixel the estimate rests on a few: shrink it towards flat there.
+        local = num / np.maximum(den, MIN_SUPPORT)
         shading[box][inside] = local[inside]
     return cv2.resize(shading, (width, height), interpolation=cv2.INTER_LINEAR)

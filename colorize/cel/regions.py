@@ -130,7 +130,8 @@ def _seeds(paper: np.ndarray, gap: int, min_area: int) -> np.ndarray:
         # Narrow closed areas the disk cannot enter: each becomes one seed, numbered after the others.
         lut = np.zeros(n_raw, np.int32)
         lut[orphans] = np.arange(n_seeds, n_seeds + orphans.size, dtype=np.int32)
-        seeds += lut[raw]  # the seeds are 0 all over an orphan component
+        # Orphan ids exceed every seed id, so the maximum puts them over the (zero) seeds there.
+        np.maximum(seeds, np.take(lut, raw), out=seeds)
     return seeds
 
 
@@ -173,7 +174,7 @@ def _grow(relief: np.ndarray, seeds: np.ndarray, min_area: int) -> tuple[np.ndar
     count = int(keep.sum())
     table = np.where(keep, np.cumsum(keep), 0).astype(np.int32)
     if count < areas.size - 2:                         # something was dissolved (or an id vanished)
-        flooded = _flood(relief, table[flooded + 1])
+        flooded = _flood(relief, np.take(table, flooded + 1))
     return np.ascontiguousarray(_fill_boundaries(flooded)), count
 
 
