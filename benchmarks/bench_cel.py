@@ -8,7 +8,7 @@ Line-art: a procedural toon frame (colorize.data.toon, anti-aliased, 12 shapes) 
 and the Canny recipes (Canny's double lines make many narrow regions), and the real-art sample's first
 key (samples/real/keys/000000.png, resized to each size, ink recipe). The colour source is the true
 frame at a quarter of the size, upsampled back (what a colorizer at working size hands over).
-Each figure is the median over repeats of one call (after a warm-up call). On a shared machine the
+Each figure is the median over repeats of one call (after a warm-up call), wall-clock and CPU. On a shared machine the
 figures move with the load: say so when quoting them. Never run by the tests.
 """
 
@@ -33,14 +33,20 @@ SIZES = {"256x144": (256, 144), "720p": (1280, 720), "1080p": (1920, 1080)}
 REAL_KEY = Path(__file__).resolve().parents[1] / "samples/real/keys/000000.png"
 
 
-def median_ms(run, repeats: int) -> float:
+def median_ms(run, repeats: int) -> tuple[float, float]:
+    """Median wall-clock and CPU (this process) milliseconds of one call, after a warm-up call.
+
+    With one OpenCV thread the CPU time is what the call would take on an idle core; on a loaded
+    machine the wall time is larger (waiting for a core), the CPU time much less so.
+    """
     run()
-    times = []
+    walls, cpus = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         run()
-        times.append(time.perf_counter() - start)
-    return 1000.0 * statistics.median(times)
+        walls.append(time.perf_counter() - wall)
+        cpus.append(time.process_time() - cpu)
+    return 1000.0 * statistics.median(walls), 1000.0 * statistics.median(cpus)
 
 
 def working_size_source(rgb: np.ndarray) -> np.ndarray:
@@ -71,8 +77,9 @@ def main() -> None:
         cv2.setNumThreads(args.threads)
     repeats = 3 if args.quick else 9
     print(f"cv2 threads {cv2.getNumThreads()}, gap {args.gap}, min_area {args.min_area}, median of {repeats}")
-    print(f"{'size':>8} {'line-art':>13} {'regions':>8} {'segment':>9} {'flat':>8} {'shaded':>8} "
-          f"{'lines':>7} {'cel flat':>9}  (ms/frame)")
+    print("ms/frame, wall / cpu; cel flat = segment + flat + lines")
+    print(f"{'size':>8} {'line-art':>13} {'regions':>8} {'segment':>13} {'flat':>13} {'shaded':>13} "
+          f"{'lines':>13} {'cel flat':>13}")
     for size_name, (width, height) in SIZES.items():
         for name, rgb, art in inputs(width, height):
             source = working_size_source(rgb)
@@ -82,8 +89,9 @@ def main() -> None:
             flat_ms = median_ms(lambda: paint(source, regions, "flat"), repeats)
             shaded_ms = median_ms(lambda: paint(source, regions, "shaded"), repeats)
             lines_ms = median_ms(lambda: composite_lines(flat, art), repeats)
-            print(f"{size_name:>8} {name:>13} {regions.count:>8} {seg:>9.1f} {flat_ms:>8.1f} {shaded_ms:>8.1f} "
-                  f"{lines_ms:>7.1f} {seg + flat_ms + lines_ms:>9.1f}")
+            total = tuple(a + b + c for a, b, c in zip(seg, flat_ms, lines_ms))
+            cells = " ".join(f"{w:>6.1f} /{c:>5.1f}" for w, c in (seg, flat_ms, shaded_ms, lines_ms, total))
+            print(f"{size_name:>8} {name:>13} {regions.count:>8} {cells}")
 
 
 if __name__ == "__main__":

@@ -3,8 +3,8 @@
     PYTHONPATH=. python docs/cel/make_regions_grid.py [OUT.png]
 
 Rows: a procedural toon frame (ink recipe, and Canny line-art, which leaves gaps) and the real-art
-sample's first key (samples/real/keys/000000.png, upscaled 3x as a full-resolution drawing; ink
-recipe). The colour source of every row is what a colorizer hands over: the true colours at a quarter
+sample's first key (samples/real/keys/000000.png) and frame 30 of samples/real/sample.mp4, each
+upscaled 3x as a full-resolution drawing (ink recipe). The colour source of every row is what a colorizer hands over: the true colours at a quarter
 of the size, upsampled back (blurred, bleeding across the lines).
 """
 
@@ -54,10 +54,18 @@ def main(out: Path) -> None:
     frame = toon.frame(6)
     key = read_rgb(ROOT / "samples/real/keys/000000.png")
     key = cv2.resize(key, (key.shape[1] * 3, key.shape[0] * 3), interpolation=cv2.INTER_CUBIC)
+    clip = cv2.VideoCapture(str(ROOT / "samples/real/sample.mp4"))
+    clip.set(cv2.CAP_PROP_POS_FRAMES, 30)
+    ok, bgr = clip.read()
+    clip.release()
     ink, canny = LineArtConfig(method="ink"), LineArtConfig(method="canny")
     rows = [row(frame, lineart_numpy(frame, ink), "toon, ink"),
             row(frame, lineart_numpy(frame, canny), "toon, canny"),
             row(key, lineart_numpy(key, ink), "real key x3, ink")]
+    if ok:  # a frame of the second shot (desert) of the real-art clip
+        still = cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (key.shape[1], key.shape[0]),
+                           interpolation=cv2.INTER_CUBIC)
+        rows.append(row(still, lineart_numpy(still, ink), "real clip frame 30 x3, ink"))
     head = np.full((18, rows[0].shape[1], 3), 255, np.uint8)
     for i, name in enumerate(("line-art", "source (1/4 size, upsampled)", "flat", "shaded", "flat + lines")):
         cv2.putText(head, name, (4 + i * CELL_W, 13), cv2.FONT_HERSHEY_SIMPLEX, 0.4, (0, 0, 0), 1, cv2.LINE_AA)

@@ -196,3 +196,19 @@ def test_regions_missed_by_the_sampled_statistics_get_their_own_median():
     assert stripe > 0 and stripe != regions.labels[0, 0]
     flat = paint(colour, regions, "flat")
     assert np.abs(flat[11, 20].astype(int) - (0, 150, 0)).max() <= 3
+
+
+def test_many_regions_take_the_chunked_histograms(monkeypatch):
+    """More regions than one histogram pass holds: the chunked path gives the same paint."""
+    import colorize.cel.paint as paint_module
+
+    art = np.full((64, 64), 255, np.uint8)
+    art[::4, :] = 0
+    art[:, ::4] = 0                                           # a grid of 3 x 3 cells
+    rng = np.random.default_rng(3)
+    colour = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    regions = segment_regions(art, gap=0, min_area=0)
+    whole = paint(colour, regions, "flat")
+    monkeypatch.setattr(paint_module, "_CHUNK", 7)
+    assert regions.count > 7
+    assert np.array_equal(paint(colour, regions, "flat"), whole)
