@@ -93,7 +93,7 @@ def segment_regions(lineart: np.ndarray, gap: int = 3, min_area: int = 16,
     lineart = np.ascontiguousarray(lineart)
     coverage = (255 - lineart).astype(np.float32) * np.float32(1.0 / 255.0)
     paper = (lineart >= ink_level).view(np.uint8)
-    seeds = _seeds(paper, gap, min_area)
+    seeds = _seeds(paper, gap)
     fill, count = _grow(_relief(paper), seeds, min_area)
     labels = np.where(paper.view(bool), fill, 0).astype(np.int32)
     areas = np.bincount(labels.ravel(), minlength=count + 1)
@@ -106,12 +106,11 @@ def disk(radius: int) -> np.ndarray:
     return (x * x + y * y <= radius * radius + radius // 2).astype(np.uint8)
 
 
-def _seeds(paper: np.ndarray, gap: int, min_area: int) -> np.ndarray:
+def _seeds(paper: np.ndarray, gap: int) -> np.ndarray:
     """H x W int32 markers: 1..n on the seed of each region-to-be, 0 elsewhere.
 
     Seeds are the 4-connected components of the paper after erosion by a disk that no gap of up to
-    `gap` pixels lets through, plus every paper component that the erosion removed entirely and that
-    has at least `min_area` pixels (smaller ones are left to the flood: specks merge).
+    `gap` pixels lets through, plus every paper component that the erosion removed entirely.
     """
     n_raw, raw = cv2.connectedComponents(paper, connectivity=4, ltype=cv2.CV_32S)
     if gap <= 0:
@@ -124,13 +123,11 @@ def _seeds(paper: np.ndarray, gap: int, min_area: int) -> np.ndarray:
     seeded[0] = True  # the ink
     orphans = np.flatnonzero(~seeded)
     if orphans.size:
-        raw_areas = np.bincount(raw.ravel(), minlength=n_raw)
-        orphans = orphans[raw_areas[orphans] >= max(min_area, 1)]
-    if orphans.size:
-        # Narrow closed areas the disk cannot enter: each becomes one seed, numbered after the others.
+        # Narrow closed areas the disk cannot enter: each becomes one seed, numbered after the others
+        # (those under min_area are dissolved with the other small regions in _grow). Orphan ids
+        # exceed every seed id, so the maximum puts them over the (zero) seeds there.
         lut = np.zeros(n_raw, np.int32)
         lut[orphans] = np.arange(n_seeds, n_seeds + orphans.size, dtype=np.int32)
-        # Orphan ids exceed every seed id, so the maximum puts them over the (zero) seeds there.
         np.maximum(seeds, np.take(lut, raw), out=seeds)
     return seeds
 
