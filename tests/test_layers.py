@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "colorize"
 FLOORS: dict[str, int] = {
     "errors": 0, "images": 0, "progress": 0, "runtime": 0, "config": 0, "resources": 0, "__init__": 0,
     "media": 1,
-    "lineart": 2,
+    "lineart": 2, "cel": 2,   # cel: regions, paint and kept lines of line-art frames (colorize.cel)
     "nets": 3,
     "metrics": 4,
     "data": 5,

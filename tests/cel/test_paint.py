@@ -1,0 +1,214 @@
+"""colorize.cel.paint / lines / frame: flat, shaded and free paint, bit-exact kept lines, CelConfig."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from colorize.cel import CelConfig, cel_frame, composite_lines, render_cel, segment_regions
+from colorize.cel.paint import paint
+from colorize.errors import InputError
+
+
+def two_halves(size: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """Line-art: a closed square in the middle; colour: red inside the square, blue
+    elsewhere, with the red bleeding 3 px across the line (as an upsampled colorizer output does)."""
+    art = np.full((size, size), 255, np.uint8)
+    low, high = size // 4, 3 * size // 4 - 1
+    cv2.rectangle(art, (low, low), (high, high), 0, 2)
+    colour = np.zeros((size, size, 3), np.uint8)
+    colour[:] = (30, 60, 200)
+    colour[low - 3:high + 4, low - 3:high + 4] = (220, 40, 30)
+    return art, colour
+
+
+def test_flat_is_one_colour_per_region_and_paint_does_not_cross_a_closed_line():
+    art, colour = two_halves()
+    regions = segment_regions(art, gap=3, min_area=16)
+    flat = paint(colour, regions, "flat")
+    for region in range(1, regions.count + 1):
+        assert len(np.unique(flat[regions.fill == region], axis=0)) == 1
+    inside, outside = flat[32, 32], flat[2, 2]
+    assert np.abs(inside.astype(int) - (220, 40, 30)).max() <= 3     # medians ignore the bleed
+    assert np.abs(outside.astype(int) - (30, 60, 200)).max() <= 3
+    line = art < 128
+    assert set(map(tuple, flat[line])) <= {tuple(inside), tuple(outside)}  # lines take a side's paint
+
+
+def test_flat_is_robust_to_specks_in_the_source():
+    art, colour = two_halves()
+    rng = np.random.default_rng(1)
+    noisy = colour.copy()
+    specks = rng.random(art.shape) < 0.1
+    noisy[specks] = rng.integers(0, 256, (int(specks.sum()), 3), dtype=np.uint8)
+    flat = paint(noisy, segment_regions(art), "flat")
+    assert np.abs(flat[32, 32].astype(int) - (220, 40, 30)).max() <= 6
+
+
+def test_shaded_keeps_a_gradient_inside_a_region_with_flat_chroma():
+    size = 128
+    art = np.full((size, size), 255, np.uint8)
+    ramp = np.linspace(60, 200, size, dtype=np.float32)
+    colour = np.zeros((size, size, 3), np.uint8)
+    colour[:] = np.stack([ramp, ramp * 0.5, ramp * 0.2], -1).astype(np.uint8)[None, :, :]
+    regions = segment_regions(art)
+    shaded = paint(colour, regions, "shaded", shade_sigma=4.0)
+    flat = paint(colour, regions, "flat")
+    lightness = cv2.cvtColor(shaded, cv2.COLOR_RGB2Lab)[64, :, 0].astype(int)
+    assert lightness[-10] - lightness[10] > 30                     # a gradient left to right
+    assert len(np.unique(flat.reshape(-1, 3), axis=0)) == 1        # where flat has none
+    chroma = cv2.cvtColor(shaded, cv2.COLOR_RGB2Lab)[64, 10:-10, 1:].astype(int)
+    assert np.ptp(chroma, axis=0).max() <= 12                       # chroma stays (nearly) flat
+
+
+def test_shaded_does_not_cross_a_closed_line():
+    art, colour = two_halves(96)
+    outside = (colour == (30, 60, 200)).all(axis=2)
+    outside[:, 48:] = False
+    colour[outside] = (10, 20, 70)                                # a dark left half outside the square
+    regions = segment_regions(art)
+    shaded = paint(colour, regions, "shaded", shade_sigma=4.0)
+    flat = paint(colour, regions, "flat")
+    inside = regions.labels == regions.labels[48, 48]
+    assert np.abs(shaded[inside].astype(int) - flat[inside].astype(int)).max() <= 12
+
+
+def test_free_is_the_source_unchanged():
+    art, colour = two_halves()
+    out = paint(colour, segment_regions(art), "free")
+    assert np.array_equal(out, colour) and out is not colour
+    assert np.array_equal(cel_frame(colour, art, paint="free", lines="drop"), colour)
+
+
+def multiply(paint_rgb: np.ndarray, art: np.ndarray) -> np.ndarray:
+    """The bit-exact definition: round(paint * lineart / 255) per channel, in integers."""
+    return ((paint_rgb.astype(np.int64) * art[..., None] + 127) // 255).astype(np.uint8)
+
+
+def test_keep_lines_is_bit_exact_multiply_composite():
+    rng = np.random.default_rng(0)
+    art = rng.integers(0, 256, (37, 53), dtype=np.uint8)
+    art[:5] = 0
+    art[-5:] = 255
+    painted = rng.integers(0, 256, (37, 53, 3), dtype=np.uint8)
+    out = composite_lines(painted, art)
+    assert np.array_equal(out, multiply(painted, art))
+    assert (out[:5] == 0).all() and np.array_equal(out[-5:], painted[-5:])
+    exact = np.rint(painted.astype(np.float64) * art[..., None] / 255.0).astype(np.uint8)
+    assert np.array_equal(out, exact)                   # no ties: float rounding agrees
+
+
+def test_coloured_ink_and_coverage_input():
+    art = np.array([[0, 128, 255]], np.uint8)
+    painted = np.full((1, 3, 3), 200, np.uint8)
+    out = composite_lines(painted, art, line_colour=(255, 0, 0))
+    assert out[0, 0].tolist() == [255, 0, 0] and out[0, 2].tolist() == [200, 200, 200]
+    coverage = 1.0 - art.astype(np.float32) / 255.0
+    assert np.array_equal(composite_lines(painted, coverage), composite_lines(painted, art))
+    with pytest.raises(InputError):
+        composite_lines(painted, art, line_colour=(300, 0, 0))
+    with pytest.raises(InputError):
+        composite_lines(painted, art[:, :2])
+
+
+def test_cel_frame_keeps_the_drawing_ink_and_lines_exact():
+    art, colour = two_halves()
+    art = cv2.GaussianBlur(art, (3, 3), 0)                     # anti-aliased greys too
+    for mode in ("flat", "shaded", "free"):
+        out = cel_frame(colour, art, paint=mode, lines="keep")
+        regions = segment_regions(art)
+        painted = paint(colour, regions, mode)
+        assert np.array_equal(out, multiply(painted, art))
+        ink = art < 128
+        still_ink = (out.max(axis=2) < 128)[ink].mean()
+        assert still_ink >= 0.9, f"{mode}: only {still_ink:.0%} of the ink pixels stay ink"
+        assert (out[art == 0] == 0).all()
+
+
+def test_lines_drop_has_no_dark_line_pixels():
+    art, colour = two_halves()
+    out = cel_frame(colour, art, paint="flat", lines="drop")
+    assert out[art < 128].max(axis=1).min() >= 150            # lines took the red or blue paint
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (1, 1), (8, 3)])
+def test_odd_sizes_all_modes(shape):
+    rng = np.random.default_rng(2)
+    art = np.where(rng.random(shape) < 0.3, 0, 255).astype(np.uint8)
+    colour = rng.integers(0, 256, (*shape, 3), dtype=np.uint8)
+    for mode in ("flat", "shaded", "free"):
+        for lines in ("keep", "drop"):
+            out = cel_frame(colour, art, paint=mode, lines=lines, gap=2, min_area=3)
+            assert out.shape == (*shape, 3) and out.dtype == np.uint8
+
+
+def test_all_paper_and_all_ink_frames():
+    colour = np.zeros((20, 30, 3), np.uint8)
+    colour[:, :15] = (200, 10, 10)
+    colour[:, 15:] = (10, 10, 200)
+    paper = np.full((20, 30), 255, np.uint8)
+    flat = cel_frame(colour, paper, paint="flat", lines="keep")
+    assert len(np.unique(flat.reshape(-1, 3), axis=0)) == 1       # one region, one colour
+    ink = np.zeros((20, 30), np.uint8)
+    assert (cel_frame(colour, ink, paint="flat", lines="keep") == 0).all()
+    dropped = cel_frame(colour, ink, paint="flat", lines="drop")
+    assert len(np.unique(dropped.reshape(-1, 3), axis=0)) == 1
+
+
+def test_colour_source_must_match_the_lineart():
+    art, colour = two_halves()
+    with pytest.raises(InputError, match="resize the colour"):
+        cel_frame(colour[:32], art)
+    with pytest.raises(InputError, match="H x W x 3"):
+        cel_frame(colour[..., 0], art)
+    with pytest.raises(InputError, match="H x W uint8"):
+        cel_frame(colour, np.dstack([art] * 3))
+    with pytest.raises(InputError, match="paint"):
+        paint(colour, segment_regions(art), "watercolour")
+
+
+@pytest.mark.parametrize("kwargs, field", [({"paint": "glossy"}, "paint"), ({"lines": "maybe"}, "lines"),
+                                           ({"gap": -1}, "gap"), ({"gap": 2.5}, "gap"),
+                                           ({"min_area": -1}, "min_area"), ({"gap": True}, "gap")])
+def test_cel_config_rejects_bad_settings_in_one_line(kwargs, field):
+    with pytest.raises(ValueError, match=field) as info:
+        CelConfig(**kwargs)
+    assert "\n" not in str(info.value)
+
+
+def test_render_cel_equals_cel_frame():
+    art, colour = two_halves()
+    cfg = CelConfig(paint="shaded", lines="keep", gap=2, min_area=8)
+    assert np.array_equal(render_cel(colour, art, cfg),
+                          cel_frame(colour, art, paint="shaded", lines="keep", gap=2, min_area=8))
+
+
+def test_regions_missed_by_the_sampled_statistics_get_their_own_median():
+    """A one-pixel stripe on an odd row has no pixel in the every-second-pixel sample."""
+    art = np.full((20, 40), 255, np.uint8)
+    art[10, 2:38] = art[12, 2:38] = 0
+    art[10:13, 2] = art[10:13, 37] = 0
+    colour = np.full((20, 40, 3), 200, np.uint8)
+    colour[11] = (0, 150, 0)
+    regions = segment_regions(art, gap=0, min_area=0)
+    stripe = regions.labels[11, 20]
+    assert stripe > 0 and stripe != regions.labels[0, 0]
+    flat = paint(colour, regions, "flat")
+    assert np.abs(flat[11, 20].astype(int) - (0, 150, 0)).max() <= 3
+
+
+def test_many_regions_take_the_chunked_histograms(monkeypatch):
+    """More regions than one histogram pass holds: the chunked path gives the same paint."""
+    import colorize.cel.paint as paint_module
+
+    art = np.full((64, 64), 255, np.uint8)
+    art[::4, :] = 0
+    art[:, ::4] = 0                                           # a grid of 3 x 3 cells
+    rng = np.random.default_rng(3)
+    colour = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    regions = segment_regions(art, gap=0, min_area=0)
+    whole = paint(colour, regions, "flat")
+    monkeypatch.setattr(paint_module, "_CHUNK", 7)
+    assert regions.count > 7
+    assert np.array_equal(paint(colour, regions, "flat"), whole)
