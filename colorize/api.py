@@ -73,7 +73,8 @@ def _read_image(image: ImageLike, what: str = "image") -> np.ndarray:
 
 
 def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference: ImageLike | None = None,
-                   lineart: bool = False, size: int | str | None = None) -> np.ndarray:
+                   lineart: bool = False, size: int | str | None = None, paint: str = _D["paint"],
+                   lines: str = _D["lines"]) -> np.ndarray:
     """Colorize one image; returns H x W x 3 uint8 RGB of the input's size.
 
     image_or_path: a colour or gray image (its line-art is drawn with the model's recipe) or, with
@@ -84,23 +85,28 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
         takes, as a keyframe does in `colorize_video` (resized to the image when its size differs).
     size: working resolution, the longer side in pixels the generator sees; the colour is put back at
         full size under the full-resolution lines. None: the default (384); 0 or "full": full resolution.
+    paint, lines: ink and paint, as for `colorize_video` (flat paint per closed region and the
+        drawing's own lines by default).
     """
     import torch
 
+    from colorize.cel import CelConfig, render_cel
     from colorize.engine.model import tensor_to_uint8, uint8_to_tensor
     from colorize.media.frames import resize_to
 
     colorizer = _colorizer(model)
     image = _read_image(image_or_path)
-    lines = colorizer.lineart_of(image[None], lineart)
+    cel = CelConfig(paint=paint, lines=lines)  # checked before the model runs
+    drawn = colorizer.lineart_of(image[None], lineart)
     guide = None
     if reference is not None:
         key = _read_image(reference, "reference")
         key = np.repeat(key[..., None], 3, axis=2) if key.ndim == 2 else key
         key = resize_to(key, (image.shape[1], image.shape[0]))
         # as for a video keyframe: the key colours this drawing, so its line-art is the drawing's
-        guide = torch.cat([uint8_to_tensor(key[None], colorizer.device), lines], dim=1)
-    return tensor_to_uint8(colorizer.colorize_batch(lines, guide, size=working_size(size)))[0]
+        guide = torch.cat([uint8_to_tensor(key[None], colorizer.device), drawn], dim=1)
+    colour = tensor_to_uint8(colorizer.colorize_batch(drawn, guide, size=working_size(size)))[0]
+    return render_cel(colour, tensor_to_uint8(drawn)[0, ..., 0], cel)
 
 
 def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: ModelLike = None,
@@ -110,7 +116,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                    side_by_side: bool = _D["side_by_side"], device: str = _D["device"],
                    batch_size: int = _D["batch_size"], size: int | str | None = None, backend: str = _D["backend"],
                    precision: str = _D["precision"], tile: int = _D["tile"], crf: int = _D["crf"],
-                   preset: str = _D["preset"], **settings: Any) -> Path:
+                   preset: str = _D["preset"], paint: str = _D["paint"], lines: str = _D["lines"],
+                   **settings: Any) -> Path:
     """Colorize video `input` into MP4 `output` (frame count, fps, size and audio kept); returns `output`.
 
     The keywords are the options of `colorize video` (colorize.jobs.colorize.options.ColorizeOptions,
@@ -121,6 +128,9 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
     motion (None: on for reference-guided models). lineart: the video is line-art already.
     side_by_side: write line-art | colour | original. size: working resolution, as for
     `colorize_image`. backend, precision, tile: where and how the generator runs. crf, preset: x264.
+    paint: "flat" (one colour per closed region of the line-art), "shaded" (flat + the model's soft
+    shading) or "free" (the model's colour per pixel); lines: "keep" (the line-art's own lines over
+    the paint) or "drop".
     settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
     output appears only complete.
     """
@@ -131,7 +141,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                                   size=working_size(size), side_by_side=side_by_side, smooth=smooth,
                                   reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, temporal=temporal, backend=backend,
-                                  precision=precision, tile=tile, crf=crf, preset=preset, **settings)
+                                  precision=precision, tile=tile, crf=crf, preset=preset, paint=paint,
+                                  lines=lines, **settings)
     return run.colorize_video(input, output, options, colorizer)
 
 
@@ -141,7 +152,8 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
                     temporal: bool | None = _D["temporal"], lineart: bool = _D["lineart"],
                     device: str = _D["device"], batch_size: int = _D["batch_size"],
                     size: int | str | None = None, backend: str = _D["backend"], precision: str = _D["precision"],
-                    tile: int = _D["tile"], **settings: Any) -> "FolderSummary":
+                    tile: int = _D["tile"], paint: str = _D["paint"], lines: str = _D["lines"],
+                    **settings: Any) -> "FolderSummary":
     """Colorize every image below folder `input` into `output` (same relative paths, PNG); resumable.
 
     The keywords are the options of `colorize frames` (ColorizeOptions declares them). With a
@@ -151,7 +163,7 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
     DIR/<subfolder> per subfolder), self-reference, and the temporal mode (`temporal`: colours
     carried along the motion; None: on for reference-guided models, as in `colorize_video`).
     Finished outputs are kept; a rerun resumes at the shot of the first missing frame. size: working
-    resolution, as for `colorize_image`; backend, precision, tile as for `colorize_video`. Returns a
+    resolution, as for `colorize_image`; backend, precision, tile, paint, lines as for `colorize_video`. Returns a
     FolderSummary (assigned, written, skipped).
     """
     from colorize.jobs.colorize import run
@@ -160,7 +172,7 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
     options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, lineart=lineart,
                                   size=working_size(size), reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, shots=shots, temporal=temporal, backend=backend,
-                                  precision=precision, tile=tile, **settings)
+                                  precision=precision, tile=tile, paint=paint, lines=lines, **settings)
     return run.colorize_folder(input, output, options, colorizer)
 
 

@@ -200,7 +200,8 @@ class ColorizeStep:
     (each folder a sequence) as in `colorize frames`; `smooth` (temporal smoothing strength) and
     `side_by_side` are for a video only.
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
-    resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino).
+    resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino);
+    `paint` (flat, shaded, free) and `lines` (keep, drop) the ink and paint, as `--paint` / `--lines`.
     """
 
     input: Path
@@ -217,6 +218,8 @@ class ColorizeStep:
     batch_size: int = 4
     size: int | None = None
     backend: str = "auto"
+    paint: str = "flat"
+    lines: str = "keep"
 
     def __post_init__(self) -> None:
         video_in = self.input.suffix.lower() in VIDEO_SUFFIXES

@@ -126,7 +126,8 @@ def run_case(work: Path, name: str, inputs: dict[str, Path], models: dict[str, P
         SAMPLE / "sample.mp4" if real else inputs["clip"])
     out = work / "out" / (f"{name}.mp4" if job == "video" else name)
     args = [job, str(source)] + (["-o", str(out)] if job == "video" else [str(out)])
-    args += ["--device", "cpu", "--backend", "torch"] + ([] if model == "shipped" else ["--model", str(models[model])])
+    # ink and paint (issue 20) came after the golden outputs: free paint without lines is the colour path as it was
+    args += ["--device", "cpu", "--backend", "torch", "--paint", "free", "--lines", "drop"] + ([] if model == "shipped" else ["--model", str(models[model])])
     _cli(args + flags)
     return _outputs(out, job)
 

@@ -20,6 +20,7 @@ from colorize.engine.sizes import DEFAULT_MAX_PIXELS, DEFAULT_TILE_OVERLAP, DEFA
 
 if TYPE_CHECKING:
     from colorize.engine.model import Colorizer
+    from colorize.cel import CelConfig
     from colorize.jobs.colorize.stream import ColourPlan
     from colorize.runtime import Precision
 
@@ -59,6 +60,8 @@ class ColorizeOptions:
     references: Path | None = None   # folder of keyframes named by frame number (folders: DIR/<sequence>)
     self_reference: bool = True      # a shot without a keyframe follows its first output (guided models)
     shots: bool = True               # folders only: detect shot cuts within a sequence (off: one shot each)
+    paint: str = "flat"              # ink and paint: flat / shaded paint per closed region, or free (per pixel)
+    lines: str = "keep"              # keep: the line-art's own lines over the paint; drop: paint only
 
     def __post_init__(self) -> None:
         from colorize.engine.backends import BACKENDS
@@ -75,6 +78,13 @@ class ColorizeOptions:
             raise ValueError(f"queue_size must be >= 1, got {self.queue_size}")
         if not 0.0 <= self.smooth < 1.0:
             raise ValueError(f"smooth must be in [0, 1), got {self.smooth}")
+        self.cel()  # checks paint and lines
+
+    def cel(self) -> "CelConfig":
+        """The ink-and-paint settings (colorize.cel.CelConfig; ValueError names a bad paint or lines)."""
+        from colorize.cel import CelConfig
+
+        return CelConfig(paint=self.paint, lines=self.lines)
 
     @property
     def keyed(self) -> bool:
@@ -99,7 +109,7 @@ def colour_plan(options: ColorizeOptions, colorizer: "Colorizer", keyed: bool) -
     """The ColourPlan of a stream these options colour with `colorizer`: follow references (keyframes
     when `keyed`, self-reference; references.follows_references decides and refuses keyframes for a
     model without references), the temporal mode (as asked, else on for a reference-guided model;
-    its flow at the working size), smoothing. InputError for keyframes and a plain model."""
+    its flow at the working size), smoothing, ink and paint. InputError for keyframes and a plain model."""
     from colorize.filters.temporal import TemporalConfig
     from colorize.jobs.colorize.references import follows_references
     from colorize.jobs.colorize.stream import ColourPlan
@@ -109,4 +119,4 @@ def colour_plan(options: ColorizeOptions, colorizer: "Colorizer", keyed: bool) -
     return ColourPlan(lineart=options.lineart, batch_size=options.batch_size, follow=follow,
                       self_reference=options.self_reference,
                       temporal=TemporalConfig.at_working_size(colorizer.size) if carry else None,
-                      smooth=options.smooth)
+                      smooth=options.smooth, cel=options.cel())

@@ -206,8 +206,8 @@ def colorize_folder(in_dir: str | os.PathLike, out_dir: str | os.PathLike, optio
     if mine is not None:
         outputs = colour_sequences(mine, colorizer, plan, options.shots, unreadable, options.queue_size)
     else:
-        outputs = _colour_images(pending, colorizer, ColourPlan(options.lineart, options.batch_size),
-                                 unreadable, options.queue_size)
+        plain = ColourPlan(options.lineart, options.batch_size, cel=options.cel())
+        outputs = _colour_images(pending, colorizer, plain, unreadable, options.queue_size)
     _write_outputs(outputs, Path(in_dir), len(pending), options.queue_size)
     if unreadable:
         raise _unreadable_error(unreadable, Path(in_dir), len(pending))

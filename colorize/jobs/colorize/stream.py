@@ -13,8 +13,9 @@ the job that reads them (the video job decodes, the folder job reads files):
 The stream is: the generator (each shot following its keyframe or own first output when
 `plan.follow`, in its own thread, one batch ahead), then the filters in order, each a function
 `Iterator[ColorizedFrame] -> Iterator[ColorizedFrame]` that reads `source.cut` / `source.key` and holds
-at most a frame or two (`filters(plan)`): temporal (colorize.filters.temporal), paint (a slot:
-"free" = none), smoothing (colorize.filters.smoothing). A new filter adds its field to ColourPlan and
+at most a frame or two (`filters(plan)`): temporal (colorize.filters.temporal), smoothing
+(colorize.filters.smoothing), then ink and paint (colorize.filters.paint: regions painted, the lines
+put back on top; last, so nothing blurs the lines after it). A new filter adds its field to ColourPlan and
 its line to `filters`; the jobs need no change.
 """
 
@@ -24,7 +25,9 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable, Iterable, Iterator
 
+from colorize.cel import CelConfig
 from colorize.engine.model import ColorizedFrame, Colorizer
+from colorize.filters.paint import painted
 from colorize.filters.smoothing import smoothed
 from colorize.filters.temporal import TemporalConfig, carry_colours
 from colorize.jobs.colorize.references import follow_references
@@ -32,9 +35,6 @@ from colorize.media.threads import prefetch
 
 #: A frame filter: colour frames in, colour frames out, in order, one for one.
 Filter = Callable[[Iterable[ColorizedFrame]], Iterator[ColorizedFrame]]
-
-PAINTS = ("free",)  # "free": the generator's colour as it is (the cel filter adds its own name)
-
 
 @dataclass(frozen=True)
 class ColourPlan:
@@ -44,7 +44,8 @@ class ColourPlan:
     follow: each shot follows a reference: its keyframe (`Frame.key`) or, with `self_reference`,
         its own first output (reference-guided models; references.follows_references decides).
     temporal: the temporal mode's settings (None: off). smooth: smoothing strength in [0, 1) (0: off).
-    paint: how regions are painted after the temporal mode ("free": left as coloured).
+    cel: ink and paint (colorize.cel.CelConfig: flat / shaded / free paint, lines kept or dropped);
+        None: the colour as the earlier stages left it.
     """
 
     lineart: bool = False
@@ -53,16 +54,12 @@ class ColourPlan:
     self_reference: bool = True
     temporal: TemporalConfig | None = None
     smooth: float = 0.0
-    paint: str = "free"
-
-    def __post_init__(self) -> None:
-        if self.paint not in PAINTS:
-            raise ValueError(f"paint must be one of {', '.join(PAINTS)}, got {self.paint!r}")
+    cel: CelConfig | None = None
 
     @property
     def needs_cuts(self) -> bool:
         """Whether the stream reads `Frame.cut` (the job marks cuts only then)."""
-        return self.follow or bool(filters(self))
+        return self.follow or self.temporal is not None or self.smooth > 0
 
 
 def filters(plan: ColourPlan) -> list[Filter]:
@@ -72,6 +69,8 @@ def filters(plan: ColourPlan) -> list[Filter]:
         chain.append(partial(carry_colours, cfg=plan.temporal))
     if plan.smooth > 0:
         chain.append(partial(smoothed, strength=plan.smooth))
+    if plan.cel is not None and (plan.cel.paint != "free" or plan.cel.lines == "keep"):
+        chain.append(partial(painted, cfg=plan.cel))
     return chain
 
 

@@ -7,6 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from colorize.cel import CelConfig, segment_regions
+
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.filters.temporal import TemporalConfig
 from colorize.jobs.colorize import stream
@@ -21,10 +23,27 @@ def _frames(n: int = 6) -> list[Frame]:
     return list(mark_cuts(Frame(i, i / 12, clip.frame(i)) for i in range(n)))
 
 
-def test_the_paint_slot_is_free_by_default_and_refuses_unknown_paints():
-    assert ColourPlan().paint == "free" and filters(ColourPlan()) == []
-    with pytest.raises(ValueError, match="paint"):
-        ColourPlan(paint="cel")
+def test_no_cel_filter_without_a_cel_config_nor_for_free_paint_without_lines():
+    assert ColourPlan().cel is None and filters(ColourPlan()) == []
+    assert filters(ColourPlan(cel=CelConfig(paint="free", lines="drop"))) == []
+    assert [f.func.__name__ for f in filters(ColourPlan(cel=CelConfig(paint="free")))] == ["painted"]
+
+
+def test_paint_runs_last_and_needs_no_cuts():
+    plan = ColourPlan(temporal=TemporalConfig(), smooth=0.3, cel=CelConfig())
+    assert [f.func.__name__ for f in filters(plan)] == ["carry_colours", "smoothed", "painted"]
+    assert not ColourPlan(cel=CelConfig()).needs_cuts
+
+
+def test_a_flat_plan_paints_each_closed_region_one_colour_under_the_frame_lines(colorizer):
+    items = list(colour_stream(iter(_frames(3)), colorizer, ColourPlan(cel=CelConfig(paint="flat", lines="keep"))))
+    for item in items:
+        regions = segment_regions(item.lineart)
+        assert regions.count > 1
+        for label in range(1, regions.count + 1):
+            paper = item.colour[(regions.labels == label) & (item.lineart == 255)]  # lines leave paper as painted
+            assert paper.size == 0 or (paper == paper[0]).all(), f"region {label} holds more than one colour"
+        assert (item.colour[item.lineart == 0] == 0).all()  # black ink stays exactly black
 
 
 def test_filters_run_temporal_then_smoothing_and_cuts_are_needed_only_then():
@@ -76,3 +95,4 @@ def test_closing_the_stream_early_stops_the_generator_thread(colorizer):
     for worker in workers:
         worker.join(5)
     assert not any(worker.is_alive() for worker in workers)
+
