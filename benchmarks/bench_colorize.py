@@ -20,7 +20,9 @@ Prints, for each --backend (torch, onnxruntime, openvino: where the generator ru
   generator-only frames/s   Colorizer.colour_arrays on ready full-size uint8 line-art of the clip:
                             scaling to the working size, the network, the line-guided upsampling
   end-to-end frames/s       colorize_video (decode -> cuts -> line-art -> generator -> [temporal] ->
-                            encode) with the model already loaded and exported
+                            ink and paint -> encode) with the model already loaded and exported, for
+                            each --paint setting (default: the options' default and free/drop, the
+                            colour path as it was before ink and paint)
   peak RSS                  of `python -m colorize video` on a short and a 6x longer clip (default 10 s
                             and 60 s); streaming means the two should be within ~10%. With a
                             reference-guided model, in every mode: per-frame (--no-self-reference),
@@ -81,6 +83,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     parser.add_argument("--modes", default="per-frame,keyframe,keyframe+temporal",
                         help="speed modes, comma-separated: per-frame, keyframe, keyframe+temporal")
+    parser.add_argument("--paint", default="default,free/drop",
+                        help="end-to-end ink-and-paint settings, comma-separated PAINT/LINES (e.g. flat/keep, "
+                             "free/drop = the colour as before ink and paint) or `default` (ColorizeOptions')")
     return parser.parse_args()
 
 
@@ -141,6 +146,13 @@ def generator_fps(colorizer: Colorizer, lines, frames: int, batch: int, with_ref
     return timed(step, repeats=max(1, -(-frames // batch))).per_second(batch)
 
 
+def paint_settings(text: str) -> list[tuple[str, str]]:
+    """`--paint` as (paint, lines) pairs; `default` is ColorizeOptions' own."""
+    default = ColorizeOptions()
+    return [(default.paint, default.lines) if item == "default" else tuple(item.split("/"))
+            for item in text.split(",") if item]
+
+
 def end_to_end_fps(colorizer: Colorizer, clip: Path, out: Path, options: ColorizeOptions, frames: int) -> float:
     """Frames/s of colorize_video (model already loaded), timed over the whole clip."""
     start = time.perf_counter()
@@ -197,11 +209,13 @@ def speed(args: argparse.Namespace, colorizer: Colorizer, model: Path, work: Pat
                 tag = f"[{width}x{height} {label} size {size or 'full'} {backend}]"
                 net = network_fps(colorizer, height, width, n, args.batch_size, with_reference)
                 gen = generator_fps(colorizer, lines, n, args.batch_size, with_reference)
-                options = ColorizeOptions(model=model, device=str(colorizer.device), batch_size=args.batch_size,
-                                          size=size, backend=backend, **extra)
-                e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
-                print(f"{tag} network {net:6.2f}, generator-only {gen:6.2f}, end-to-end {e2e:6.2f} frames/s "
+                print(f"{tag} network {net:6.2f}, generator-only {gen:6.2f} frames/s "
                       f"(backend ready in {setup:.1f} s)", flush=True)
+                for paint, lines in paint_settings(args.paint):
+                    options = ColorizeOptions(model=model, device=str(colorizer.device), batch_size=args.batch_size,
+                                              size=size, backend=backend, paint=paint, lines=lines, **extra)
+                    e2e = end_to_end_fps(colorizer, clip, work / "out.mp4", options, n)
+                    print(f"{tag} --paint {paint} --lines {lines}: end-to-end {e2e:6.2f} frames/s", flush=True)
     colorizer.size = 0
 
 

@@ -1,31 +1,31 @@
-"""The colorizer on real cartoon drawings it never saw: stills and clips, per mode, PSNR / ΔE2000 / TC.
+"""The colorizer on real drawings it never saw, per ink-and-paint setting: PSNR / ΔE2000 / ink kept / TC.
 
-    python benchmarks/bench_real.py --clips HELDOUT_CLIPS --stills HELDOUT_STILLS
-    python benchmarks/bench_real.py ... --model runs/realart/generator.safetensors --baseline OLD.safetensors
-    python benchmarks/bench_real.py ... --strip docs/real/strip.png
+    python benchmarks/bench_real.py --clips HELDOUT_CLIPS --stills HELDOUT_STILLS [--svg SVG_ROOT --svg-sources a,b]
+    python benchmarks/bench_real.py ... --model runs/realart/generator.safetensors --grid docs/cel/heldout_grid.png
 
-Data: folders written by `colorize clips` from art sources held out of training (whole sources,
-other artists; see pipelines/realart_model.toml) and a folder of stills (one drawing each, on a plain
-or gradient ground). Nothing here is generated toon art.
+Data: folders written by `colorize clips` from art sources held out of training (whole sources, other
+artists; see pipelines/realart_model.toml), a folder of held-out stills (one drawing each, on a plain or
+gradient ground), and optionally true vector line-art pairs (SVG art rendered twice from the same
+geometry: SVG_ROOT/pairs/SOURCE/{lineart,colour}/NNNN.png) from held-out sources. No generated toon art.
 
-Stills, two inputs:
-* line-art only: the colour still goes through the model's own line-art recipe, as `colorize frames`;
-* clean line-art: the still's ink lines (the "ink" recipe: one line per stroke, solid blacks kept) given
-  as line-art, as `colorize frames --lineart` with an artist's clean line-art. Two references show what
-  the figures mean: every pixel painted the still's mean colour ("flat mean"), and the line-art
-  handed back uncoloured ("line-art as is").
-Clips, per mode, all through the Colorizer code `colorize video` uses:
-* line-art only: every frame on its own, no reference (`--no-self-reference`);
-* self-reference: each shot follows its own first output (the default without keyframes);
-* keyframe: the true first frame of each shot is the artist's keyframe (`--references`);
-* keyframe + smoothed: the same with `--smooth`;
-* temporal: self-reference with the temporal mode (`colorize video`'s default for a reference-guided
-  model without keyframes): colours carried along the line-art's motion, the model where it fails;
-* keyframe + temporal: the keyframe with the temporal mode (the default with `--references`); the
-  chain starts from the keyframe's own colours.
-Scores leave out each shot's first frame (the keyframe itself) in every mode. TC is the warp error of
-the output over the warp error of the truth (colorize.metrics.temporal, flow on the truth; 1 = as
-steady as the real clip), pooled over shots so no pair crosses a cut. Never run by the tests.
+Inputs and modes, all through the Colorizer code the jobs use (colour_stream / iter_colorized):
+* raster stills, line-art only: the colour still goes through the model's own line-art recipe;
+* raster stills, clean line-art: the still's ink lines (the "ink" recipe) given as line-art (`--lineart`);
+* clips: line-art only (`--no-self-reference --no-temporal`), keyframe (the true first frame of each shot,
+  `--no-temporal`) and keyframe + temporal (the default with keyframes); scores leave out each shot's
+  first frame (the keyframe itself); TC is pooled over shots (colorize.metrics.temporal, 1 = as steady as
+  the truth);
+* vector line-art: the rendered line-art given as line-art (`--lineart`), scored against the colouring.
+
+Each is scored under every ink-and-paint setting (`--paint flat|shaded|free` x `--lines keep|drop`;
+free + drop is the colour as it was before ink and paint). The paint filter runs last in the stream and
+is stateless, so the generator runs once per input and mode and each setting is colorize.cel.render_cel
+on that output and the frame's own line-art: the same as the stream with `ColourPlan(cel=...)` (`--check`
+compares the two on the first clip). Two baselines: the line-art handed back uncoloured, and every pixel one mean colour
+(the truth's own mean, per still or frame). "ink kept" = share of the line-art's ink pixels (< 128) that
+are still ink in the output (every channel < 128), as in tests/cel/test_paint.py.
+Results: benchmarks/results/bench_real_cel_{stills,clips,svg}.json (docs/benchmarks.md via make_tables.py).
+Never run by the tests.
 """
 
 from __future__ import annotations
@@ -36,25 +36,89 @@ import math
 import tempfile
 from pathlib import Path
 
+import cv2
 import numpy as np
 import torch
 
-from bench_reference import run_mode  # noqa: E402  (the toon benchmark's modes; this folder is on sys.path)
-from common import Scores  # noqa: E402  (benchmarks/common.py: shared scoring)
+from common import Scores, save_results  # noqa: E402  (benchmarks/common.py; this folder is on sys.path)
 
-from colorize.images import list_images, read_rgb, write_image  # noqa: E402
-from colorize.engine.model import Colorizer, tensor_to_uint8  # noqa: E402
+from colorize.cel import CelConfig, render_cel  # noqa: E402
+from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.temporal import TemporalConfig  # noqa: E402
+from colorize.images import list_images, read_rgb, write_image  # noqa: E402
 from colorize.jobs.colorize.references import Keyframes, attach_keys  # noqa: E402
 from colorize.jobs.colorize.stream import ColourPlan, colour_stream  # noqa: E402
+from colorize.lineart.recipes import LineArtConfig, lineart_numpy  # noqa: E402
 from colorize.media.frames import Frame  # noqa: E402
 from colorize.media.shots import mark_cuts  # noqa: E402
-from colorize.lineart.recipes import LineArtConfig, lineart_numpy  # noqa: E402
 
-CLIP_MODES = ("line-art only", "self-reference", "keyframe", "keyframe + smoothed", "temporal",
-              "keyframe + temporal")
-RUNNER_MODE = {"line-art only": "per-frame", "self-reference": "self-reference", "keyframe": "keyframe",
-               "keyframe + smoothed": "keyframe + smoothed"}
+CLIP_MODES = ("line-art only", "keyframe", "keyframe + temporal")
+CEL = (("free", "drop"), ("free", "keep"), ("flat", "drop"), ("flat", "keep"), ("shaded", "drop"),
+       ("shaded", "keep"))
+BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
+Pair = tuple[np.ndarray, np.ndarray]   # (colour before paint H x W x 3, line-art H x W uint8)
+
+
+# --- scoring ------------------------------------------------------------------------------------
+
+
+class Row(Scores):
+    """Scores plus the share of ink pixels that stay ink (per image, averaged)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ink: list[float] = []
+
+    def add_ink(self, outputs: list[np.ndarray], lines: list[np.ndarray]) -> None:
+        for out, line in zip(outputs, lines):
+            ink = line < 128
+            if ink.any():
+                self.ink.append(float((out.max(axis=2) < 128)[ink].mean()))
+
+
+def cel_outputs(pairs: list[Pair], paint: str, lines: str) -> list[np.ndarray]:
+    return [render_cel(colour, line, CelConfig(paint=paint, lines=lines)) for colour, line in pairs]
+
+
+def baseline_outputs(name: str, pairs: list[Pair], truth: list[np.ndarray]) -> list[np.ndarray]:
+    if name == BASELINES[0]:
+        return [np.repeat(line[..., None], 3, axis=2) for _, line in pairs]
+    return [np.broadcast_to(t.reshape(-1, 3).mean(0).round().astype(np.uint8), t.shape).copy() for t in truth]
+
+
+def score_settings(rows: dict, key: str, pairs: list[Pair], truth: list[np.ndarray], shot: bool,
+                   baselines: bool = True) -> None:
+    """Add `pairs` (one shot when `shot`) to rows[(key, paint, lines)] for every setting (and baselines)."""
+    settings = list(CEL) + ([(b, "") for b in BASELINES] if baselines else [])
+    lines = [line for _, line in pairs]
+    for paint, line_mode in settings:
+        outputs = (baseline_outputs(paint, pairs, truth) if paint in BASELINES
+                   else cel_outputs(pairs, paint, line_mode))
+        row = rows.setdefault((key if paint not in BASELINES else "baseline", paint, line_mode), Row())
+        if shot:
+            row.add_shot(outputs, truth)
+        else:   # one by one: drawings may differ in size
+            for out, true in zip(outputs, truth):
+                row.add_frames([out], [true])
+        row.add_ink(outputs, lines)
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+
+def gray(image: np.ndarray) -> np.ndarray:
+    return image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def ink_lineart(rgb: np.ndarray) -> np.ndarray:
+    """The still's clean line-art (ink recipe), H x W x 3 uint8 so it is fed like an image."""
+    return np.repeat(lineart_numpy(rgb, LineArtConfig(method="ink"))[..., None], 3, axis=2)
+
+
+def colour_pairs(colorizer: Colorizer, images: list[np.ndarray], is_lineart: bool) -> list[Pair]:
+    """Each image colorized on its own (no reference), with the line-art the stream paints on."""
+    frames = [Frame(index=i, time=0.0, image=im) for i, im in enumerate(images)]
+    return [(item.colour, item.lineart) for item in colorizer.iter_colorized(frames, is_lineart, 4)]
 
 
 def read_clip(folder: Path) -> tuple[list[Frame], list[int]]:
@@ -66,20 +130,47 @@ def read_clip(folder: Path) -> tuple[list[Frame], list[int]]:
     return frames, [0, *meta.get("cuts", [])]
 
 
-def run_clip_mode(mode: str, colorizer: Colorizer, frames: list[Frame], key_dir: Path, smooth: float
-                  ) -> list[np.ndarray]:
-    """The mode's output frames (H x W x 3 uint8) for one clip, through the jobs' colour stream."""
-    if mode not in ("temporal", "keyframe + temporal"):
-        return run_mode(RUNNER_MODE[mode], colorizer, frames, key_dir, smooth)
-    keyframes = Keyframes.from_options(references_dir=key_dir) if mode.startswith("keyframe") else Keyframes({})
-    plan = ColourPlan(batch_size=4, follow=True, self_reference=not keyframes, temporal=TemporalConfig())
-    return [item.colour for item in colour_stream(attach_keys(frames, keyframes), colorizer, plan)]
+def clip_plan(mode: str, cel: CelConfig | None = None) -> ColourPlan:
+    keyed = mode.startswith("keyframe")
+    return ColourPlan(batch_size=4, follow=keyed, self_reference=False,
+                      temporal=TemporalConfig() if mode.endswith("temporal") else None, cel=cel)
 
 
-def score_clips(colorizer: Colorizer, folders: list[Path], smooth: float) -> tuple[dict, dict]:
-    """{mode: Scores} over all clips, and {mode: outputs} of the first clip (for the strip)."""
-    table = {m: Scores() for m in CLIP_MODES}
-    strip: dict[str, list[np.ndarray]] = {}
+def clip_pairs(colorizer: Colorizer, frames: list[Frame], key_dir: Path, mode: str,
+               cel: CelConfig | None = None) -> list[Pair]:
+    keys = Keyframes.from_options(references_dir=key_dir) if mode.startswith("keyframe") else Keyframes({})
+    stream = colour_stream(attach_keys(frames, keys), colorizer, clip_plan(mode, cel))
+    return [(item.colour, item.lineart) for item in stream]
+
+
+def svg_pairs(root: Path, sources: list[str], per_source: int) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """(source, line-art H x W x 3, colouring H x W x 3) of the held-out vector sources, evenly subsampled."""
+    out = []
+    for source in sources:
+        files = list_images(root / "pairs" / source / "colour")
+        step = max(1, math.ceil(len(files) / per_source)) if per_source else 1
+        for colour in files[::step]:
+            line = root / "pairs" / source / "lineart" / colour.name
+            if line.is_file():
+                out.append((source, read_rgb(line), read_rgb(colour)))
+    return out
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+def score_stills(colorizer: Colorizer, stills: list[np.ndarray], rows: dict) -> dict:
+    """Stills rows; returns {input: pairs} for the grid."""
+    kept = {}
+    for key, images, is_lineart in (("line-art only", stills, False),
+                                    ("clean line-art (`--lineart`)", [ink_lineart(s) for s in stills], True)):
+        pairs = colour_pairs(colorizer, images, is_lineart)
+        score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only")
+        kept[key] = pairs
+    return kept
+
+
+def score_clips(colorizer: Colorizer, folders: list[Path], rows: dict, check: bool) -> None:
     for n, folder in enumerate(folders):
         frames, starts = read_clip(folder)
         ends = [*starts[1:], len(frames)]
@@ -87,104 +178,114 @@ def score_clips(colorizer: Colorizer, folders: list[Path], smooth: float) -> tup
             for start in starts:
                 write_image(Path(tmp) / f"{start:06d}.png", frames[start].image)
             for mode in CLIP_MODES:
-                outputs = run_clip_mode(mode, colorizer, frames, Path(tmp), smooth)
-                if n == 0:
-                    strip[mode] = outputs
+                pairs = clip_pairs(colorizer, frames, Path(tmp), mode)
+                if n == 0 and check:
+                    check_same_as_stream(colorizer, frames, Path(tmp), mode, pairs)
                 for start, end in zip(starts, ends):
                     shot = range(start + 1, end)
                     if len(shot):
-                        table[mode].add_shot([outputs[i] for i in shot], [frames[i].image for i in shot])
+                        score_settings(rows, mode, [pairs[i] for i in shot], [frames[i].image for i in shot],
+                                       shot=True, baselines=mode == CLIP_MODES[0])
         print(f"  scored clip {n + 1}/{len(folders)} ({folder.name})", flush=True)
-    return table, strip
 
 
-def ink_lineart(rgb: np.ndarray) -> np.ndarray:
-    """The still's clean line-art (ink recipe), as H x W x 3 uint8 so it can be fed like an image."""
-    line = lineart_numpy(rgb, LineArtConfig(method="ink"))
-    return np.repeat(line[..., None], 3, axis=2)
+def check_same_as_stream(colorizer, frames, key_dir, mode, pairs) -> None:
+    """The stream with the paint filter gives what render_cel on its unpainted output gives."""
+    cfg = CelConfig(paint="flat", lines="keep")
+    streamed = clip_pairs(colorizer, frames, key_dir, mode, cfg)
+    after = cel_outputs(pairs, cfg.paint, cfg.lines)
+    diff = max(int(np.abs(s.astype(int) - a.astype(int)).max()) for (s, _), a in zip(streamed, after))
+    print(f"  {mode}: stream with paint vs paint after the stream, max difference {diff}", flush=True)
 
 
-def colorize_stills(colorizer: Colorizer, stills: list[np.ndarray], is_lineart: bool) -> list[np.ndarray]:
-    outputs = []
-    for image in stills:
-        line = colorizer.lineart_of(image[None], is_lineart=is_lineart)
-        outputs.append(tensor_to_uint8(colorizer.colorize_batch(line))[0])
-    return outputs
+def score_svg(colorizer: Colorizer, items, rows: dict) -> list[Pair]:
+    truth = [colour for _, _, colour in items]
+    pairs = colour_pairs(colorizer, [line for _, line, _ in items], is_lineart=True)
+    score_settings(rows, "vector line-art (`--lineart`)", pairs, truth, shot=False)
+    return pairs
 
 
-def score_stills(colorizer: Colorizer, stills: list[np.ndarray]) -> dict[str, Scores]:
-    clean = [ink_lineart(s) for s in stills]
-    rows = {"line-art only": colorize_stills(colorizer, stills, is_lineart=False),
-            "clean line-art (--lineart)": colorize_stills(colorizer, clean, is_lineart=True)}
-    table = {}
-    for name, outputs in rows.items():
-        table[name] = Scores()
-        table[name].add_frames(outputs, stills)
-    return table
+# --- tables -------------------------------------------------------------------------------------
 
 
-def reference_rows(stills: list[np.ndarray]) -> dict[str, Scores]:
-    """What the still figures mean: one flat mean colour per still, and the line-art handed back."""
-    flat, as_is = Scores(), Scores()
-    flat.add_frames([np.broadcast_to(s.reshape(-1, 3).mean(0).round().astype(np.uint8), s.shape).copy()
-                     for s in stills], stills)
-    as_is.add_frames([ink_lineart(s) for s in stills], stills)
-    return {"flat mean colour": flat, "line-art as is": as_is}
+def table(rows: dict, first: str, conditions: str, tc: bool) -> dict:
+    columns = ["held-out art", "input / mode", "paint", "lines", "PSNR dB", "ΔE2000", "ink kept %"]
+    data = []
+    for n, ((key, paint, lines), row) in enumerate(rows.items()):
+        r = row.row()
+        cells = [first if n == 0 else None, key if paint not in BASELINES else paint,
+                 None if paint in BASELINES else paint, lines or None, r["PSNR"], r["ΔE"],
+                 100 * float(np.mean(row.ink)) if row.ink else None]
+        if tc:
+            cells.append(None if math.isnan(r["TC"]) else r["TC"])
+        data.append(cells)
+    formats = [None, None, None, None, "{:.2f}", "{:.2f}", "{:.1f}"] + (["{:.2f}"] if tc else [])
+    return {"script": "benchmarks/bench_real.py", "conditions": conditions,
+            "columns": columns + (["TC"] if tc else []), "formats": formats, "rows": data}
 
 
-def print_rows(title: str, rows: dict[str, dict[str, Scores]]) -> None:
-    print(f"\n{title}")
-    print("| model | input / mode | PSNR dB | ΔE2000 | TC | frames |")
-    print("|---|---|---|---|---|---|")
-    for model, table in rows.items():
-        for mode, scores in table.items():
-            r = scores.row()
-            tc = "" if math.isnan(r["TC"]) else f"{r['TC']:.2f}"
-            print(f"| {model} | {mode} | {r['PSNR']:.2f} | {r['ΔE']:.2f} | {tc} | {r['n']} |")
+def ordered(rows: dict) -> dict:
+    """Rows by input, settings in CEL order, baselines last."""
+    return dict(sorted(rows.items(), key=lambda kv: (kv[0][0] == "baseline", )))
 
 
-def save_strip(path: Path, truth: list[np.ndarray], strip: dict, picks=(1, 8, 16, 24, 32, 44)) -> None:
-    """Rows: truth, then each clip mode of the first clip; columns: frames `picks`."""
-    rows = [truth] + [strip[m] for m in CLIP_MODES]
-    picks = [p for p in picks if p < len(truth)]
-    pad = lambda img: np.pad(img, ((2, 2), (2, 2), (0, 0)), constant_values=255)
-    write_image(path, np.concatenate([np.concatenate([pad(r[p]) for p in picks], 1) for r in rows], 0))
-    print(f"wrote {path} (rows: truth, {', '.join(CLIP_MODES)}; frames {list(picks)})")
-
-
-def load_stills(folder: Path) -> list[np.ndarray]:
-    return [read_rgb(p) for p in list_images(folder)]
+def print_table(t: dict) -> None:
+    print("| " + " | ".join(t["columns"]) + " |")
+    for cells in t["rows"]:
+        print("| " + " | ".join("" if c is None else f"{c:.2f}" if isinstance(c, float) else str(c)
+                                for c in cells) + " |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, required=True, help="folder of held-out `colorize clips` clips")
     parser.add_argument("--stills", type=Path, required=True, help="folder of held-out stills")
+    parser.add_argument("--svg", type=Path, default=None, help="vector pairs root (pairs/SOURCE/{lineart,colour})")
+    parser.add_argument("--svg-sources", default="", help="comma-separated held-out vector sources")
+    parser.add_argument("--svg-max", type=int, default=0, help="at most N pairs per vector source (0: all)")
     parser.add_argument("--model", default=None, help="generator file (default: the bundled default model)")
-    parser.add_argument("--baseline", default=None, help="another model (e.g. the previous default) on the same data")
-    parser.add_argument("--smooth", type=float, default=0.5, help="smoothing strength of the smoothed mode")
     parser.add_argument("--max-clips", type=int, default=None, help="score only the first N clips")
-    parser.add_argument("--strip", type=Path, default=None, help="write a frame strip PNG of the first clip")
+    parser.add_argument("--skip", default="", help="comma-separated parts to skip: stills, clips, svg")
+    parser.add_argument("--check", action="store_true",
+                        help="check on the first clip that painting after the stream equals the stream's paint")
+    parser.add_argument("--grid", type=Path, default=None, help="write line-art | colorized | truth PNG")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_grad_enabled(False)
-    folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())[:args.max_clips]
-    stills = load_stills(args.stills)
-    models = {"new": args.model, **({"baseline": args.baseline} if args.baseline else {})}
-    still_rows, clip_rows, first_strip = {}, {}, None
-    for label, model in models.items():
-        colorizer = Colorizer.from_file(model, device="cpu")
-        name = f"{label} ({Path(model).name if model else 'default'})"
-        print(f"{name}: {len(stills)} stills, {len(folders)} clips", flush=True)
-        still_rows[name] = score_stills(colorizer, stills)
-        clip_rows[name], strip = score_clips(colorizer, folders, args.smooth)
-        first_strip = first_strip or strip
-    still_rows["reference"] = reference_rows(stills)
-    print_rows("stills (held-out drawings on plain/gradient grounds)", still_rows)
-    print_rows("clips (held-out art: pans, zooms, moving and entering characters, cuts)", clip_rows)
-    if args.strip and folders:
-        frames, _ = read_clip(folders[0])
-        save_strip(args.strip, [f.image for f in frames], first_strip)
+    skip = set(filter(None, args.skip.split(",")))
+    colorizer = Colorizer.from_file(args.model, device="cpu")
+    model = Path(args.model).name if args.model else "the bundled default model"
+    grid_parts = {}
+    if "stills" not in skip:
+        stills = [read_rgb(p) for p in list_images(args.stills)]
+        rows: dict = {}
+        grid_parts["stills"] = (score_stills(colorizer, stills, rows), stills)
+        t = table(ordered(rows), f"{len(stills)} raster stills", f"{model}; {len(stills)} held-out stills "
+                  "(256x256); each setting applied to the same generator output", tc=False)
+        print_table(t)
+        save_results("bench_real_cel_stills", t)
+    if "clips" not in skip:
+        folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())[:args.max_clips]
+        rows = {}
+        score_clips(colorizer, folders, rows, args.check)
+        n = rows[(CLIP_MODES[0], "free", "drop")].row()["n"]
+        t = table(ordered(rows), f"{len(folders)} clips, {n} scored frames", f"{model}; {len(folders)} "
+                  "held-out clips at 256x256, each shot's first frame left out", tc=True)
+        print_table(t)
+        save_results("bench_real_cel_clips", t)
+    if args.svg and "svg" not in skip:
+        sources = [s for s in args.svg_sources.split(",") if s]
+        items = svg_pairs(args.svg, sources, args.svg_max)
+        rows = {}
+        grid_parts["svg"] = (score_svg(colorizer, items, rows), items)
+        t = table(ordered(rows), f"{len(items)} vector drawings", f"{model}; held-out vector sources "
+                  f"{', '.join(sources)}" + (f", at most {args.svg_max} each" if args.svg_max else ""), tc=False)
+        print_table(t)
+        save_results("bench_real_cel_svg", t)
+    if args.grid:
+        from cel_grid import save_grid  # benchmarks/cel_grid.py
+
+        save_grid(args.grid, grid_parts)
 
 
 if __name__ == "__main__":

@@ -85,18 +85,18 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
         takes, as a keyframe does in `colorize_video` (resized to the image when its size differs).
     size: working resolution, the longer side in pixels the generator sees; the colour is put back at
         full size under the full-resolution lines. None: the default (384); 0 or "full": full resolution.
-    paint, lines: ink and paint, as for `colorize_video` (flat paint per closed region and the
-        drawing's own lines by default).
+    paint, lines: ink and paint, as for `colorize_video` ("auto": flat paint per closed region and the
+        drawing's own lines for line-art input, the model's colour as it is for a colour image).
     """
     import torch
 
-    from colorize.cel import CelConfig, render_cel
+    from colorize.cel import cel_config, render_cel
     from colorize.engine.model import tensor_to_uint8, uint8_to_tensor
     from colorize.media.frames import resize_to
 
     colorizer = _colorizer(model)
     image = _read_image(image_or_path)
-    cel = CelConfig(paint=paint, lines=lines)  # checked before the model runs
+    cel = cel_config(paint, lines, lineart)  # checked before the model runs
     drawn = colorizer.lineart_of(image[None], lineart)
     guide = None
     if reference is not None:
@@ -130,7 +130,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
     `colorize_image`. backend, precision, tile: where and how the generator runs. crf, preset: x264.
     paint: "flat" (one colour per closed region of the line-art), "shaded" (flat + the model's soft
     shading) or "free" (the model's colour per pixel); lines: "keep" (the line-art's own lines over
-    the paint) or "drop".
+    the paint) or "drop"; "auto" (both): flat + keep for line-art input, free + drop for colour video.
     settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
     output appears only complete.
     """

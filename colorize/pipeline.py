@@ -201,7 +201,8 @@ class ColorizeStep:
     `side_by_side` are for a video only.
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
     resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino);
-    `paint` (flat, shaded, free) and `lines` (keep, drop) the ink and paint, as `--paint` / `--lines`.
+    `paint` (auto, flat, shaded, free) and `lines` (auto, keep, drop) the ink and paint, as `--paint` /
+    `--lines` (auto: flat + keep for line-art input, free + drop for colour input).
     """
 
     input: Path
@@ -218,8 +219,8 @@ class ColorizeStep:
     batch_size: int = 4
     size: int | None = None
     backend: str = "auto"
-    paint: str = "flat"
-    lines: str = "keep"
+    paint: str = "auto"
+    lines: str = "auto"
 
     def __post_init__(self) -> None:
         video_in = self.input.suffix.lower() in VIDEO_SUFFIXES

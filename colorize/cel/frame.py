@@ -20,6 +20,8 @@ from colorize.cel.paint import PAINT_MODES, check_colour, paint as paint_regions
 from colorize.cel.regions import MAX_GAP, check_lineart, segment_regions
 
 LINE_MODES = ("keep", "drop")
+#: "auto" paint / lines: by the input (cel_config), as measured on held-out art (docs/cel.md).
+AUTO = "auto"
 DEFAULT_GAP = 3
 DEFAULT_MIN_AREA = 16
 
@@ -64,6 +66,21 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
     if cfg.lines == "keep":
         return composite_lines(painted, lineart)
     return painted.copy() if painted is colour else painted
+
+
+def cel_config(paint: str, lines: str, lineart: bool) -> CelConfig:
+    """The CelConfig for `paint` / `lines`, where "auto" is chosen by the input (ValueError for a bad name).
+
+    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept.
+    Colour input (the lines are the model's recipe, the art is painted): free paint, lines dropped,
+    the colour path as it was before ink and paint; on held-out real-art clips with keyframes, flat
+    paint and recipe lines cost 3-4 dB and several ΔE (benchmarks/bench_real.py, docs/cel.md).
+    """
+    if paint == AUTO:
+        paint = "flat" if lineart else "free"
+    if lines == AUTO:
+        lines = "keep" if lineart else "drop"
+    return CelConfig(paint=paint, lines=lines)
 
 
 def cel_frame(colour: np.ndarray, lineart: np.ndarray, paint: str = "flat", lines: str = "keep",

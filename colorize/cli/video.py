@@ -45,14 +45,15 @@ def _inference_options(command):
         click.option("--tile", type=click.IntRange(min=0), default=DEFAULTS["tile"], show_default=True,
                      help="Process frames in N x N overlapping tiles (0: only frames too large for memory)."),
         backend_option,
-        click.option("--paint", type=click.Choice(["flat", "shaded", "free"]), default=DEFAULTS["paint"],
+        click.option("--paint", type=click.Choice(["auto", "flat", "shaded", "free"]), default=DEFAULTS["paint"],
                      show_default=True, help="Ink and paint: each closed region of the line-art gets one colour "
                      "(flat), one colour with the model's soft shading (shaded), or the model's colour per "
-                     "pixel (free)."),
-        click.option("--lines", type=click.Choice(["keep", "drop"]), default=DEFAULTS["lines"], show_default=True,
+                     "pixel (free). auto: flat for --lineart input, free for colour video (docs/cel.md)."),
+        click.option("--lines", type=click.Choice(["auto", "keep", "drop"]), default=DEFAULTS["lines"],
+                     show_default=True,
                      help="keep: the line-art's own lines are put back over the paint, pixel for pixel (the "
                      "drawing's for --lineart input, the model's line-art recipe's for colour video); "
-                     "drop: paint only."),
+                     "drop: paint only. auto: keep for --lineart input, drop for colour video."),
     ]
     options.append(click.option("--size", callback=_working_size, default=None, metavar="N|full", help=(
         f"Working resolution: the generator colours frames scaled so their longer side is at most N px, "

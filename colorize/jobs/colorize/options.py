@@ -60,8 +60,10 @@ class ColorizeOptions:
     references: Path | None = None   # folder of keyframes named by frame number (folders: DIR/<sequence>)
     self_reference: bool = True      # a shot without a keyframe follows its first output (guided models)
     shots: bool = True               # folders only: detect shot cuts within a sequence (off: one shot each)
-    paint: str = "flat"              # ink and paint: flat / shaded paint per closed region, or free (per pixel)
-    lines: str = "keep"              # keep: the line-art's own lines over the paint; drop: paint only
+    paint: str = "auto"              # ink and paint: flat / shaded paint per closed region, free (per pixel);
+                                     # auto: flat for line-art input, free for colour input (docs/cel.md)
+    lines: str = "auto"              # keep: the line-art's own lines over the paint; drop: paint only;
+                                     # auto: keep for line-art input, drop for colour input
 
     def __post_init__(self) -> None:
         from colorize.engine.backends import BACKENDS
@@ -81,10 +83,11 @@ class ColorizeOptions:
         self.cel()  # checks paint and lines
 
     def cel(self) -> "CelConfig":
-        """The ink-and-paint settings (colorize.cel.CelConfig; ValueError names a bad paint or lines)."""
-        from colorize.cel import CelConfig
+        """The ink-and-paint settings for this input ("auto" resolved by `lineart`, colorize.cel.cel_config;
+        ValueError names a bad paint or lines)."""
+        from colorize.cel import cel_config
 
-        return CelConfig(paint=self.paint, lines=self.lines)
+        return cel_config(self.paint, self.lines, self.lineart)
 
     @property
     def keyed(self) -> bool:

@@ -49,3 +49,19 @@ def test_one_spelling_and_one_working_size_parser():
     assert api.working_size("full") == 0 and api.working_size("96") == 96
     with pytest.raises(ValueError, match="backend"):
         ColorizeOptions(backend="nope")
+
+
+def test_auto_paint_and_lines_follow_the_input():
+    """The measured defaults (docs/cel.md): cel paint and the drawing's lines for line-art input, the
+    colour path as before ink and paint (no filter at all) for colour input; explicit settings win."""
+    from colorize.jobs.colorize.stream import ColourPlan, filters
+
+    assert DEFAULTS["paint"] == "auto" and DEFAULTS["lines"] == "auto"
+    drawn = ColorizeOptions(lineart=True).cel()
+    assert (drawn.paint, drawn.lines) == ("flat", "keep")
+    colour = ColorizeOptions().cel()
+    assert (colour.paint, colour.lines) == ("free", "drop") and filters(ColourPlan(cel=colour)) == []
+    asked = ColorizeOptions(paint="shaded", lines="keep").cel()
+    assert (asked.paint, asked.lines) == ("shaded", "keep")
+    with pytest.raises(ValueError, match="paint"):
+        ColorizeOptions(paint="auto-ish")
