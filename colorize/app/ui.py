@@ -113,7 +113,10 @@ class Handlers:
         for index, name in enumerate(files):
             target = folder / str(index) / Path(name).name
             target.parent.mkdir()
-            shutil.move(name, target)
+            if self.work_root.resolve() in Path(name).resolve().parents:
+                shutil.move(name, target)  # out of Gradio's upload folder (work_root/uploads)
+            else:
+                shutil.copyfile(name, target)  # anything else (an example) is left where it is
             moved.append(target)
         return moved, folder
 
