@@ -32,8 +32,8 @@ from colorize.errors import ColorizeError
 if TYPE_CHECKING:
     from colorize.jobs.colorize.model import Colorizer
 
-INTRO = ("**colorize preview** — open a clip, pick a frame as the keyframe, colour it, preview a few "
-         "seconds, then render the whole clip. Everything runs on this machine.")
+INTRO = ("**colorize preview** — open a clip, key a frame of each shot (colour it: your colouring or the "
+         "model's guess), preview a few seconds, then render the whole clip. Everything runs on this machine.")
 IMAGE_HEIGHT = 210  # px on the page; images keep their aspect ratio inside
 
 
@@ -134,7 +134,8 @@ class Handlers:
         summary = clip.describe()
         if not self.model.takes_reference:
             summary += "\n\n" + NO_KEYS
-        return (clip, slider, frame, lines, summary, timeline(clip)) + (None,) * 7 + ("",) * 2
+        return ((clip, slider, frame, lines, summary, timeline(clip)) + (None,) * 6
+                + (gr.File(value=None, visible=False), "", ""))
 
     def _clip_dir(self, request: gr.Request | None) -> Path:
         return self.session_dir(request) / f"clip-{uuid.uuid4().hex[:12]}"
@@ -254,10 +255,11 @@ class Handlers:
         try:
             outputs = job.run(lambda done, total: progress((done, total), desc="rendering", unit="frames"))
         except session.RenderStopped as stopped:
-            return None, str(stopped)
+            return gr.File(value=None, visible=False), str(stopped)
         finally:
             self.renders.pop(clip.workdir, None)
-        return [str(p) for p in outputs], "\n\n".join([session.describe_outputs(outputs), *job.notes])
+        return (gr.File(value=[str(p) for p in outputs], visible=True),
+                "\n\n".join([session.describe_outputs(outputs), *job.notes]))
 
     def stop(self, clip: session.Clip | None) -> None:
         """Stop this session's render, if one runs (the render's own event then reports it)."""
@@ -319,6 +321,20 @@ def _need_key(key: str | None) -> str:
 
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "real"
+# The red "Error" badges Gradio leaves on a failed step's outputs go at the user's next click or key
+# (the message itself is the toast): a badge must not outlive the action it was about.
+CLEAR_ERROR_BADGES = """
+() => {
+  const clear = (event) => {
+    if (!event.target.closest('button, input, textarea, label, select, [role=tab]')) return;
+    document.querySelectorAll('.error').forEach((badge) => {
+      if (!badge.closest('.toast-body, .toast-wrap')) badge.style.display = 'none';
+    });
+  };
+  document.addEventListener('click', clear, true);
+  document.addEventListener('keydown', clear, true);
+}
+"""
 CSS = """
 #timeline p {margin: 0; font-size: 0.85em}
 #clip-summary p, #key-status p, #result-status p {margin: 0.2em 0}
@@ -342,11 +358,11 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
             with gr.Column(scale=1, min_width=280) as clip_column:
                 gr.Markdown("### 1 · Clip")
                 with gr.Tab("Video"):
-                    video_file = gr.File(label=f"Video clip{cap}", file_types=["video"], elem_id="clip-upload", height=90)
+                    video_file = gr.File(label=f"Video clip{cap}", file_types=["video"], elem_id="clip-upload", height=130)
                 with gr.Tab("Frames"):
                     frame_files = gr.File(label=f"The frames of one cut{cap}", file_count="multiple",
-                                          file_types=["image"], elem_id="frames-upload", height=90)
-                with gr.Tab("Path on this machine"):
+                                          file_types=["image"], elem_id="frames-upload", height=130)
+                with gr.Tab("Path"):
                     server_path = gr.Textbox(label="Video file or frame folder (in the served folder)",
                                              elem_id="server-path")
                     open_button = gr.Button("Open", elem_id="open-path", size="sm")
@@ -391,7 +407,9 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                     render_button = gr.Button("Render the whole clip", variant="primary", scale=3, elem_id="render")
                     stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="stop")
                 result_status = gr.Markdown("", elem_id="result-status")
-                result = gr.File(label="Result", file_count="multiple", interactive=False, elem_id="result", height=80)
+                # shown once there is a result: an empty file box would push the preview below the fold
+                result = gr.File(label="Result", file_count="multiple", interactive=False, elem_id="result",
+                                 visible=False)
                 preview_video = gr.Video(label="Preview: line-art | colour | original", interactive=False,
                                          height=IMAGE_HEIGHT, autoplay=True, loop=True, elem_id="preview-video")
                 preview_still = gr.Image(label="Preview, middle frame", format="png", interactive=False,
@@ -437,4 +455,4 @@ def serve(page: gr.Blocks, host: str, port: int, work_root: Path, auth: tuple[st
                        mcp_server=False, pwa=False, enable_monitoring=False, footer_links=[],
                        allowed_paths=[str(work_root)], auth=[auth] if auth else None,
                        auth_message="colorize: log in with the user and password the app was started with",
-                       max_file_size=max_upload, css=CSS)
+                       max_file_size=max_upload, css=CSS, js=CLEAR_ERROR_BADGES)
