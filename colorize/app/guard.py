@@ -38,10 +38,14 @@ def served_root(root: str | os.PathLike | None) -> Path:
     return path
 
 
-def refused(text: str) -> InputError:
-    """The one message for a path the app will not open: outside the root, or missing (same words, so
-    the page does not tell which files exist)."""
-    return InputError(f"no video or frame folder at {text!r} in the folder this app serves")
+class Refused(InputError):
+    """A path the app will not open (outside the root, or missing): one message for both."""
+
+
+def refused(text: str) -> Refused:
+    """The one message for a path the app will not open: outside the root, or missing (same words, the
+    path as typed, so the page does not tell which files exist or where the root lies)."""
+    return Refused(f"no video or frame folder at {text!r} in the folder this app serves")
 
 
 def inside(root: Path, text: str) -> Path:

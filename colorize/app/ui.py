@@ -165,6 +165,8 @@ class Handlers:
                   progress=gr.Progress(track_tqdm=True)) -> tuple:
         try:
             clip = session.open_path(path or "", self._clip_dir(request), _fps(fps), root=self.root)
+        except guard.Refused:
+            raise
         except ColorizeError as exc:  # name files relative to the served folder, not by where it lies
             raise ColorizeError(str(exc).replace(f"{self.root}{os.sep}", "")) if self.root else exc from None
         return self._opened(clip, request)

@@ -95,3 +95,63 @@ def test_a_clip_is_keyed_previewed_rendered_and_downloaded_in_the_browser(workdi
     assert app.returncode == 143  # SIGTERM: stopped as after Ctrl-C, its work folder cleaned up
     assert "Traceback" not in (tmp_path / "app.log").read_text()
     assert not list((tmp_path / "tmp").glob("colorize-app-*")), "the app left its work folder"
+
+
+@pytest.mark.slow
+def test_two_browser_sessions_render_at_once_without_mixing(workdir, clip, reference_model, tmp_path):
+    """Two pages (two Gradio sessions) open different clips, key them and press Render together: each
+    gets its own clip back (by size), and neither's work folder holds the other's files."""
+    other = write_toon_video(workdir / "other.mp4", ToonConfig(width=64, height=48, n_frames=12, fps=12.0))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp") as app, \
+            browser.chromium_page() as (first, _), browser.chromium_page() as (second, _):
+        for page, video in ((first, clip), (second, other)):
+            browser.open_clip(page, url, video)
+            browser.take_keyframe(page, 0)
+            browser.guess_keyframe(page)
+        first.click("#render")
+        second.click("#render")
+        browser.wait_text(first, "result-status", "toon_colour.mp4: 24 frames, 96x64")
+        browser.wait_text(second, "result-status", "other_colour.mp4: 12 frames, 64x48")
+        sessions = sorted((tmp_path / "tmp").glob("colorize-app-*/s-*"))
+        assert len(sessions) == 2
+        names = [{p.name for p in s.rglob("*.mp4")} for s in sessions]
+        assert sorted(("toon.mp4" in n, "other.mp4" in n) for n in names) == [(False, True), (True, False)]
+        assert all(s.stat().st_mode & 0o777 == 0o700 for s in sessions)
+        assert app.poll() is None
+
+
+@pytest.mark.slow
+def test_an_odd_size_clip_previews_in_chromium(workdir, reference_model, tmp_path):
+    odd = write_toon_video(workdir / "odd.mp4", ToonConfig(width=63, height=45, n_frames=8, fps=8.0))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp"), \
+            browser.chromium_page() as (page, _):
+        assert "8 frames, 63x45" in browser.open_clip(page, url, odd)
+        browser.take_keyframe(page, 0)
+        browser.guess_keyframe(page)
+        browser.preview(page)
+        duration = browser.video_duration(page, "preview-video")
+    assert duration == pytest.approx(1.0, abs=0.2)  # 8 frames at 8 fps: the video decodes
+
+
+@pytest.mark.slow
+def test_a_path_outside_the_root_is_refused_on_the_page_as_a_missing_one(workdir, clip, reference_model, tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp", args=["--root", str(root)]), \
+            browser.chromium_page() as (page, _):
+        page.goto(url)
+        messages = []
+        for path in (str(clip), str(root / "missing.mp4")):
+            page.get_by_role("tab", name="Path").click()
+            page.fill("#server-path textarea, #server-path input", path)
+            page.click("#open-path")
+            messages.append(browser.error_toast(page).replace(path, "PATH"))
+            page.locator("[data-testid='toast-close']").first.click()
+            page.wait_for_timeout(300)
+    assert messages[0] == messages[1] and "no video or frame folder at 'PATH'" in messages[0]
