@@ -105,7 +105,8 @@ def test_two_browser_sessions_render_at_once_without_mixing(workdir, clip, refer
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp") as app, \
-            browser.chromium_page() as (first, _), browser.chromium_page() as (second, _):
+            browser.chromium_page() as (first, _):
+        second = first.context.new_page()  # a second tab: its own Gradio session
         for page, video in ((first, clip), (second, other)):
             browser.open_clip(page, url, video)
             browser.take_keyframe(page, 0)
