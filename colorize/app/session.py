@@ -349,8 +349,6 @@ def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike | None, 
         frames = (read_rgb(path) for path in clip.frames[start:start + count])
     excerpt = write_video(frames, folder / "excerpt.mp4", clip.fps, crf=0)
     kwargs = settings.api_kwargs()
-    if key is None:
-        kwargs.pop("temporal")  # the temporal mode needs a reference-guided model
     keys = _excerpt_keys(clip, range(start, start + count), folder / "keys") if key is not None else None
     preview = api.colorize_video(excerpt, folder / "preview.mp4", model, references=keys, side_by_side=True,
                                  lineart=is_lineart, **kwargs)

@@ -15,6 +15,7 @@ from colorize import api  # noqa: E402
 from colorize.app import session, ui  # noqa: E402
 from colorize.data.toon import ToonConfig, write_toon_video  # noqa: E402
 from colorize.errors import InputError  # noqa: E402
+from tests.cli.test_video_cli import model as plain_model  # noqa: E402,F401  (a fixture: no references)
 from tests.cli.test_video_cli import reference_model  # noqa: E402,F401  (a fixture)
 
 
@@ -109,3 +110,14 @@ def test_the_page_builds_with_every_control_the_browser_test_uses(handlers):
     ids = {block.elem_id for block in page.blocks.values() if getattr(block, "elem_id", None)}
     assert {"clip-upload", "frames-upload", "server-path", "frame-slider", "take-key", "guess-key", "key-colour",
             "preview", "preview-still", "preview-video", "render", "result"} <= ids
+
+
+def test_a_model_that_cannot_follow_keys_says_so_when_the_clip_opens(workdir, plain_model, clip):
+    plain = ui.Handlers(api.load_model(plain_model, device="cpu"), workdir / "plain", plain_model, "cpu")
+    opened = plain.open_video(str(write_toon_video(workdir / "plain.mp4", ToonConfig(width=64, height=48,
+                                                                                     n_frames=4, fps=4.0))))
+    assert "cannot follow keyframes" in opened[4]
+    with pytest.raises(gr.Error, match="cannot follow keyframes"):
+        plain.take_keyframe(opened[0], 1)
+    video, still, _ = plain.preview(opened[0], None, 1.0, False, True, 0.0, ui.DEFAULT_SIZE, 1)  # no key needed
+    assert Path(video).is_file() and still.shape == (48, 3 * 64, 3)
