@@ -12,6 +12,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from colorize.app import free_port
@@ -156,3 +157,32 @@ def test_a_path_outside_the_root_is_refused_on_the_page_as_a_missing_one(workdir
             page.locator("[data-testid='toast-close']").first.click()
             page.wait_for_timeout(300)
     assert messages[0] == messages[1] and "no video or frame folder at 'PATH'" in messages[0]
+
+
+@pytest.mark.slow
+def test_two_shots_keyed_separately_and_the_sample_example(workdir, clip, reference_model, tmp_path):
+    """Key a frame in each shot of the clip (the timeline shows both), render; then the bundled sample's
+    example opens with the artist's key of each of its two shots."""
+    blue = write_image(tmp_path / "blue.png", np.full((64, 96, 3), (40, 40, 230), np.uint8))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp") as app, \
+            browser.chromium_page(width=1440, height=900) as (page, _):
+        assert "2 shots" in browser.open_clip(page, url, clip)
+        browser.scrub_to(page, 2)
+        browser.take_keyframe(page, 2)
+        browser.guess_keyframe(page)
+        browser.scrub_to(page, 15)
+        browser.take_keyframe(page, 15)
+        browser.upload_keyframe(page, blue)
+        line = browser.wait_text(page, "timeline", "key 15")
+        assert "shot 1 0–11: key 2" in line and "shot 2 12–23: key 15" in line
+        browser.render_and_download(page, tmp_path, "toon_colour.mp4")
+        # progress and result sit above the fold at 1440 x 900
+        assert page.locator("#result-status").bounding_box()["y"] < 900
+        assert page.locator("#result").bounding_box()["y"] < 900
+
+        line = browser.open_example(page, url)
+        browser.wait_text(page, "timeline", "key 21")
+        assert "shot 1 0–20: key 0" in page.locator("#timeline").inner_text()
+        assert app.poll() is None

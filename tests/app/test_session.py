@@ -213,3 +213,22 @@ def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, r
     info = probe(video)
     assert (info.frame_count, info.width, info.height, info.fps) == (16, 96, 64, 8.0)
     assert sorted(p.name for p in frames_dir.iterdir()) == sorted(f"frame_{i}.png" for i in range(16))  # inputs untouched
+
+
+def test_each_shot_follows_its_own_key_in_the_render_and_the_preview(clip_file, model, reference_model, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    first = session.save_keyframe(clip, 0, np.full((64, 96, 3), (230, 40, 40), np.uint8), keep_others=True)
+    session.save_keyframe(clip, 8, np.full((64, 96, 3), (40, 40, 230), np.uint8), keep_others=True)
+    [out] = session.Render(clip, reference_model, clip.keys_dir, device="cpu").run()
+    rendered = [f.image.astype(int) for f in iter_frames(out)]
+    both = api.colorize_video(clip_file, tmp_path / "both.mp4", model, references=clip.keys_dir)
+    assert all(np.abs(a - f.image.astype(int)).max() <= 1 for a, f in zip(rendered, iter_frames(both)))
+    only_first = tmp_path / "only_first"
+    only_first.mkdir()
+    (only_first / first.name).write_bytes(first.read_bytes())
+    one = [f.image.astype(int) for f in iter_frames(api.colorize_video(clip_file, tmp_path / "one.mp4", model,
+                                                                         references=only_first))]
+    assert np.abs(one[3] - rendered[3]).max() <= 1  # shot 1: the same key
+    assert np.abs(one[10] - rendered[10]).mean() > 1  # shot 2 follows its own key
+    session.preview_clip(clip, model, first, seconds=2)  # 16 frames from frame 0: crosses the second key
+    assert sorted(p.name for p in (clip.workdir / "preview" / "keys").iterdir()) == ["000000.png", "000008.png"]
