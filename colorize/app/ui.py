@@ -174,11 +174,13 @@ class Handlers:
     @reported
     def open_example(self, video: str, keys: str, request: gr.Request = None,
                      progress=gr.Progress(track_tqdm=True)) -> tuple:
-        """The bundled sample (a copy of the example file Gradio hands over) with its artist's keys."""
+        """The bundled sample (a copy of the example file Gradio hands over) with its artist's keys. `keys`
+        (the example's hidden text) is not read: the keys come from the sample's own folder only, so a
+        crafted call cannot name another folder."""
         outputs = list(self.open_video(video, request))
         clip = outputs[0]
-        if keys and self.model.takes_reference:
-            for key in sorted(Path(keys).glob("*.png")):
+        if self.model.takes_reference:
+            for key in sorted((SAMPLE / "keys").glob("*.png")):
                 if key.stem.isdigit() and int(key.stem) in clip.numbers:
                     session.save_keyframe(clip, clip.numbers.index(int(key.stem)), key, keep_others=True)
             outputs[5] = timeline(clip)

@@ -232,3 +232,12 @@ def test_each_shot_follows_its_own_key_in_the_render_and_the_preview(clip_file, 
     assert np.abs(one[10] - rendered[10]).mean() > 1  # shot 2 follows its own key
     session.preview_clip(clip, model, first, seconds=2)  # 16 frames from frame 0: crosses the second key
     assert sorted(p.name for p in (clip.workdir / "preview" / "keys").iterdir()) == ["000000.png", "000008.png"]
+
+
+def test_a_late_keyframe_is_reached_by_seeking_not_by_decoding_from_frame_0(clip_file, tmp_path, monkeypatch):
+    import colorize.media.video as video
+
+    clip = session.open_video(clip_file, tmp_path / "work")
+    decoded = [f.image for f in iter_frames(clip_file)]
+    monkeypatch.setattr(video, "iter_frames", lambda *a, **k: pytest.fail("decoded the video from frame 0"))
+    assert all(np.array_equal(session.full_frame(clip, i), decoded[i]) for i in (0, 7, 8, 15))
