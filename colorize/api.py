@@ -24,6 +24,8 @@ import numpy as np
 from colorize.errors import InputError
 
 if TYPE_CHECKING:
+    import PIL.Image
+
     from colorize.jobs.colorize.model import Colorizer
     from colorize.jobs.colorize.run import FolderSummary
 

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from colorize.app import guard
+import colorize.app.guard as guard
 from colorize.errors import ColorizeError, InputError
 
 MISSING_EXTRA = "the app needs the [app] extra: pip install 'colorize[app]'"

@@ -34,6 +34,7 @@ import numpy as np
 
 from colorize import api
 from colorize.errors import ColorizeError, InputError
+from colorize.app.media import describe_outputs, first_frame, middle_frame, playable, seek_frame  # noqa: F401
 from colorize.images import atomic_path, is_image, list_images, read_rgb, write_image
 from colorize.media.frames import resize_to
 from colorize.progress import progress
@@ -197,7 +198,7 @@ def open_path(path: str | os.PathLike, workdir: str | os.PathLike, fps: float = 
     """A path on the machine the app runs on, within `root` (None: no limit): a folder of frames or a
     video file. A path outside root (after `~`, `..` and links) is refused with the words a missing one
     gets (colorize.app.guard.refused); a folder's frames that link outside root are left out."""
-    from colorize.app import guard
+    import colorize.app.guard as guard
 
     text = str(path)
     if root is None:
@@ -242,24 +243,6 @@ def full_frame(clip: Clip, index: int) -> np.ndarray:
     if clip.kind == "frames":
         return read_rgb(clip.frames[index])
     return seek_frame(clip.source, index, clip.fps)
-
-
-def seek_frame(video: str | os.PathLike, index: int, fps: float) -> np.ndarray:
-    """Frame `index` of a constant-rate video, H x W x 3 uint8 RGB, without decoding from frame 0.
-
-    ffmpeg seeks (-ss before -i: to the keyframe before, then decodes only up to the time) to half a
-    frame before the frame's time, so rounding cannot land on a neighbour; InputError if nothing comes back.
-    """
-    import imageio_ffmpeg
-
-    time = max(0.0, (index - 0.5) / fps) if index else 0.0
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin",
-               "-ss", f"{time:.6f}", "-i", str(video), "-frames:v", "1", "-f", "image2pipe", "-vcodec", "png", "-"]
-    result = subprocess.run(command, capture_output=True)
-    image = cv2.imdecode(np.frombuffer(result.stdout, np.uint8), cv2.IMREAD_COLOR) if result.stdout else None
-    if image is None:
-        raise InputError(f"cannot read frame {index} of {Path(video).name}")
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def check_index(clip: Clip, index: int | float) -> int:
@@ -364,21 +347,6 @@ def _excerpt_keys(clip: Clip, span: range, folder: Path) -> Path:
         if position in span:
             shutil.copyfile(path, folder / f"{position - span.start:06d}.png")
     return folder
-
-
-def playable(video: Path) -> tuple[Path, str]:
-    """`video` as yuv420p H.264, which every browser and player decodes, and a note for the result
-    line ('' when nothing changed). The command line keeps an odd size exactly in 4:4:4; here such a
-    video is re-encoded once with one black pixel row / column added (4:2:0 needs even sides)."""
-    from colorize.media.encode import pad_to_even
-    from colorize.media.video import probe
-
-    info = probe(video)
-    if info.width % 2 == 0 and info.height % 2 == 0:
-        return video, ""
-    pad_to_even(video)
-    return video, (f"{video.name}: padded from {info.width}x{info.height} to "
-                   f"{info.width + info.width % 2}x{info.height + info.height % 2} (one black pixel) so that browsers play it")
 
 
 class RenderStopped(ColorizeError):
@@ -490,36 +458,6 @@ def _stderr_lines(stream) -> Iterator[str]:
 def cut_name(frames: list[Path]) -> str:
     """A name for a cut's outputs: its first frame's name without the frame number (cut01_0001 -> cut01)."""
     return re.sub(r"[\W_]*\d+$", "", frames[0].stem) or "frames"
-
-
-def first_frame(video: str | os.PathLike) -> np.ndarray:
-    """The first frame of a video, H x W x 3 uint8 RGB (the preview's still)."""
-    from colorize.media.video import iter_frames
-
-    return next(iter(iter_frames(video))).image
-
-
-def middle_frame(video: str | os.PathLike) -> np.ndarray:
-    """The middle frame of a video, H x W x 3 uint8 RGB: the preview's still, away from the key (the key's
-    own frame always looks right)."""
-    from colorize.media.video import probe
-
-    info = probe(video)
-    return seek_frame(info.path, info.frame_count // 2, info.fps)
-
-
-def describe_outputs(outputs: list[Path]) -> str:
-    """One line per rendered file: name, and for a video its frames, size and rate."""
-    from colorize.media.video import probe
-
-    lines = []
-    for path in outputs:
-        if path.suffix == ".mp4":
-            info = probe(path)
-            lines.append(f"{path.name}: {info.frame_count} frames, {info.width}x{info.height} at {info.fps:g} fps")
-        else:
-            lines.append(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB")
-    return "\n\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------ helpers

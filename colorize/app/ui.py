@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import gradio as gr
 
 import colorize.app.session as session
-from colorize.app import guard
+import colorize.app.guard as guard
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:

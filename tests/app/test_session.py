@@ -130,8 +130,6 @@ def test_shot_cuts_are_found_while_opening_and_each_shot_keeps_its_own_key(clip_
 
 
 def test_an_odd_size_clip_previews_and_renders_as_yuv420p(model, reference_model, tmp_path):
-    from colorize.media.video import ffmpeg_info
-
     odd = write_toon_video(tmp_path / "odd.mp4", ToonConfig(width=63, height=45, n_frames=6, fps=6.0))
     clip = session.open_video(odd, tmp_path / "work")
     key = session.save_keyframe(clip, 0, session.guess_keyframe(clip, 0, model))
