@@ -206,8 +206,9 @@ class Handlers:
         position = session.check_index(clip, index)
         existing = clip.keys().get(position)
         colour = str(existing) if existing is not None else None
+        todo = "keyed: upload another colouring to replace it" if colour else "now colour it"
         return (position, colour, session.full_frame(clip, position), colour,
-                f"keyframe: frame {position} (shot {clip.shot_of(position) + 1}) — now colour it")
+                f"keyframe: frame {position} (shot {clip.shot_of(position) + 1}) — {todo}")
 
     @reported
     def guess_key(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
@@ -399,7 +400,7 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                 with gr.Row():
                     key_frame = gr.Image(label="Keyframe (original)", format="png", interactive=False,
                                          height=IMAGE_HEIGHT, elem_id="key-frame")
-                    key_colour = gr.Image(label="Its colouring (upload yours, or the model's guess)", format="png",
+                    key_colour = gr.Image(label="Its colouring (yours, or the model's guess)", format="png",
                                           sources=["upload", "clipboard"], height=IMAGE_HEIGHT, elem_id="key-colour")
             with gr.Column(scale=2):
                 gr.Markdown("### 3 · Preview and render")
