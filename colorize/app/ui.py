@@ -400,7 +400,7 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                 with gr.Row():
                     key_frame = gr.Image(label="Keyframe (original)", format="png", interactive=False,
                                          height=IMAGE_HEIGHT, elem_id="key-frame")
-                    key_colour = gr.Image(label="Its colouring (yours, or the model's guess)", format="png",
+                    key_colour = gr.Image(label="Colour key (yours or the model's)", format="png",
                                           sources=["upload", "clipboard"], height=IMAGE_HEIGHT, elem_id="key-colour")
             with gr.Column(scale=2):
                 gr.Markdown("### 3 · Preview and render")
