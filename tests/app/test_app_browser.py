@@ -2,9 +2,10 @@
 
 Load a toon clip, scrub, take a keyframe and let the model colour it, preview, render, download, and
 check the downloaded video (frame count, size, fps); a second render is stopped; then the same cut as
-uploaded frames (a zip of
-PNGs and an MP4 come back); and that the page never left 127.0.0.1. Skipped
-only where Debian's Chromium is not installed (.ci/run installs it).
+uploaded frames (a zip of PNGs and an MP4 come back); and that the page never left 127.0.0.1. Then:
+two tabs render at once without mixing, an odd-size clip's preview plays, a path outside --root reads
+as a missing one and an upload over --max-upload is refused, two shots keyed separately, and the
+bundled sample's example. Skipped only where Debian's Chromium is not installed (.ci/run installs it).
 """
 
 from __future__ import annotations
@@ -140,14 +141,21 @@ def test_an_odd_size_clip_previews_in_chromium(workdir, reference_model, tmp_pat
 
 
 @pytest.mark.slow
-def test_a_path_outside_the_root_is_refused_on_the_page_as_a_missing_one(workdir, clip, reference_model, tmp_path):
+def test_a_path_outside_the_root_is_refused_as_a_missing_one_and_uploads_are_capped(workdir, clip, reference_model, tmp_path):
     root = tmp_path / "root"
     root.mkdir()
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp", args=["--root", str(root)]), \
+    big = root / "big.mp4"
+    big.write_bytes(bytes(30_000))
+    with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp",
+                             args=["--root", str(root), "--max-upload", "20KB"]), \
             browser.chromium_page() as (page, _):
         page.goto(url)
+        assert "up to 20 KB" in page.locator("#clip-upload").inner_text()
+        page.locator("#clip-upload input[type=file]").set_input_files(str(big))  # over the cap: refused
+        assert "exceed the maximum allowed size" in browser.error_toast(page)
+        page.locator("[data-testid='toast-close']").first.click()
         messages = []
         for path in (str(clip), str(root / "missing.mp4")):
             page.get_by_role("tab", name="Path").click()
