@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import uuid
 from pathlib import Path
@@ -25,14 +26,15 @@ from typing import TYPE_CHECKING, Any, Callable
 import gradio as gr
 
 import colorize.app.session as session
+import colorize.app.guard as guard
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:
     from colorize.engine.model import Colorizer
 
-INTRO = ("**colorize preview** — open a clip, pick a frame as the keyframe, colour it, preview a few "
-         "seconds, then render the whole clip. Everything runs on this machine.")
-IMAGE_HEIGHT = 280  # px on the page; images keep their aspect ratio inside
+INTRO = ("**colorize preview** — open a clip, key a frame of each shot (colour it: your colouring or the "
+         "model's guess), preview a few seconds, then render the whole clip. Everything runs on this machine.")
+IMAGE_HEIGHT = 210  # px on the page; images keep their aspect ratio inside
 
 
 def reported(fn: Callable) -> Callable:
@@ -44,105 +46,225 @@ def reported(fn: Callable) -> Callable:
         try:
             return fn(*args, **kwargs)
         except ColorizeError as exc:
-            raise gr.Error(str(exc), print_exception=False) from None
+            raise gr.Error(hide_internal_paths(str(exc)), print_exception=False) from None
 
     return wrapper
 
 
+NO_KEYS = ("this model cannot follow keyframes (it was trained without references): it colours from the "
+           "line-art alone — preview and render need no key")
+SIZES = ["default (384)", "256", "512", "768", "full"]
+DEFAULT_SIZE = SIZES[0]
+
+
+# a path inside the app's work folders (colorize-app-XXXX, where uploads land too): shown by its name only
+_INTERNAL = re.compile(r"/[^\s'\"]*?colorize-app-[^/\s'\"]+(?:/[^\s'\"]*)?")
+
+
+def hide_internal_paths(message: str) -> str:
+    """`message` with every path inside the app's work folders cut to its last part (a file's name)."""
+    return _INTERNAL.sub(lambda match: Path(match.group(0).rstrip(":.,")).name + match.group(0)[
+        len(match.group(0).rstrip(":.,")):], message)
+
+
 class Handlers:
     """The page's event handlers, bound to one loaded model (and its file, for renders, which run in a
-    child process) and a root folder for the sessions' work."""
+    child process), a root folder for the sessions' work and the folder "path on this machine" may open.
+
+    Each browser session (Gradio's session hash) works in its own folder work_root/s-<hash> (mode 0700):
+    its uploads (moved there from Gradio's upload folder), its clip's scrub images, keys, previews and
+    renders. Opening a clip empties the folder of the last one; the session's end (tab closed) removes it.
+    """
 
     def __init__(self, model: "Colorizer", work_root: Path, model_path: str | os.PathLike | None = None,
-                 device: str = "auto"):
+                 device: str = "auto", root: Path | None = None):
         self.model = model
         self.work_root = work_root
         self.model_path = model_path
         self.device = device
+        self.root = root
         self.renders: dict[Path, session.Render] = {}  # running renders by their clip's work folder
 
-    def _workdir(self) -> Path:
-        return self.work_root / uuid.uuid4().hex[:12]
+    # -- sessions -----------------------------------------------------------------------------------
+    def session_dir(self, request: gr.Request | None) -> Path:
+        """This browser session's private work folder (created mode 0700)."""
+        name = re.sub(r"[^A-Za-z0-9_-]", "", getattr(request, "session_hash", None) or "") or "local"
+        folder = self.work_root / f"s-{name[:64]}"
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return folder
 
-    def _opened(self, clip: session.Clip, previous: session.Clip | None) -> tuple:
+    def end_session(self, request: gr.Request) -> None:
+        """The tab closed: stop its render and remove its folder."""
+        folder = self.session_dir(request)
+        self._stop_all(folder)
+        shutil.rmtree(folder, ignore_errors=True)
+
+    def _stop_all(self, folder: Path) -> None:
+        for workdir, job in list(self.renders.items()):
+            if folder in workdir.parents:
+                job.stop()
+
+    def _adopt(self, files: list[str], request: gr.Request | None) -> tuple[list[Path], Path]:
+        """Uploaded files moved from Gradio's upload folder into this session's (one subfolder each,
+        so two uploads of one name do not collide); returns their new paths and the folder holding them."""
+        folder = self.session_dir(request) / f"upload-{uuid.uuid4().hex[:12]}"
+        folder.mkdir(mode=0o700)
+        moved = []
+        for index, name in enumerate(files):
+            target = folder / str(index) / Path(name).name
+            target.parent.mkdir()
+            if self.work_root.resolve() in Path(name).resolve().parents:
+                shutil.move(name, target)  # out of Gradio's upload folder (work_root/uploads)
+            else:
+                shutil.copyfile(name, target)  # anything else (an example) is left where it is
+            moved.append(target)
+        return moved, folder
+
+    def _opened(self, clip: session.Clip, request: gr.Request | None) -> tuple:
         """Outputs after a clip opens (build's `opened`): the clip, the slider over its frames, frame 0,
-        its line-art, a summary; the last clip's keyframe, preview and result cleared, its render
-        stopped and its work folder gone."""
-        self.stop(previous)
-        forget(previous)
+        its line-art, a summary, the timeline; the last clip's keys, preview and result cleared, its
+        render stopped and its folders gone."""
+        folder = self.session_dir(request)
+        self._stop_all(folder)
+        for other in folder.iterdir():
+            if other not in (clip.workdir, clip.upload):
+                shutil.rmtree(other, ignore_errors=True)
         frame, lines = session.frame_view(clip, 0, self.model)
         slider = gr.Slider(minimum=0, maximum=max(clip.frame_count - 1, 1), value=0, step=1, interactive=True)
-        return (clip, slider, frame, lines, clip.describe()) + (None,) * 7 + ("",) * 2
+        summary = clip.describe()
+        if not self.model.takes_reference:
+            summary += "\n\n" + NO_KEYS
+        return ((clip, slider, frame, lines, summary, timeline(clip)) + (None,) * 6
+                + (gr.File(value=None, visible=False), "", ""))
 
+    def _clip_dir(self, request: gr.Request | None) -> Path:
+        return self.session_dir(request) / f"clip-{uuid.uuid4().hex[:12]}"
+
+    # -- opening ------------------------------------------------------------------------------------
     @reported
-    def open_video(self, path: str | None, previous: session.Clip | None,
-                   progress=gr.Progress(track_tqdm=True)) -> tuple:
+    def open_video(self, path: str | None, request: gr.Request = None, progress=gr.Progress(track_tqdm=True)) -> tuple:
         if not path:
             raise ColorizeError("choose a video file first")
-        return self._opened(session.open_video(path, self._workdir()), previous)
+        [video], folder = self._adopt([path], request)
+        clip = session.open_video(video, self._clip_dir(request))
+        clip.upload = folder
+        return self._opened(clip, request)
 
     @reported
-    def open_frames(self, files: list[str] | None, fps: float, previous: session.Clip | None,
+    def open_frames(self, files: list[str] | None, fps: float, request: gr.Request = None,
                     progress=gr.Progress(track_tqdm=True)) -> tuple:
         if not files:
             raise ColorizeError("choose the frames of one cut first")
-        return self._opened(session.open_frames(files, self._workdir(), _fps(fps)), previous)
+        moved, folder = self._adopt(list(files), request)
+        clip = session.open_frames(moved, self._clip_dir(request), _fps(fps))
+        clip.upload = folder
+        return self._opened(clip, request)
 
     @reported
-    def open_path(self, path: str, fps: float, previous: session.Clip | None,
+    def open_path(self, path: str, fps: float, request: gr.Request = None,
                   progress=gr.Progress(track_tqdm=True)) -> tuple:
-        return self._opened(session.open_path(path or "", self._workdir(), _fps(fps)), previous)
+        try:
+            clip = session.open_path(path or "", self._clip_dir(request), _fps(fps), root=self.root)
+        except guard.Refused:
+            raise
+        except ColorizeError as exc:  # name files relative to the served folder, not by where it lies
+            raise ColorizeError(str(exc).replace(f"{self.root}{os.sep}", "")) if self.root else exc from None
+        return self._opened(clip, request)
 
+    @reported
+    def open_example(self, video: str, keys: str, request: gr.Request = None,
+                     progress=gr.Progress(track_tqdm=True)) -> tuple:
+        """The bundled sample (a copy of the example file Gradio hands over) with its artist's keys. `keys`
+        (the example's hidden text) is not read: the keys come from the sample's own folder only, so a
+        crafted call cannot name another folder."""
+        outputs = list(self.open_video(video, request))
+        clip = outputs[0]
+        if self.model.takes_reference:
+            for key in sorted((SAMPLE / "keys").glob("*.png")):
+                if key.stem.isdigit() and int(key.stem) in clip.numbers:
+                    session.save_keyframe(clip, clip.numbers.index(int(key.stem)), key, keep_others=True)
+            outputs[5] = timeline(clip)
+            outputs[-2] = f"the sample's {len(clip.keys())} keys are set — preview or render"
+        return tuple(outputs)
+
+    # -- frames and keys ----------------------------------------------------------------------------
     @reported
     def show_frame(self, clip: session.Clip | None, index: float, is_lineart: bool) -> tuple:
         if clip is None:
             return None, None
         return session.frame_view(clip, int(index), self.model, is_lineart)
 
+    def _need_keys(self) -> None:
+        if not self.model.takes_reference:
+            raise ColorizeError(NO_KEYS)
+
     @reported
     def take_keyframe(self, clip: session.Clip | None, index: float) -> tuple:
-        """The current frame becomes the keyframe to colour: shown full size, the previous colouring cleared."""
+        """The current frame becomes the keyframe to colour: shown full size, with its colouring if it has one."""
         clip = _need_clip(clip)
+        self._need_keys()
         position = session.check_index(clip, index)
-        return (position, None, session.full_frame(clip, position), None,
-                f"keyframe: frame {position} — now colour it")
+        existing = clip.keys().get(position)
+        colour = str(existing) if existing is not None else None
+        todo = "keyed: upload another colouring to replace it" if colour else "now colour it"
+        return (position, colour, session.full_frame(clip, position), colour,
+                f"keyframe: frame {position} (shot {clip.shot_of(position) + 1}) — {todo}")
 
     @reported
     def guess_key(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
         clip, position = _need_clip(clip), _need_position(position)
+        self._need_keys()
         colour = session.guess_keyframe(clip, position, self.model, is_lineart)
-        key = session.save_keyframe(clip, position, colour)
-        return colour, str(key), f"keyframe: frame {position}, coloured by the model"
+        key = session.save_keyframe(clip, position, colour, keep_others=True)
+        return colour, str(key), f"keyframe: frame {position}, coloured by the model", timeline(clip)
 
     @reported
     def upload_key(self, clip: session.Clip | None, position: int | None, colour: Any) -> tuple:
         if colour is None:
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip()
         clip, position = _need_clip(clip), _need_position(position)
-        key = session.save_keyframe(clip, position, colour)
-        return str(key), f"keyframe: frame {position}, your colouring"
+        self._need_keys()
+        key = session.save_keyframe(clip, position, colour, keep_others=True)
+        note = session.fit_note((colour.shape[1], colour.shape[0]), clip)
+        return str(key), f"keyframe: frame {position}, your colouring" + (f" — {note}" if note else ""), timeline(clip)
 
+    @reported
+    def clear_keys(self, clip: session.Clip | None) -> tuple:
+        clip = _need_clip(clip)
+        session.remove_keyframes(clip)
+        return None, None, "keys cleared", timeline(clip)
+
+    # -- preview and render -------------------------------------------------------------------------
     @reported
     def preview(self, clip: session.Clip | None, key: str | None, seconds: float, is_lineart: bool,
+                temporal: bool = True, smooth: float = 0.0, size: str = DEFAULT_SIZE, index: float = 0,
                 progress=gr.Progress(track_tqdm=True)) -> tuple:
-        clip, key = _need_clip(clip), _need_key(key)
-        path = session.preview_clip(clip, self.model, key, float(seconds), is_lineart)
-        return str(path), session.first_frame(path)
+        clip = _need_clip(clip)
+        if self.model.takes_reference:
+            key = _need_key(key)
+        else:
+            key = None  # line-art only: from the frame on the slider
+        path = session.preview_clip(clip, self.model, key, float(seconds), is_lineart,
+                                    settings(temporal, smooth, size), start=int(index))
+        return str(path), session.middle_frame(path), ""
 
     @reported
-    def render(self, clip: session.Clip | None, key: str | None, is_lineart: bool,
-               progress=gr.Progress()) -> tuple:
+    def render(self, clip: session.Clip | None, is_lineart: bool, temporal: bool = True, smooth: float = 0.0,
+               size: str = DEFAULT_SIZE, progress=gr.Progress()) -> tuple:
         """Render the whole clip (in a child process, see session.Render) with a progress bar."""
         clip = _need_clip(clip)
-        job = session.Render(clip, self.model_path, key, is_lineart, self.device)
+        keyed = bool(clip.keys()) and self.model.takes_reference
+        job = session.Render(clip, self.model_path, clip.keys_dir if keyed else None, is_lineart, self.device,
+                             settings(temporal, smooth, size))
         self.renders[clip.workdir] = job
         try:
             outputs = job.run(lambda done, total: progress((done, total), desc="rendering", unit="frames"))
         except session.RenderStopped as stopped:
-            return None, str(stopped)
+            return gr.File(value=None, visible=False), str(stopped)
         finally:
             self.renders.pop(clip.workdir, None)
-        return [str(p) for p in outputs], session.describe_outputs(outputs)
+        return (gr.File(value=[str(p) for p in outputs], visible=True),
+                "\n\n".join([session.describe_outputs(outputs), *job.notes]))
 
     def stop(self, clip: session.Clip | None) -> None:
         """Stop this session's render, if one runs (the render's own event then reports it)."""
@@ -151,10 +273,32 @@ class Handlers:
             job.stop()
 
 
+def settings(temporal: bool, smooth: float, size: str) -> session.Settings:
+    """The page's settings as the session's."""
+    size = str(size or DEFAULT_SIZE)
+    working = None if size == DEFAULT_SIZE else 0 if size == "full" else int(size)
+    return session.Settings(temporal=bool(temporal), smooth=float(smooth or 0.0), size=working)
+
+
+def timeline(clip: session.Clip | None) -> str:
+    """The shots and keys under the slider, as text: '▌0 ●5 ··· ▌21 ●30 ··· 41'."""
+    if clip is None:
+        return ""
+    keys = clip.keys()
+    marks = []
+    for number, shot in enumerate(clip.shots(), 1):
+        keyed = [p for p in keys if p in shot]
+        marks.append(f"**shot {number}** {shot.start}–{shot.stop - 1}: "
+                     + (f"key {', '.join(map(str, keyed))}" if keyed else "*no key (follows its first frame)*"))
+    return "Timeline · " + " │ ".join(marks)
+
+
 def forget(clip: session.Clip | None) -> None:
-    """Delete a clip's work folder (its scrub images, keyframe, previews and renders)."""
+    """Delete a clip's work folder (its scrub images, keyframe, previews and renders) and its upload."""
     if clip is not None:
         shutil.rmtree(clip.workdir, ignore_errors=True)
+        if clip.upload is not None:
+            shutil.rmtree(clip.upload, ignore_errors=True)
 
 
 def _fps(value: float | None) -> float:
@@ -171,7 +315,7 @@ def _need_clip(clip: session.Clip | None) -> session.Clip:
 
 def _need_position(position: int | None) -> int:
     if position is None:
-        raise ColorizeError("pick the keyframe first: scrub to a frame and press 'Use this frame'")
+        raise ColorizeError("pick the keyframe first: scrub to a frame and press 'Key this frame'")
     return int(position)
 
 
@@ -181,89 +325,139 @@ def _need_key(key: str | None) -> str:
     return key
 
 
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "real"
+# The red "Error" badges Gradio leaves on a failed step's outputs go at the user's next click or key
+# (the message itself is the toast): a badge must not outlive the action it was about.
+CLEAR_ERROR_BADGES = """
+() => {
+  const clear = (event) => {
+    if (!event.target.closest('button, input, textarea, label, select, [role=tab]')) return;
+    document.querySelectorAll('.error').forEach((badge) => {
+      if (!badge.closest('.toast-body, .toast-wrap')) badge.style.display = 'none';
+    });
+  };
+  document.addEventListener('click', clear, true);
+  document.addEventListener('keydown', clear, true);
+}
+"""
+CSS = """
+#timeline p {margin: 0; font-size: 0.85em}
+#clip-summary p, #key-status p, #result-status p {margin: 0.2em 0}
+"""
+
+
 def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | None = None,
-          device: str = "auto") -> gr.Blocks:
+          device: str = "auto", root: Path | None = None, max_upload: int | None = None) -> gr.Blocks:
     """The app's page, its components named by elem_id (the browser test finds them so). model_path:
-    the file `model` was loaded from (None: the shipped model), for renders."""
-    h = Handlers(model, work_root, model_path, device)
-    # Gradio keeps a copy of every file it hands the page; files older than a day go, checked hourly
-    with gr.Blocks(title="colorize preview", analytics_enabled=False, delete_cache=(3600, 86400)) as page:
-        # a closed tab's clip takes its work folder with it
+    the file `model` was loaded from (None: the shipped model), for renders; root: the folder "path on
+    this machine" may open (None: any). Laid out in three columns so that the frame, the keys, the
+    progress and the result fit a 1440 x 900 screen without scrolling."""
+    h = Handlers(model, work_root, model_path, device, root)
+    cap = f" (up to {guard.describe_bytes(max_upload)})" if max_upload else ""
+    with gr.Blocks(title="colorize preview", analytics_enabled=False, delete_cache=(600, 3600)) as page:
+        # a closed tab's clip takes its work folder with it; the session's folder goes on unload
         clip = gr.State(None, delete_callback=forget)
         position, key = gr.State(None), gr.State(None)
         gr.Markdown(INTRO)
-        with gr.Row():
-            with gr.Column(scale=1):
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=1, min_width=280) as clip_column:
                 gr.Markdown("### 1 · Clip")
                 with gr.Tab("Video"):
-                    video_file = gr.File(label="Video clip", file_types=["video"], elem_id="clip-upload")
+                    video_file = gr.File(label=f"Video clip{cap}", file_types=["video"], elem_id="clip-upload", height=130)
                 with gr.Tab("Frames"):
-                    frame_files = gr.File(label="The frames of one cut", file_count="multiple",
-                                          file_types=["image"], elem_id="frames-upload")
-                with gr.Tab("Path on this machine"):
-                    server_path = gr.Textbox(label="Video file or frame folder", elem_id="server-path")
-                    open_button = gr.Button("Open", elem_id="open-path")
-                fps = gr.Number(value=session.DEFAULT_FOLDER_FPS, label="Frames per second (frame folders)",
-                                minimum=0.1, elem_id="folder-fps")
-                is_lineart = gr.Checkbox(label="The clip is line-art already", value=False, elem_id="is-lineart")
+                    frame_files = gr.File(label=f"The frames of one cut{cap}", file_count="multiple",
+                                          file_types=["image"], elem_id="frames-upload", height=130)
+                with gr.Tab("Path"):
+                    server_path = gr.Textbox(label="Video file or frame folder (in the served folder)",
+                                             elem_id="server-path")
+                    open_button = gr.Button("Open", elem_id="open-path", size="sm")
+                with gr.Row():
+                    fps = gr.Number(value=session.DEFAULT_FOLDER_FPS, label="fps (frame folders)",
+                                    minimum=0.1, elem_id="folder-fps", min_width=80)
+                    is_lineart = gr.Checkbox(label="Line-art already", value=False, elem_id="is-lineart")
                 summary = gr.Markdown("", elem_id="clip-summary")
+                with gr.Accordion("Settings", open=True):
+                    temporal = gr.Checkbox(label="Temporal mode (carry colours along the motion)", value=True,
+                                           elem_id="temporal")
+                    smooth = gr.Slider(0, 0.9, value=0.0, step=0.1, label="Smoothing (videos)", elem_id="smooth")
+                    size = gr.Dropdown(SIZES, value=DEFAULT_SIZE, label="Working size (px, longer side)",
+                                       elem_id="working-size")
+                example_keys = gr.Textbox(visible=False)
             with gr.Column(scale=2):
-                gr.Markdown("### 2 · Frame")
+                gr.Markdown("### 2 · Frames and keys")
                 slider = gr.Slider(0, 1, value=0, step=1, label="Frame", interactive=False, elem_id="frame-slider")
+                timeline_text = gr.Markdown("", elem_id="timeline")
                 with gr.Row():
                     frame_image = gr.Image(label="Frame", format="png", interactive=False, height=IMAGE_HEIGHT,
                                            elem_id="frame-image")
                     lines_image = gr.Image(label="Line-art", format="png", interactive=False, height=IMAGE_HEIGHT,
                                            elem_id="lineart-image")
-        gr.Markdown("### 3 · Keyframe")
-        with gr.Row():
-            with gr.Column(scale=1):
-                take_button = gr.Button("Use this frame as the keyframe", elem_id="take-key")
-                guess_button = gr.Button("Model's guess", elem_id="guess-key")
+                with gr.Row():
+                    take_button = gr.Button("Key this frame", elem_id="take-key", size="sm")
+                    guess_button = gr.Button("Model's guess", elem_id="guess-key", size="sm")
+                    clear_button = gr.Button("Clear keys", elem_id="clear-keys", size="sm")
                 key_status = gr.Markdown("", elem_id="key-status")
-            key_frame = gr.Image(label="Keyframe (original)", format="png", interactive=False, height=IMAGE_HEIGHT,
-                                 elem_id="key-frame")
-            key_colour = gr.Image(label="Coloured keyframe (upload your colouring, or use the model's guess)",
-                                  format="png", sources=["upload", "clipboard"], height=IMAGE_HEIGHT,
-                                  elem_id="key-colour")
-        gr.Markdown("### 4 · Preview and render")
-        with gr.Row():
-            with gr.Column(scale=1):
-                seconds = gr.Slider(0.5, 10, value=2, step=0.5, label="Preview length (seconds)", elem_id="preview-seconds")
-                preview_button = gr.Button("Preview from the keyframe", variant="primary", elem_id="preview")
+                with gr.Row():
+                    key_frame = gr.Image(label="Keyframe (original)", format="png", interactive=False,
+                                         height=IMAGE_HEIGHT, elem_id="key-frame")
+                    key_colour = gr.Image(label="Colour key (yours or the model's)", format="png",
+                                          sources=["upload", "clipboard"], height=IMAGE_HEIGHT, elem_id="key-colour")
+            with gr.Column(scale=2):
+                gr.Markdown("### 3 · Preview and render")
+                with gr.Row():
+                    seconds = gr.Slider(0.5, 10, value=2, step=0.5, label="Preview (seconds)", elem_id="preview-seconds",
+                                        scale=2)
+                    preview_button = gr.Button("Preview", variant="primary", elem_id="preview", scale=1)
                 with gr.Row():
                     render_button = gr.Button("Render the whole clip", variant="primary", scale=3, elem_id="render")
                     stop_button = gr.Button("Stop", variant="stop", scale=1, elem_id="stop")
-                result = gr.File(label="Result", file_count="multiple", interactive=False, elem_id="result")
                 result_status = gr.Markdown("", elem_id="result-status")
-            with gr.Column(scale=2):
-                preview_still = gr.Image(label="Preview: line-art | colour | original (first frame)", format="png",
-                                         interactive=False, height=IMAGE_HEIGHT, elem_id="preview-still")
-                preview_video = gr.Video(label="Preview", interactive=False, height=IMAGE_HEIGHT, autoplay=True,
-                                         loop=True, elem_id="preview-video")
+                # shown once there is a result: an empty file box would push the preview below the fold
+                result = gr.File(label="Result", file_count="multiple", interactive=False, elem_id="result",
+                                 visible=False)
+                preview_video = gr.Video(label="Preview: line-art | colour | original", interactive=False,
+                                         height=IMAGE_HEIGHT, autoplay=True, loop=True, elem_id="preview-video")
+                preview_still = gr.Image(label="Preview, middle frame", format="png", interactive=False,
+                                         height=IMAGE_HEIGHT // 2, elem_id="preview-still")
 
-        opened = [clip, slider, frame_image, lines_image, summary,
+        opened = [clip, slider, frame_image, lines_image, summary, timeline_text,
                   position, key, key_frame, key_colour, preview_still, preview_video, result, key_status, result_status]
-        video_file.upload(h.open_video, [video_file, clip], opened)
-        frame_files.upload(h.open_frames, [frame_files, fps, clip], opened)
-        open_button.click(h.open_path, [server_path, fps, clip], opened)
+        if (SAMPLE / "sample.mp4").is_file():
+            with clip_column:
+                gr.Examples([[str(SAMPLE / "sample.mp4"), str(SAMPLE / "keys")]], [video_file, example_keys],
+                            opened, fn=h.open_example, run_on_click=True, cache_examples=False,
+                            label="Example: a two-shot clip with the artist's keys (frames 0 and 21)",
+                            example_labels=["sample.mp4 + keys"])
+        video_file.upload(h.open_video, [video_file], opened)
+        frame_files.upload(h.open_frames, [frame_files, fps], opened)
+        open_button.click(h.open_path, [server_path, fps], opened)
         slider.change(h.show_frame, [clip, slider, is_lineart], [frame_image, lines_image],
                       trigger_mode="always_last", show_progress="hidden")
         is_lineart.change(h.show_frame, [clip, slider, is_lineart], [frame_image, lines_image])
         take_button.click(h.take_keyframe, [clip, slider], [position, key, key_frame, key_colour, key_status])
-        guess_button.click(h.guess_key, [clip, position, is_lineart], [key_colour, key, key_status])
-        key_colour.upload(h.upload_key, [clip, position, key_colour], [key, key_status])
-        preview_button.click(h.preview, [clip, key, seconds, is_lineart], [preview_video, preview_still])
-        render_button.click(h.render, [clip, key, is_lineart], [result, result_status])
+        guess_button.click(h.guess_key, [clip, position, is_lineart], [key_colour, key, key_status, timeline_text])
+        key_colour.upload(h.upload_key, [clip, position, key_colour], [key, key_status, timeline_text])
+        clear_button.click(h.clear_keys, [clip], [key, key_colour, key_status, timeline_text])
+        preview_button.click(h.preview, [clip, key, seconds, is_lineart, temporal, smooth, size, slider],
+                             [preview_video, preview_still, result_status],
+                             concurrency_limit=1, concurrency_id="preview")
+        render_button.click(h.render, [clip, is_lineart, temporal, smooth, size], [result, result_status],
+                            concurrency_limit=1, concurrency_id="render")
         stop_button.click(h.stop, [clip], None, queue=False)
+        page.unload(h.end_session)
     return page
 
 
-def serve(page: gr.Blocks, host: str, port: int, work_root: Path):
+def serve(page: gr.Blocks, host: str, port: int, work_root: Path, auth: tuple[str, str] | None = None,
+          max_upload: int | None = None):
     """Start the page's server on host:port in a background thread and return (no share link, no
-    server-side rendering, MCP or monitoring routes; the files the page may fetch are under work_root)."""
-    page.queue(default_concurrency_limit=1)
+    server-side rendering, MCP or monitoring routes; the files the page may fetch are under work_root).
+    auth: Gradio's login page for (user, password); max_upload: Gradio refuses larger uploads (bytes).
+    Renders run one at a time (others wait in Gradio's queue), as do previews."""
+    page.queue(default_concurrency_limit=4)
     return page.launch(server_name=host, server_port=port, share=False, inbrowser=False,
                        prevent_thread_lock=True, show_error=True, quiet=True, ssr_mode=False,
                        mcp_server=False, pwa=False, enable_monitoring=False, footer_links=[],
-                       allowed_paths=[str(work_root)])
+                       allowed_paths=[str(work_root)], auth=[auth] if auth else None,
+                       auth_message="colorize: log in with the user and password the app was started with",
+                       max_file_size=max_upload, css=CSS, js=CLEAR_ERROR_BADGES)

@@ -29,20 +29,21 @@ STEP_TIMEOUT_MS = 120_000
 
 @contextlib.contextmanager
 def running_app(model: Path | None, port: int, log_dir: Path, tmpdir: Path | None = None,
-                startup_s: float = 120.0) -> Iterator[subprocess.Popen]:
+                startup_s: float = 120.0, args: list[str] = ()) -> Iterator[subprocess.Popen]:
     """`python -m colorize app` on 127.0.0.1:port until the block ends (then SIGTERM, as Ctrl-C).
 
     Waits until the page answers; the app's output goes to log_dir/app.log (shown if it fails to
-    start). tmpdir: the app's TMPDIR (its work folders and Gradio's file cache go there).
+    start). tmpdir: the app's TMPDIR (its work folders and Gradio's file cache go there). args: more
+    flags (--root, ...); the app starts in the repository, so that is its root by default.
     """
     env = {**os.environ}
     if tmpdir is not None:
         tmpdir.mkdir(parents=True, exist_ok=True)
         env["TMPDIR"] = str(tmpdir)
     log = open(log_dir / "app.log", "w")
-    args = [sys.executable, "-m", "colorize", "app", "--port", str(port), "--device", "cpu"]
-    args += ["--model", str(model)] if model is not None else []
-    proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+    command = [sys.executable, "-m", "colorize", "app", "--port", str(port), "--device", "cpu", *args]
+    command += ["--model", str(model)] if model is not None else []
+    proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_until_served(proc, f"http://127.0.0.1:{port}/", startup_s, log_dir / "app.log")
         yield proc
@@ -157,3 +158,20 @@ def error_toast(page, timeout_ms: int = 30_000) -> str:
     toast = page.locator("[data-testid='toast-body']").first
     toast.wait_for(timeout=timeout_ms)
     return toast.inner_text()
+
+
+def open_example(page, url: str) -> str:
+    """Load the page and click the bundled sample's example (the clip and its keys); returns the timeline."""
+    page.goto(url)
+    page.locator(".gallery-item, [data-testid='examples'] button, table.examples-table tr, .examples button").first.click()
+    return wait_text(page, "timeline", "key")
+
+
+def video_duration(page, elem_id: str, timeout_ms: int = STEP_TIMEOUT_MS) -> float:
+    """The duration the browser reports for the <video> in #elem_id once it has loaded its metadata
+    (NaN or Infinity where Chromium cannot decode it)."""
+    page.wait_for_function(
+        "(id) => { const v = document.querySelector('#' + id + ' video'); return v && v.readyState >= 1 "
+        "|| (v && v.error); }", arg=elem_id, timeout=timeout_ms)
+    return page.evaluate("(id) => { const v = document.querySelector('#' + id + ' video'); "
+                         "return v.error ? NaN : v.duration; }", elem_id)
