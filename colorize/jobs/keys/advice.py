@@ -99,9 +99,8 @@ class CoverageAdvisor:
         self._numbers, self._arts = [], []
         if not arts:
             return None
-        keyed = [i for i, n in enumerate(numbers) if n in self.keys]
-        if keyed and shot_scores(arts, keyed, self.cfg).max(axis=0).min() >= self.cfg.threshold - 1e-6:
-            return None  # well covered: the full table (every frame a candidate) is not needed
+        # One pass for the whole table (every frame a candidate): the flows, which cost most, are the
+        # same as for the keys' rows alone, and a second pass for a poorly covered shot would repeat them.
         scores = shot_scores(arts, list(range(len(arts))), self.cfg)
         return poorly_covered(self._shot, numbers, scores, self.keys, self.cfg.threshold)
 
