@@ -193,7 +193,7 @@ def colour_sequences(seqs: Iterable[Sequence], colorizer: Colorizer, plan: Colou
         follow = follows_references(colorizer, bool(seq.keyframes), plan.self_reference)
         if follow and seq.keyframes:  # keyed: line-art drawn in the read thread, the advisor beside it
             frames = advise_keys(colorizer.draw_lineart(frames, plan.lineart), seq.keyframes.by_frame,
-                                 prefix=f"{seq.files[0].parent}: ")
+                                 prefix=f"{seq.files[0].parent.name}: ")
         frames = prefetch(frames, maxsize=queue_size, name="read")
         items = colour_stream(frames, colorizer, dataclasses.replace(plan, follow=follow))
         try:
