@@ -27,14 +27,17 @@ import gradio as gr
 
 import colorize.app.session as session
 import colorize.app.guard as guard
+import colorize.app.keying as keying
+from colorize.app.ui_keys import BucketHandlers, bucket_controls, canvas_image
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:
     from colorize.engine.model import Colorizer
 
-INTRO = ("**colorize preview** — open a clip, key a frame of each shot (colour it: your colouring or the "
-         "model's guess), preview a few seconds, then render the whole clip. Everything runs on this machine.")
+INTRO = ("**colorize preview** — open a clip, key a frame of each shot (paint it with the bucket, take the "
+         "model's guess or upload your colouring), preview a few seconds, then render the whole clip. Everything runs on this machine.")
 IMAGE_HEIGHT = 210  # px on the page; images keep their aspect ratio inside
+FRAME_HEIGHT = 170  # the frame and its line-art: smaller, so the key canvas fits above the fold too
 
 
 def reported(fn: Callable) -> Callable:
@@ -67,7 +70,7 @@ def hide_internal_paths(message: str) -> str:
         len(match.group(0).rstrip(":.,")):], message)
 
 
-class Handlers:
+class Handlers(BucketHandlers):
     """The page's event handlers, bound to one loaded model (and its file, for renders, which run in a
     child process), a root folder for the sessions' work and the folder "path on this machine" may open.
 
@@ -199,63 +202,81 @@ class Handlers:
             raise ColorizeError(NO_KEYS)
 
     @reported
-    def take_keyframe(self, clip: session.Clip | None, index: float) -> tuple:
-        """The current frame becomes the keyframe to colour: shown full size, with its colouring if it has one."""
+    def take_keyframe(self, clip: session.Clip | None, index: float, is_lineart: bool = False,
+                      swatches: dict | None = None, progress=gr.Progress(track_tqdm=True)) -> tuple:
+        """The current frame becomes the keyframe to colour: its key canvas (the line-art's regions, filled
+        with its key's colours if it has one), its key, and the model's guess as swatches."""
         clip = _need_clip(clip)
         self._need_keys()
         position = session.check_index(clip, index)
         existing = clip.keys().get(position)
         colour = str(existing) if existing is not None else None
-        todo = "keyed: upload another colouring to replace it" if colour else "now colour it"
-        return (position, colour, session.full_frame(clip, position), colour,
-                f"keyframe: frame {position} (shot {clip.shot_of(position) + 1}) — {todo}")
+        todo = ("keyed: paint over it or upload another colouring" if colour
+                else "now colour it: click its regions, fill all from the guess, or upload a colouring")
+        canvas, swatches, palette = self.start_bucket(clip, position, is_lineart, swatches)
+        return (position, colour, canvas, colour,
+                f"keyframe: frame {position} (shot {clip.shot_of(position) + 1}) — {todo}", swatches, palette)
 
     @reported
     def guess_key(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
+        """Every region of the key takes the model's flat guess, and that is the key (as `--paint flat`)."""
         clip, position = _need_clip(clip), _need_position(position)
         self._need_keys()
-        colour = session.guess_keyframe(clip, position, self.model, is_lineart)
-        key = session.save_keyframe(clip, position, colour, keep_others=True)
-        return colour, str(key), f"keyframe: frame {position}, coloured by the model", timeline(clip)
+        paint = keying.key_paint(clip, position, self.model, is_lineart)
+        keying.fill_from_guess(clip, position, paint, self.model, is_lineart)
+        key = keying.use_as_key(clip, position, paint)
+        return (str(key), str(key), f"keyframe: frame {position}, coloured by the model", timeline(clip),
+                canvas_image(paint))
 
     @reported
-    def upload_key(self, clip: session.Clip | None, position: int | None, colour: Any) -> tuple:
+    def upload_key(self, clip: session.Clip | None, position: int | None, colour: Any, is_lineart: bool = False
+                   ) -> tuple:
         if colour is None:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         clip, position = _need_clip(clip), _need_position(position)
         self._need_keys()
         key = session.save_keyframe(clip, position, colour, keep_others=True)
         note = session.fit_note((colour.shape[1], colour.shape[0]), clip)
-        return str(key), f"keyframe: frame {position}, your colouring" + (f" — {note}" if note else ""), timeline(clip)
+        _forget_paints(clip, position)  # the canvas starts again from the new key's colours
+        canvas = canvas_image(keying.key_paint(clip, position, self.model, is_lineart))
+        return (str(key), f"keyframe: frame {position}, your colouring" + (f" — {note}" if note else ""),
+                timeline(clip), canvas)
+
+    @reported
+    def use_key(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
+        self._need_keys()
+        key, colour, status = self.use_painted_key(clip, position, is_lineart)
+        return key, colour, status, timeline(clip)
 
     @reported
     def clear_keys(self, clip: session.Clip | None) -> tuple:
         clip = _need_clip(clip)
         session.remove_keyframes(clip)
-        return None, None, "keys cleared", timeline(clip)
+        clip.paints.clear()
+        return None, None, "keys cleared", timeline(clip), None
 
     # -- preview and render -------------------------------------------------------------------------
     @reported
     def preview(self, clip: session.Clip | None, key: str | None, seconds: float, is_lineart: bool,
                 temporal: bool = True, smooth: float = 0.0, size: str = DEFAULT_SIZE, index: float = 0,
-                progress=gr.Progress(track_tqdm=True)) -> tuple:
+                paint: str = "flat", lines: str = "keep", progress=gr.Progress(track_tqdm=True)) -> tuple:
         clip = _need_clip(clip)
         if self.model.takes_reference:
             key = _need_key(key)
         else:
             key = None  # line-art only: from the frame on the slider
         path = session.preview_clip(clip, self.model, key, float(seconds), is_lineart,
-                                    settings(temporal, smooth, size), start=int(index))
+                                    settings(temporal, smooth, size, paint, lines), start=int(index))
         return str(path), session.middle_frame(path), ""
 
     @reported
     def render(self, clip: session.Clip | None, is_lineart: bool, temporal: bool = True, smooth: float = 0.0,
-               size: str = DEFAULT_SIZE, progress=gr.Progress()) -> tuple:
+               size: str = DEFAULT_SIZE, paint: str = "flat", lines: str = "keep", progress=gr.Progress()) -> tuple:
         """Render the whole clip (in a child process, see session.Render) with a progress bar."""
         clip = _need_clip(clip)
         keyed = bool(clip.keys()) and self.model.takes_reference
         job = session.Render(clip, self.model_path, clip.keys_dir if keyed else None, is_lineart, self.device,
-                             settings(temporal, smooth, size))
+                             settings(temporal, smooth, size, paint, lines))
         self.renders[clip.workdir] = job
         try:
             outputs = job.run(lambda done, total: progress((done, total), desc="rendering", unit="frames"))
@@ -273,24 +294,39 @@ class Handlers:
             job.stop()
 
 
-def settings(temporal: bool, smooth: float, size: str) -> session.Settings:
+def settings(temporal: bool, smooth: float, size: str, paint: str = "flat", lines: str = "keep") -> session.Settings:
     """The page's settings as the session's."""
     size = str(size or DEFAULT_SIZE)
     working = None if size == DEFAULT_SIZE else 0 if size == "full" else int(size)
-    return session.Settings(temporal=bool(temporal), smooth=float(smooth or 0.0), size=working)
+    return session.Settings(temporal=bool(temporal), smooth=float(smooth or 0.0), size=working,
+                            paint=paint or "flat", lines=lines or "keep")
 
 
 def timeline(clip: session.Clip | None) -> str:
-    """The shots and keys under the slider, as text: '▌0 ●5 ··· ▌21 ●30 ··· 41'."""
+    """The shots, their keys and how well the keys cover them (colorize.app.keying), as text:
+    'shot 1 0–20: key 0 · 19 % covered, key 14 next │ shot 2 21–41: no key …, key 33 next'."""
     if clip is None:
         return ""
     keys = clip.keys()
+    covered = {c.first: c for c in keying.shot_coverage(clip, keying.coverage_tables(clip))}
     marks = []
     for number, shot in enumerate(clip.shots(), 1):
         keyed = [p for p in keys if p in shot]
-        marks.append(f"**shot {number}** {shot.start}–{shot.stop - 1}: "
-                     + (f"key {', '.join(map(str, keyed))}" if keyed else "*no key (follows its first frame)*"))
+        mark = (f"**shot {number}** {shot.start}–{shot.stop - 1}: "
+                + (f"key {', '.join(map(str, keyed))}" if keyed else "*no key (follows its first frame)*"))
+        cover = covered.get(shot.start)
+        if cover is not None and keyed:
+            mark += f" · {cover.covered:.0%} covered"
+        if cover is not None and cover.next_key is not None:
+            mark += f", key frame {cover.next_key} next" if keyed else f" · key frame {cover.next_key} next"
+        marks.append(mark)
     return "Timeline · " + " │ ".join(marks)
+
+
+def _forget_paints(clip: session.Clip, position: int) -> None:
+    """Drop the bucket cached for a key frame (its key changed outside the bucket)."""
+    for cached in [k for k in clip.paints if k[0] == position]:
+        clip.paints.pop(cached)
 
 
 def forget(clip: session.Clip | None) -> None:
@@ -360,7 +396,7 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
         position, key = gr.State(None), gr.State(None)
         gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=280) as clip_column:
+            with gr.Column(scale=1, min_width=280):
                 gr.Markdown("### 1 · Clip")
                 with gr.Tab("Video"):
                     video_file = gr.File(label=f"Video clip{cap}", file_types=["video"], elem_id="clip-upload", height=130)
@@ -376,21 +412,27 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                                     minimum=0.1, elem_id="folder-fps", min_width=80)
                     is_lineart = gr.Checkbox(label="Line-art already", value=False, elem_id="is-lineart")
                 summary = gr.Markdown("", elem_id="clip-summary")
+                examples_slot = gr.Column()  # the sample's example goes here, above the settings
                 with gr.Accordion("Settings", open=True):
                     temporal = gr.Checkbox(label="Temporal mode (carry colours along the motion)", value=True,
                                            elem_id="temporal")
                     smooth = gr.Slider(0, 0.9, value=0.0, step=0.1, label="Smoothing (videos)", elem_id="smooth")
                     size = gr.Dropdown(SIZES, value=DEFAULT_SIZE, label="Working size (px, longer side)",
                                        elem_id="working-size")
+                    with gr.Row():
+                        paint_mode = gr.Radio(["flat", "shaded", "free"], value="flat", label="Paint",
+                                              elem_id="paint-mode", min_width=120)
+                        lines_mode = gr.Radio(["keep", "drop"], value="keep", label="Lines", elem_id="lines-mode",
+                                              min_width=90)
                 example_keys = gr.Textbox(visible=False)
             with gr.Column(scale=2):
                 gr.Markdown("### 2 · Frames and keys")
                 slider = gr.Slider(0, 1, value=0, step=1, label="Frame", interactive=False, elem_id="frame-slider")
                 timeline_text = gr.Markdown("", elem_id="timeline")
                 with gr.Row():
-                    frame_image = gr.Image(label="Frame", format="png", interactive=False, height=IMAGE_HEIGHT,
+                    frame_image = gr.Image(label="Frame", format="png", interactive=False, height=FRAME_HEIGHT,
                                            elem_id="frame-image")
-                    lines_image = gr.Image(label="Line-art", format="png", interactive=False, height=IMAGE_HEIGHT,
+                    lines_image = gr.Image(label="Line-art", format="png", interactive=False, height=FRAME_HEIGHT,
                                            elem_id="lineart-image")
                 with gr.Row():
                     take_button = gr.Button("Key this frame", elem_id="take-key", size="sm")
@@ -398,10 +440,12 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                     clear_button = gr.Button("Clear keys", elem_id="clear-keys", size="sm")
                 key_status = gr.Markdown("", elem_id="key-status")
                 with gr.Row():
-                    key_frame = gr.Image(label="Keyframe (original)", format="png", interactive=False,
-                                         height=IMAGE_HEIGHT, elem_id="key-frame")
-                    key_colour = gr.Image(label="Colour key (yours or the model's)", format="png",
-                                          sources=["upload", "clipboard"], height=IMAGE_HEIGHT, elem_id="key-colour")
+                    key_canvas = gr.Image(label="Key: click a region to fill it", format="png", interactive=False,
+                                          height=IMAGE_HEIGHT, elem_id="key-canvas", scale=3, buttons=["fullscreen"])
+                    key_colour = gr.Image(label="Key (upload yours)", format="png", sources=["upload", "clipboard"],
+                                          height=IMAGE_HEIGHT, elem_id="key-colour", scale=2)
+                tools = bucket_controls()
+                swatches = gr.State(None)
             with gr.Column(scale=2):
                 gr.Markdown("### 3 · Preview and render")
                 with gr.Row():
@@ -421,9 +465,9 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                                          height=IMAGE_HEIGHT // 2, elem_id="preview-still")
 
         opened = [clip, slider, frame_image, lines_image, summary, timeline_text,
-                  position, key, key_frame, key_colour, preview_still, preview_video, result, key_status, result_status]
+                  position, key, key_canvas, key_colour, preview_still, preview_video, result, key_status, result_status]
         if (SAMPLE / "sample.mp4").is_file():
-            with clip_column:
+            with examples_slot:
                 gr.Examples([[str(SAMPLE / "sample.mp4"), str(SAMPLE / "keys")]], [video_file, example_keys],
                             opened, fn=h.open_example, run_on_click=True, cache_examples=False,
                             label="Example: a two-shot clip with the artist's keys (frames 0 and 21)",
@@ -434,14 +478,27 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
         slider.change(h.show_frame, [clip, slider, is_lineart], [frame_image, lines_image],
                       trigger_mode="always_last", show_progress="hidden")
         is_lineart.change(h.show_frame, [clip, slider, is_lineart], [frame_image, lines_image])
-        take_button.click(h.take_keyframe, [clip, slider], [position, key, key_frame, key_colour, key_status])
-        guess_button.click(h.guess_key, [clip, position, is_lineart], [key_colour, key, key_status, timeline_text])
-        key_colour.upload(h.upload_key, [clip, position, key_colour], [key, key_status, timeline_text])
-        clear_button.click(h.clear_keys, [clip], [key, key_colour, key_status, timeline_text])
-        preview_button.click(h.preview, [clip, key, seconds, is_lineart, temporal, smooth, size, slider],
+        take_button.click(h.take_keyframe, [clip, slider, is_lineart, swatches],
+                          [position, key, key_canvas, key_colour, key_status, swatches, tools["palette"]])
+        guess_button.click(h.guess_key, [clip, position, is_lineart],
+                           [key_colour, key, key_status, timeline_text, key_canvas])
+        key_colour.upload(h.upload_key, [clip, position, key_colour, is_lineart], [key, key_status, timeline_text, key_canvas])
+        clear_button.click(h.clear_keys, [clip], [key, key_colour, key_status, timeline_text, key_canvas])
+        # the paint bucket (colorize.app.ui_keys)
+        bucket_state = [clip, position, is_lineart]
+        key_canvas.select(h.paint_click, [*bucket_state, tools["colour"]], [key_canvas, key_status],
+                          trigger_mode="always_last", show_progress="hidden")
+        tools["fill_all"].click(h.fill_from_guess, bucket_state, [key_canvas, key_status])
+        tools["undo"].click(h.undo, bucket_state, [key_canvas, key_status], show_progress="hidden")
+        tools["use"].click(h.use_key, bucket_state, [key, key_colour, key_status, timeline_text])
+        tools["palette"].select(h.pick_swatch, [swatches], [tools["colour"]], show_progress="hidden")
+        tools["sheet"].upload(h.load_sheet, [tools["sheet"], swatches], [swatches, tools["palette"]])
+        preview_button.click(h.preview, [clip, key, seconds, is_lineart, temporal, smooth, size, slider, paint_mode,
+                                         lines_mode],
                              [preview_video, preview_still, result_status],
                              concurrency_limit=1, concurrency_id="preview")
-        render_button.click(h.render, [clip, is_lineart, temporal, smooth, size], [result, result_status],
+        render_button.click(h.render, [clip, is_lineart, temporal, smooth, size, paint_mode, lines_mode],
+                            [result, result_status],
                             concurrency_limit=1, concurrency_id="render")
         stop_button.click(h.stop, [clip], None, queue=False)
         page.unload(h.end_session)
