@@ -152,6 +152,23 @@ def guess_table(colour: np.ndarray, regions: Regions) -> np.ndarray:
     return cv2.cvtColor(lab[:, None, :], cv2.COLOR_Lab2RGB)[:, 0, :]
 
 
+def key_table(key: np.ndarray, regions: Regions) -> np.ndarray:
+    """(count + 1) x 3 uint8 RGB: each region's colour in an existing key (H x W x 3 uint8 RGB at the
+    regions' size): the per-channel median in RGB over its paper (all its pixels where it has none),
+    so a key painted here comes back exactly."""
+    table = np.full((regions.count + 1, 3), 255, np.uint8)
+    for ids in (regions.fill, regions.labels):  # the paper's medians overwrite the whole region's
+        flat = ids.ravel().astype(np.int64)
+        chosen = flat > 0
+        keys = flat[chosen] * 256
+        for c in range(3):
+            hist = np.bincount(keys + key[..., c].ravel()[chosen], minlength=(regions.count + 1) * 256)
+            cum = hist.reshape(regions.count + 1, 256).cumsum(axis=1)
+            median = (cum < ((cum[:, -1] + 1) // 2)[:, None]).sum(axis=1)
+            table[cum[:, -1] > 0, c] = median[cum[:, -1] > 0]
+    return table
+
+
 def guess_palette(table: np.ndarray, regions: Regions, size: int = PALETTE_SIZE) -> list[RGB]:
     """The flat colours of the largest regions (by paper area), distinct colours only, largest first."""
     order = np.argsort(-regions.areas[1:], kind="stable") + 1

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from colorize import api
-from colorize.app.bucket import KeyPaint, guess_table
+from colorize.app.bucket import KeyPaint, guess_table, key_table
 from colorize.app.session import Clip, _scrub_path, check_index, full_frame, lineart_of, save_keyframe
 from colorize.images import read_rgb
 from colorize.progress import progress
@@ -49,7 +49,7 @@ def key_paint(clip: Clip, index: int, model: "Colorizer", is_lineart: bool = Fal
     if key is not None:
         colour = read_rgb(key)
         if colour.shape[:2] == lineart.shape:
-            table = guess_table(colour, paint.regions)
+            table = key_table(colour, paint.regions)
             paint.fills = {label: tuple(int(v) for v in table[label]) for label in range(1, paint.regions.count + 1)}
     while len(clip.paints) >= CACHED_PAINTS:
         clip.paints.pop(next(iter(clip.paints)))
