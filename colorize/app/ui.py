@@ -403,27 +403,27 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                 with gr.Tab("Frames"):
                     frame_files = gr.File(label=f"The frames of one cut{cap}", file_count="multiple",
                                           file_types=["image"], elem_id="frames-upload", height=130)
+                    fps = gr.Number(value=session.DEFAULT_FOLDER_FPS, label="fps (of frames, and of a folder in Path)",
+                                    minimum=0.1, elem_id="folder-fps", min_width=80)
                 with gr.Tab("Path"):
                     server_path = gr.Textbox(label="Video file or frame folder (in the served folder)",
                                              elem_id="server-path")
                     open_button = gr.Button("Open", elem_id="open-path", size="sm")
-                with gr.Row():
-                    fps = gr.Number(value=session.DEFAULT_FOLDER_FPS, label="fps (frame folders)",
-                                    minimum=0.1, elem_id="folder-fps", min_width=80)
-                    is_lineart = gr.Checkbox(label="Line-art already", value=False, elem_id="is-lineart")
                 summary = gr.Markdown("", elem_id="clip-summary")
                 examples_slot = gr.Column()  # the sample's example goes here, above the settings
                 with gr.Accordion("Settings", open=True):
-                    temporal = gr.Checkbox(label="Temporal mode (carry colours along the motion)", value=True,
-                                           elem_id="temporal")
+                    with gr.Row():
+                        temporal = gr.Checkbox(label="Temporal mode", value=True, elem_id="temporal", min_width=90)
+                        is_lineart = gr.Checkbox(label="Line-art input", value=False, elem_id="is-lineart",
+                                                 min_width=90)
                     smooth = gr.Slider(0, 0.9, value=0.0, step=0.1, label="Smoothing (videos)", elem_id="smooth")
                     size = gr.Dropdown(SIZES, value=DEFAULT_SIZE, label="Working size (px, longer side)",
                                        elem_id="working-size")
                     with gr.Row():
-                        paint_mode = gr.Radio(["flat", "shaded", "free"], value="flat", label="Paint",
-                                              elem_id="paint-mode", min_width=120)
-                        lines_mode = gr.Radio(["keep", "drop"], value="keep", label="Lines", elem_id="lines-mode",
-                                              min_width=90)
+                        paint_mode = gr.Dropdown(["flat", "shaded", "free"], value="flat", label="Paint",
+                                                 elem_id="paint-mode", min_width=100)
+                        lines_mode = gr.Dropdown(["keep", "drop"], value="keep", label="Lines", elem_id="lines-mode",
+                                                 min_width=90)
                 example_keys = gr.Textbox(visible=False)
             with gr.Column(scale=2):
                 gr.Markdown("### 2 · Frames and keys")
@@ -435,9 +435,9 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                     lines_image = gr.Image(label="Line-art", format="png", interactive=False, height=FRAME_HEIGHT,
                                            elem_id="lineart-image")
                 with gr.Row():
-                    take_button = gr.Button("Key this frame", elem_id="take-key", size="sm")
-                    guess_button = gr.Button("Model's guess", elem_id="guess-key", size="sm")
-                    clear_button = gr.Button("Clear keys", elem_id="clear-keys", size="sm")
+                    take_button = gr.Button("Key this frame", elem_id="take-key", size="sm", min_width=90)
+                    guess_button = gr.Button("Model's guess", elem_id="guess-key", size="sm", min_width=90)
+                    clear_button = gr.Button("Clear keys", elem_id="clear-keys", size="sm", min_width=90)
                 key_status = gr.Markdown("", elem_id="key-status")
                 with gr.Row():
                     key_canvas = gr.Image(label="Key: click a region to fill it", format="png", interactive=False,

@@ -135,7 +135,7 @@ def bucket_controls() -> dict[str, gr.components.Component]:
         sheet = gr.UploadButton("Model sheet…", file_types=["image"], elem_id="model-sheet", size="sm",
                                 scale=1, min_width=90)
     with gr.Row():
-        fill_all = gr.Button("Fill all from the guess", elem_id="fill-guess", size="sm")
-        undo = gr.Button("Undo", elem_id="bucket-undo", size="sm")
-        use = gr.Button("Use as key", elem_id="use-key", size="sm", variant="primary")
+        fill_all = gr.Button("Fill all from the guess", elem_id="fill-guess", size="sm", min_width=90, scale=2)
+        undo = gr.Button("Undo", elem_id="bucket-undo", size="sm", min_width=60, scale=1)
+        use = gr.Button("Use as key", elem_id="use-key", size="sm", variant="primary", min_width=90, scale=2)
     return {"colour": colour, "palette": palette, "sheet": sheet, "fill_all": fill_all, "undo": undo, "use": use}
