@@ -15,20 +15,20 @@ installed (colorize.app.launch checks).
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 import colorize.app.session as session
 import colorize.app.guard as guard
 import colorize.app.keying as keying
-from colorize.app.ui_keys import BucketHandlers, bucket_controls, canvas_image
+from colorize.app.messages import hide_internal_paths, reported  # noqa: F401  (re-exported for tests)
+from colorize.app.ui_keys import BucketHandlers, _forget_paints, bucket_controls, canvas_image, timeline
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:
@@ -40,34 +40,10 @@ IMAGE_HEIGHT = 210  # px on the page; images keep their aspect ratio inside
 FRAME_HEIGHT = 170  # the frame and its line-art: smaller, so the key canvas fits above the fold too
 
 
-def reported(fn: Callable) -> Callable:
-    """Show a ColorizeError (bad input, a model that cannot follow keyframes, ...) as a message on
-    the page instead of a traceback; anything else is a bug and keeps its traceback in the log."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ColorizeError as exc:
-            raise gr.Error(hide_internal_paths(str(exc)), print_exception=False) from None
-
-    return wrapper
-
-
 NO_KEYS = ("this model cannot follow keyframes (it was trained without references): it colours from the "
            "line-art alone — preview and render need no key")
 SIZES = ["default (384)", "256", "512", "768", "full"]
 DEFAULT_SIZE = SIZES[0]
-
-
-# a path inside the app's work folders (colorize-app-XXXX, where uploads land too): shown by its name only
-_INTERNAL = re.compile(r"/[^\s'\"]*?colorize-app-[^/\s'\"]+(?:/[^\s'\"]*)?")
-
-
-def hide_internal_paths(message: str) -> str:
-    """`message` with every path inside the app's work folders cut to its last part (a file's name)."""
-    return _INTERNAL.sub(lambda match: Path(match.group(0).rstrip(":.,")).name + match.group(0)[
-        len(match.group(0).rstrip(":.,")):], message)
 
 
 class Handlers(BucketHandlers):
@@ -300,33 +276,6 @@ def settings(temporal: bool, smooth: float, size: str, paint: str = "flat", line
     working = None if size == DEFAULT_SIZE else 0 if size == "full" else int(size)
     return session.Settings(temporal=bool(temporal), smooth=float(smooth or 0.0), size=working,
                             paint=paint or "flat", lines=lines or "keep")
-
-
-def timeline(clip: session.Clip | None) -> str:
-    """The shots, their keys and how well the keys cover them (colorize.app.keying), as text:
-    'shot 1 0–20: key 0 · 19 % covered, key 14 next │ shot 2 21–41: no key …, key 33 next'."""
-    if clip is None:
-        return ""
-    keys = clip.keys()
-    covered = {c.first: c for c in keying.shot_coverage(clip, keying.coverage_tables(clip))}
-    marks = []
-    for number, shot in enumerate(clip.shots(), 1):
-        keyed = [p for p in keys if p in shot]
-        mark = (f"**shot {number}** {shot.start}–{shot.stop - 1}: "
-                + (f"key {', '.join(map(str, keyed))}" if keyed else "*no key (follows its first frame)*"))
-        cover = covered.get(shot.start)
-        if cover is not None and keyed:
-            mark += f" · {cover.covered:.0%} covered"
-        if cover is not None and cover.next_key is not None:
-            mark += f", key frame {cover.next_key} next" if keyed else f" · key frame {cover.next_key} next"
-        marks.append(mark)
-    return "Timeline · " + " │ ".join(marks)
-
-
-def _forget_paints(clip: session.Clip, position: int) -> None:
-    """Drop the bucket cached for a key frame (its key changed outside the bucket)."""
-    for cached in [k for k in clip.paints if k[0] == position]:
-        clip.paints.pop(cached)
 
 
 def forget(clip: session.Clip | None) -> None:

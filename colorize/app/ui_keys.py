@@ -7,8 +7,7 @@ work is colorize.app.keying and colorize.app.bucket. The canvas is shown at buck
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 import numpy as np
@@ -16,6 +15,7 @@ import numpy as np
 import colorize.app.bucket as bucket
 import colorize.app.keying as keying
 import colorize.app.session as session
+from colorize.app.messages import reported
 from colorize.errors import ColorizeError
 from colorize.images import read_rgb
 
@@ -24,21 +24,6 @@ if TYPE_CHECKING:
 
 DEFAULT_COLOUR = "#e05a47"
 SWATCH = 28  # px per palette square
-
-
-def _reported(fn: Callable) -> Callable:
-    """As ui.reported (a ColorizeError becomes a message on the page); kept here to import nothing from ui."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ColorizeError as exc:
-            from colorize.app.ui import hide_internal_paths
-
-            raise gr.Error(hide_internal_paths(str(exc)), print_exception=False) from None
-
-    return wrapper
 
 
 def canvas_image(paint: bucket.KeyPaint) -> np.ndarray:
@@ -54,6 +39,33 @@ def palette_image(swatches: dict | None) -> np.ndarray:
 def _colours(swatches: dict | None) -> list[bucket.RGB]:
     swatches = swatches or {}
     return [tuple(c) for c in swatches.get("guess", []) + swatches.get("sheet", [])]
+
+
+def timeline(clip: session.Clip | None) -> str:
+    """The shots, their keys and how well the keys cover them (colorize.app.keying), as text:
+    'shot 1 0–20: key 0 · 19 % covered, key 14 next │ shot 2 21–41: no key …, key 33 next'."""
+    if clip is None:
+        return ""
+    keys = clip.keys()
+    covered = {c.first: c for c in keying.shot_coverage(clip, keying.coverage_tables(clip))}
+    marks = []
+    for number, shot in enumerate(clip.shots(), 1):
+        keyed = [p for p in keys if p in shot]
+        mark = (f"**shot {number}** {shot.start}–{shot.stop - 1}: "
+                + (f"key {', '.join(map(str, keyed))}" if keyed else "*no key (follows its first frame)*"))
+        cover = covered.get(shot.start)
+        if cover is not None and keyed:
+            mark += f" · {cover.covered:.0%} covered"
+        if cover is not None and cover.next_key is not None:
+            mark += f", key frame {cover.next_key} next" if keyed else f" · key frame {cover.next_key} next"
+        marks.append(mark)
+    return "Timeline · " + " │ ".join(marks)
+
+
+def _forget_paints(clip: session.Clip, position: int) -> None:
+    """Drop the bucket cached for a key frame (its key changed outside the bucket)."""
+    for cached in [k for k in clip.paints if k[0] == position]:
+        clip.paints.pop(cached)
 
 
 class BucketHandlers:
@@ -77,7 +89,7 @@ class BucketHandlers:
                     "sheet": (swatches or {}).get("sheet", [])}
         return canvas_image(paint), swatches, palette_image(swatches)
 
-    @_reported
+    @reported
     def paint_click(self, clip: session.Clip | None, position: int | None, is_lineart: bool, colour: str,
                     event: gr.SelectData) -> tuple:
         clip, position, paint = self._bucket(clip, position, is_lineart)
@@ -89,19 +101,19 @@ class BucketHandlers:
         return canvas_image(paint), (f"filled region {label} with {bucket.hex_colour(rgb)} — {paint.describe()}; "
                                      "'Use as key' keys the frame")
 
-    @_reported
+    @reported
     def fill_from_guess(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
         clip, position, paint = self._bucket(clip, position, is_lineart)
         keying.fill_from_guess(clip, position, paint, self.model, bool(is_lineart))
         return canvas_image(paint), f"every region takes the model's guess — fix any region with a click; {paint.describe()}"
 
-    @_reported
+    @reported
     def undo(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
         clip, position, paint = self._bucket(clip, position, is_lineart)
         said = "undone" if paint.undo() else "nothing to undo"
         return canvas_image(paint), f"{said} — {paint.describe()}"
 
-    @_reported
+    @reported
     def use_painted_key(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
         """Write the painted key into the clip's keys, as an uploaded key (the timeline is updated by ui)."""
         clip, position, paint = self._bucket(clip, position, is_lineart)
@@ -110,12 +122,12 @@ class BucketHandlers:
         key = keying.use_as_key(clip, position, paint)
         return str(key), str(key), f"keyframe: frame {position}, painted with the bucket ({paint.describe()})"
 
-    @_reported
+    @reported
     def pick_swatch(self, swatches: dict | None, event: gr.SelectData) -> Any:
         colour = bucket.swatch_at(_colours(swatches), event.index[0], SWATCH) if event and event.index else None
         return bucket.hex_colour(colour) if colour is not None else gr.skip()
 
-    @_reported
+    @reported
     def load_sheet(self, sheet: str | None, swatches: dict | None) -> tuple:
         """A model sheet's main colours join the palette (they replace an earlier sheet's)."""
         if not sheet:
