@@ -2,11 +2,11 @@
 
     1 Clip      upload a video, upload a cut's frames, or open a path on this machine
     2 Frame     scrub with the slider: the frame and its line-art
-    3 Keyframe  take the current frame, colour it (upload a coloured key, or the model's guess)
+    3 Keyframe  take the current frame, paint it with the bucket (ui_keys), take the model's guess or upload one
     4 Preview   a few seconds from the keyframe, line-art | colour | original; then render and download
 
-Every handler is a thin wrapper: session.py does the work (through colorize.api), a ColorizeError
-becomes a message on the page (gr.Error), and the long steps report progress from the library's
+Every handler is a thin wrapper: session.py and keying.py do the work (through colorize.api), a
+ColorizeError becomes a message on the page (gr.Error, colorize.app.messages), and the long steps report progress from the library's
 own progress bars (gr.Progress(track_tqdm=True); a render's from its child process). Each step is
 its own queued event, so the page keeps answering (scrubbing, previews) while a render runs, and
 Stop ends a render. Imported only once gradio is known to be
