@@ -196,9 +196,9 @@ def test_two_shots_keyed_separately_and_the_sample_example(workdir, clip, refere
         assert app.poll() is None
 
 
-def _paper_pixel(model_path: Path, video: Path, index: int) -> tuple[int, int]:
+def _paper_pixel(model_path: Path, video: Path, index: int) -> tuple[int, int, np.ndarray]:
     """A pixel (x, y) deep inside the largest closed region of frame `index`'s line-art, as the app
-    finds the regions (the model's recipe at full size, colorize.cel's defaults)."""
+    finds the regions (the model's recipe at full size, colorize.cel's defaults), and the line-art."""
     import cv2
 
     from colorize import api
@@ -210,14 +210,14 @@ def _paper_pixel(model_path: Path, video: Path, index: int) -> tuple[int, int]:
     largest = (paint.regions.labels == int(np.argmax(paint.regions.areas[1:])) + 1).astype(np.uint8)
     depth = cv2.distanceTransform(largest, cv2.DIST_L2, 3)
     y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
-    return int(x), int(y)
+    return int(x), int(y), paint.lineart
 
 
 @pytest.mark.slow
 def test_a_key_painted_with_the_bucket_and_rendered(workdir, clip, reference_model, tmp_path):
     """Key frame 3, click a closed region of its canvas (the picker's colour fills it), use it as the key:
     the key written has that colour there and the drawing's lines; the render follows it and probes right."""
-    x, y = _paper_pixel(reference_model, clip, 3)
+    x, y, lineart = _paper_pixel(reference_model, clip, 3)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp") as app, \
@@ -237,6 +237,7 @@ def test_a_key_painted_with_the_bucket_and_rendered(workdir, clip, reference_mod
         assert app.poll() is None
     assert tuple(written[y, x]) == (0xE0, 0x5A, 0x47)  # the picker's default colour, where the click landed
     assert written.shape == (CLIP.height, CLIP.width, 3)
+    assert (lineart == 0).any() and (written[lineart == 0] == 0).all()  # the drawing's full ink stays black
     info = probe(video)
     assert (info.frame_count, info.width, info.height, info.fps) == (CLIP.n_frames, CLIP.width, CLIP.height, CLIP.fps)
     assert "Traceback" not in (tmp_path / "app.log").read_text()
