@@ -5,8 +5,9 @@
 Starts the app on a free port, opens the page in headless Chromium at 1440 x 900 (Debian's
 /usr/bin/chromium, driven by Playwright as in tests/app/test_app_browser.py), clicks the bundled
 sample's example (samples/real/sample.mp4 with the artist's keys of frames 0 and 21, one per shot),
-scrubs to frame 21, keys it (its colouring is shown), previews two seconds from it and photographs
-the screen as it is, without scrolling.
+scrubs to frame 21, keys it (the key canvas shows the artist's colours, flat per closed region),
+paints the rock with the bucket (a click on its pixel ROCK), uses that as the key, previews two
+seconds from it and photographs the screen as it is, without scrolling.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from colorize.app import free_port  # noqa: E402
 from tests.app import browser  # noqa: E402
 
 KEY_FRAME = 21
+ROCK = (126, 125)  # a pixel of the rock's closed region in frame 21 (256 x 192)
+WIDTH = 256
 
 
 def main() -> None:
@@ -36,7 +39,12 @@ def main() -> None:
         print(browser.open_example(page, url))
         browser.scrub_to(page, KEY_FRAME)
         browser.take_keyframe(page, KEY_FRAME)
+        browser.click_key_pixel(page, *ROCK, key_width=WIDTH)
+        browser.wait_text(page, "key-status", "filled region")
+        page.click("#use-key")
+        browser.wait_text(page, "key-status", "painted with the bucket")
         browser.preview(page)
+        page.evaluate("window.scrollTo(0, 0)")  # the clicks scrolled the canvas into view
         page.wait_for_timeout(1500)  # the preview video shows its first frame
         page.screenshot(path=str(args.out))
     print(f"wrote {args.out}")

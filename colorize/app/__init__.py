@@ -4,9 +4,11 @@
     launch(model=None, host="127.0.0.1", port=7860)      # serves until Ctrl-C (port None: 7860 or a free one)
 
 Open a clip (a video, a cut's frames, or a path on this machine), scrub its frames with their
-line-art, take a frame as the keyframe and colour it (upload a colouring or take the model's guess),
-preview a few seconds side by side, render the whole clip and download it. The page is built in
-colorize.app.ui; the work behind it is colorize.app.session, which colours through colorize.api.
+line-art, take a frame as the keyframe and colour it (a paint bucket on its line-art's closed regions,
+the model's guess, or an uploaded colouring), preview a few seconds side by side, render the whole
+clip and download it. The page is built in colorize.app.ui (the bucket's controls in ui_keys); the
+work behind it is colorize.app.session, keying (bucket per key frame, coverage) and bucket, which
+colour through colorize.api.
 
 The app sits on the top floor beside the CLI: it imports the API and the jobs, nothing imports it
 but `colorize app`. Nothing goes to the network: no share link, Gradio's analytics and version

@@ -64,6 +64,9 @@ class Clip:
     frames: list[Path] = field(default_factory=list)
     upload: Path | None = None  # the folder the uploaded source was moved into (removed with the clip)
     cuts: list[int] = field(default_factory=lambda: [0])  # positions that start a shot (0 first)
+    # caches of colorize.app.keying: the paint bucket per (key frame, line-art input), the coverage tables
+    paints: dict = field(default_factory=dict, repr=False)
+    tables: list | None = field(default=None, repr=False)
 
     @property
     def frame_count(self) -> int:
@@ -99,21 +102,33 @@ class Clip:
 
 @dataclass(frozen=True)
 class Settings:
-    """The page's render settings: temporal mode on/off, smoothing (video only) and working size
-    (None: the default; 0: full resolution) -- the options of `colorize video` / `colorize frames`."""
+    """The page's render settings: temporal mode on/off, smoothing (video only), working size
+    (None: the default; 0: full resolution), ink and paint (paint flat / shaded / free, lines keep /
+    drop) -- the options of `colorize video` / `colorize frames`."""
 
     temporal: bool = True
     smooth: float = 0.0
     size: int | None = None
+    paint: str = "flat"
+    lines: str = "keep"
+
+    def __post_init__(self) -> None:
+        from colorize.cel import CelConfig
+
+        try:
+            CelConfig(paint=self.paint, lines=self.lines)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
 
     def cli_args(self, kind: str) -> list[str]:
         args = ["--temporal" if self.temporal else "--no-temporal"]
         args += ["--size", str(self.size)] if self.size is not None else []
         args += ["--smooth", f"{self.smooth:g}"] if self.smooth and kind == "video" else []
-        return args
+        return args + ["--paint", self.paint, "--lines", self.lines]
 
     def api_kwargs(self) -> dict:
-        return {"temporal": self.temporal, "smooth": self.smooth, "size": self.size}
+        return {"temporal": self.temporal, "smooth": self.smooth, "size": self.size, "paint": self.paint,
+                "lines": self.lines}
 
 
 # ------------------------------------------------------------------------------------------ opening

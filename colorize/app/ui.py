@@ -2,11 +2,11 @@
 
     1 Clip      upload a video, upload a cut's frames, or open a path on this machine
     2 Frame     scrub with the slider: the frame and its line-art
-    3 Keyframe  take the current frame, colour it (upload a coloured key, or the model's guess)
+    3 Keyframe  take the current frame, paint it with the bucket (ui_keys), take the model's guess or upload one
     4 Preview   a few seconds from the keyframe, line-art | colour | original; then render and download
 
-Every handler is a thin wrapper: session.py does the work (through colorize.api), a ColorizeError
-becomes a message on the page (gr.Error), and the long steps report progress from the library's
+Every handler is a thin wrapper: session.py and keying.py do the work (through colorize.api), a
+ColorizeError becomes a message on the page (gr.Error, colorize.app.messages), and the long steps report progress from the library's
 own progress bars (gr.Progress(track_tqdm=True); a render's from its child process). Each step is
 its own queued event, so the page keeps answering (scrubbing, previews) while a render runs, and
 Stop ends a render. Imported only once gradio is known to be
@@ -15,40 +15,29 @@ installed (colorize.app.launch checks).
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 import shutil
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
 import colorize.app.session as session
 import colorize.app.guard as guard
+import colorize.app.keying as keying
+from colorize.app.messages import hide_internal_paths, reported  # noqa: F401  (re-exported for tests)
+from colorize.app.ui_keys import BucketHandlers, _forget_paints, bucket_controls, canvas_image, timeline
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:
     from colorize.engine.model import Colorizer
 
-INTRO = ("**colorize preview** — open a clip, key a frame of each shot (colour it: your colouring or the "
-         "model's guess), preview a few seconds, then render the whole clip. Everything runs on this machine.")
+INTRO = ("**colorize preview** — open a clip, key a frame of each shot (paint it with the bucket, take the "
+         "model's guess or upload your colouring), preview a few seconds, then render the whole clip. Everything runs on this machine.")
 IMAGE_HEIGHT = 210  # px on the page; images keep their aspect ratio inside
-
-
-def reported(fn: Callable) -> Callable:
-    """Show a ColorizeError (bad input, a model that cannot follow keyframes, ...) as a message on
-    the page instead of a traceback; anything else is a bug and keeps its traceback in the log."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ColorizeError as exc:
-            raise gr.Error(hide_internal_paths(str(exc)), print_exception=False) from None
-
-    return wrapper
+FRAME_HEIGHT = 170  # the frame and its line-art: smaller, so the key canvas fits above the fold too
 
 
 NO_KEYS = ("this model cannot follow keyframes (it was trained without references): it colours from the "
@@ -57,17 +46,7 @@ SIZES = ["default (384)", "256", "512", "768", "full"]
 DEFAULT_SIZE = SIZES[0]
 
 
-# a path inside the app's work folders (colorize-app-XXXX, where uploads land too): shown by its name only
-_INTERNAL = re.compile(r"/[^\s'\"]*?colorize-app-[^/\s'\"]+(?:/[^\s'\"]*)?")
-
-
-def hide_internal_paths(message: str) -> str:
-    """`message` with every path inside the app's work folders cut to its last part (a file's name)."""
-    return _INTERNAL.sub(lambda match: Path(match.group(0).rstrip(":.,")).name + match.group(0)[
-        len(match.group(0).rstrip(":.,")):], message)
-
-
-class Handlers:
+class Handlers(BucketHandlers):
     """The page's event handlers, bound to one loaded model (and its file, for renders, which run in a
     child process), a root folder for the sessions' work and the folder "path on this machine" may open.
 
@@ -199,63 +178,81 @@ class Handlers:
             raise ColorizeError(NO_KEYS)
 
     @reported
-    def take_keyframe(self, clip: session.Clip | None, index: float) -> tuple:
-        """The current frame becomes the keyframe to colour: shown full size, with its colouring if it has one."""
+    def take_keyframe(self, clip: session.Clip | None, index: float, is_lineart: bool = False,
+                      swatches: dict | None = None, progress=gr.Progress(track_tqdm=True)) -> tuple:
+        """The current frame becomes the keyframe to colour: its key canvas (the line-art's regions, filled
+        with its key's colours if it has one), its key, and the model's guess as swatches."""
         clip = _need_clip(clip)
         self._need_keys()
         position = session.check_index(clip, index)
         existing = clip.keys().get(position)
         colour = str(existing) if existing is not None else None
-        todo = "keyed: upload another colouring to replace it" if colour else "now colour it"
-        return (position, colour, session.full_frame(clip, position), colour,
-                f"keyframe: frame {position} (shot {clip.shot_of(position) + 1}) — {todo}")
+        todo = ("keyed: paint over it or upload another colouring" if colour
+                else "now colour it: click its regions, fill all from the guess, or upload a colouring")
+        canvas, swatches, palette = self.start_bucket(clip, position, is_lineart, swatches)
+        return (position, colour, canvas, colour,
+                f"keyframe: frame {position} (shot {clip.shot_of(position) + 1}) — {todo}", swatches, palette)
 
     @reported
     def guess_key(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
+        """Every region of the key takes the model's flat guess, and that is the key (as `--paint flat`)."""
         clip, position = _need_clip(clip), _need_position(position)
         self._need_keys()
-        colour = session.guess_keyframe(clip, position, self.model, is_lineart)
-        key = session.save_keyframe(clip, position, colour, keep_others=True)
-        return colour, str(key), f"keyframe: frame {position}, coloured by the model", timeline(clip)
+        paint = keying.key_paint(clip, position, self.model, is_lineart)
+        keying.fill_from_guess(clip, position, paint, self.model, is_lineart)
+        key = keying.use_as_key(clip, position, paint)
+        return (str(key), str(key), f"keyframe: frame {position}, coloured by the model", timeline(clip),
+                canvas_image(paint))
 
     @reported
-    def upload_key(self, clip: session.Clip | None, position: int | None, colour: Any) -> tuple:
+    def upload_key(self, clip: session.Clip | None, position: int | None, colour: Any, is_lineart: bool = False
+                   ) -> tuple:
         if colour is None:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         clip, position = _need_clip(clip), _need_position(position)
         self._need_keys()
         key = session.save_keyframe(clip, position, colour, keep_others=True)
         note = session.fit_note((colour.shape[1], colour.shape[0]), clip)
-        return str(key), f"keyframe: frame {position}, your colouring" + (f" — {note}" if note else ""), timeline(clip)
+        _forget_paints(clip, position)  # the canvas starts again from the new key's colours
+        canvas = canvas_image(keying.key_paint(clip, position, self.model, is_lineart))
+        return (str(key), f"keyframe: frame {position}, your colouring" + (f" — {note}" if note else ""),
+                timeline(clip), canvas)
+
+    @reported
+    def use_key(self, clip: session.Clip | None, position: int | None, is_lineart: bool) -> tuple:
+        self._need_keys()
+        key, colour, status = self.use_painted_key(clip, position, is_lineart)
+        return key, colour, status, timeline(clip)
 
     @reported
     def clear_keys(self, clip: session.Clip | None) -> tuple:
         clip = _need_clip(clip)
         session.remove_keyframes(clip)
-        return None, None, "keys cleared", timeline(clip)
+        clip.paints.clear()
+        return None, None, "keys cleared", timeline(clip), None
 
     # -- preview and render -------------------------------------------------------------------------
     @reported
     def preview(self, clip: session.Clip | None, key: str | None, seconds: float, is_lineart: bool,
                 temporal: bool = True, smooth: float = 0.0, size: str = DEFAULT_SIZE, index: float = 0,
-                progress=gr.Progress(track_tqdm=True)) -> tuple:
+                paint: str = "flat", lines: str = "keep", progress=gr.Progress(track_tqdm=True)) -> tuple:
         clip = _need_clip(clip)
         if self.model.takes_reference:
             key = _need_key(key)
         else:
             key = None  # line-art only: from the frame on the slider
         path = session.preview_clip(clip, self.model, key, float(seconds), is_lineart,
-                                    settings(temporal, smooth, size), start=int(index))
+                                    settings(temporal, smooth, size, paint, lines), start=int(index))
         return str(path), session.middle_frame(path), ""
 
     @reported
     def render(self, clip: session.Clip | None, is_lineart: bool, temporal: bool = True, smooth: float = 0.0,
-               size: str = DEFAULT_SIZE, progress=gr.Progress()) -> tuple:
+               size: str = DEFAULT_SIZE, paint: str = "flat", lines: str = "keep", progress=gr.Progress()) -> tuple:
         """Render the whole clip (in a child process, see session.Render) with a progress bar."""
         clip = _need_clip(clip)
         keyed = bool(clip.keys()) and self.model.takes_reference
         job = session.Render(clip, self.model_path, clip.keys_dir if keyed else None, is_lineart, self.device,
-                             settings(temporal, smooth, size))
+                             settings(temporal, smooth, size, paint, lines))
         self.renders[clip.workdir] = job
         try:
             outputs = job.run(lambda done, total: progress((done, total), desc="rendering", unit="frames"))
@@ -273,24 +270,12 @@ class Handlers:
             job.stop()
 
 
-def settings(temporal: bool, smooth: float, size: str) -> session.Settings:
+def settings(temporal: bool, smooth: float, size: str, paint: str = "flat", lines: str = "keep") -> session.Settings:
     """The page's settings as the session's."""
     size = str(size or DEFAULT_SIZE)
     working = None if size == DEFAULT_SIZE else 0 if size == "full" else int(size)
-    return session.Settings(temporal=bool(temporal), smooth=float(smooth or 0.0), size=working)
-
-
-def timeline(clip: session.Clip | None) -> str:
-    """The shots and keys under the slider, as text: '▌0 ●5 ··· ▌21 ●30 ··· 41'."""
-    if clip is None:
-        return ""
-    keys = clip.keys()
-    marks = []
-    for number, shot in enumerate(clip.shots(), 1):
-        keyed = [p for p in keys if p in shot]
-        marks.append(f"**shot {number}** {shot.start}–{shot.stop - 1}: "
-                     + (f"key {', '.join(map(str, keyed))}" if keyed else "*no key (follows its first frame)*"))
-    return "Timeline · " + " │ ".join(marks)
+    return session.Settings(temporal=bool(temporal), smooth=float(smooth or 0.0), size=working,
+                            paint=paint or "flat", lines=lines or "keep")
 
 
 def forget(clip: session.Clip | None) -> None:
@@ -360,48 +345,56 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
         position, key = gr.State(None), gr.State(None)
         gr.Markdown(INTRO)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=1, min_width=280) as clip_column:
+            with gr.Column(scale=1, min_width=280):
                 gr.Markdown("### 1 · Clip")
                 with gr.Tab("Video"):
                     video_file = gr.File(label=f"Video clip{cap}", file_types=["video"], elem_id="clip-upload", height=130)
                 with gr.Tab("Frames"):
                     frame_files = gr.File(label=f"The frames of one cut{cap}", file_count="multiple",
                                           file_types=["image"], elem_id="frames-upload", height=130)
+                    fps = gr.Number(value=session.DEFAULT_FOLDER_FPS, label="fps (of frames, and of a folder in Path)",
+                                    minimum=0.1, elem_id="folder-fps", min_width=80)
                 with gr.Tab("Path"):
                     server_path = gr.Textbox(label="Video file or frame folder (in the served folder)",
                                              elem_id="server-path")
                     open_button = gr.Button("Open", elem_id="open-path", size="sm")
-                with gr.Row():
-                    fps = gr.Number(value=session.DEFAULT_FOLDER_FPS, label="fps (frame folders)",
-                                    minimum=0.1, elem_id="folder-fps", min_width=80)
-                    is_lineart = gr.Checkbox(label="Line-art already", value=False, elem_id="is-lineart")
                 summary = gr.Markdown("", elem_id="clip-summary")
+                examples_slot = gr.Column()  # the sample's example goes here, above the settings
                 with gr.Accordion("Settings", open=True):
-                    temporal = gr.Checkbox(label="Temporal mode (carry colours along the motion)", value=True,
-                                           elem_id="temporal")
+                    with gr.Row():
+                        temporal = gr.Checkbox(label="Temporal mode", value=True, elem_id="temporal", min_width=90)
+                        is_lineart = gr.Checkbox(label="Line-art input", value=False, elem_id="is-lineart",
+                                                 min_width=90)
                     smooth = gr.Slider(0, 0.9, value=0.0, step=0.1, label="Smoothing (videos)", elem_id="smooth")
                     size = gr.Dropdown(SIZES, value=DEFAULT_SIZE, label="Working size (px, longer side)",
                                        elem_id="working-size")
+                    with gr.Row():
+                        paint_mode = gr.Dropdown(["flat", "shaded", "free"], value="flat", label="Paint",
+                                                 elem_id="paint-mode", min_width=100)
+                        lines_mode = gr.Dropdown(["keep", "drop"], value="keep", label="Lines", elem_id="lines-mode",
+                                                 min_width=90)
                 example_keys = gr.Textbox(visible=False)
             with gr.Column(scale=2):
                 gr.Markdown("### 2 · Frames and keys")
                 slider = gr.Slider(0, 1, value=0, step=1, label="Frame", interactive=False, elem_id="frame-slider")
                 timeline_text = gr.Markdown("", elem_id="timeline")
                 with gr.Row():
-                    frame_image = gr.Image(label="Frame", format="png", interactive=False, height=IMAGE_HEIGHT,
+                    frame_image = gr.Image(label="Frame", format="png", interactive=False, height=FRAME_HEIGHT,
                                            elem_id="frame-image")
-                    lines_image = gr.Image(label="Line-art", format="png", interactive=False, height=IMAGE_HEIGHT,
+                    lines_image = gr.Image(label="Line-art", format="png", interactive=False, height=FRAME_HEIGHT,
                                            elem_id="lineart-image")
                 with gr.Row():
-                    take_button = gr.Button("Key this frame", elem_id="take-key", size="sm")
-                    guess_button = gr.Button("Model's guess", elem_id="guess-key", size="sm")
-                    clear_button = gr.Button("Clear keys", elem_id="clear-keys", size="sm")
+                    take_button = gr.Button("Key this frame", elem_id="take-key", size="sm", min_width=90)
+                    guess_button = gr.Button("Model's guess", elem_id="guess-key", size="sm", min_width=90)
+                    clear_button = gr.Button("Clear keys", elem_id="clear-keys", size="sm", min_width=90)
                 key_status = gr.Markdown("", elem_id="key-status")
                 with gr.Row():
-                    key_frame = gr.Image(label="Keyframe (original)", format="png", interactive=False,
-                                         height=IMAGE_HEIGHT, elem_id="key-frame")
-                    key_colour = gr.Image(label="Colour key (yours or the model's)", format="png",
-                                          sources=["upload", "clipboard"], height=IMAGE_HEIGHT, elem_id="key-colour")
+                    key_canvas = gr.Image(label="Key: click a region to fill it", format="png", interactive=False,
+                                          height=IMAGE_HEIGHT, elem_id="key-canvas", scale=3, buttons=["fullscreen"])
+                    key_colour = gr.Image(label="Key (upload yours)", format="png", sources=["upload", "clipboard"],
+                                          height=IMAGE_HEIGHT, elem_id="key-colour", scale=2)
+                tools = bucket_controls()
+                swatches = gr.State(None)
             with gr.Column(scale=2):
                 gr.Markdown("### 3 · Preview and render")
                 with gr.Row():
@@ -421,9 +414,9 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                                          height=IMAGE_HEIGHT // 2, elem_id="preview-still")
 
         opened = [clip, slider, frame_image, lines_image, summary, timeline_text,
-                  position, key, key_frame, key_colour, preview_still, preview_video, result, key_status, result_status]
+                  position, key, key_canvas, key_colour, preview_still, preview_video, result, key_status, result_status]
         if (SAMPLE / "sample.mp4").is_file():
-            with clip_column:
+            with examples_slot:
                 gr.Examples([[str(SAMPLE / "sample.mp4"), str(SAMPLE / "keys")]], [video_file, example_keys],
                             opened, fn=h.open_example, run_on_click=True, cache_examples=False,
                             label="Example: a two-shot clip with the artist's keys (frames 0 and 21)",
@@ -434,14 +427,27 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
         slider.change(h.show_frame, [clip, slider, is_lineart], [frame_image, lines_image],
                       trigger_mode="always_last", show_progress="hidden")
         is_lineart.change(h.show_frame, [clip, slider, is_lineart], [frame_image, lines_image])
-        take_button.click(h.take_keyframe, [clip, slider], [position, key, key_frame, key_colour, key_status])
-        guess_button.click(h.guess_key, [clip, position, is_lineart], [key_colour, key, key_status, timeline_text])
-        key_colour.upload(h.upload_key, [clip, position, key_colour], [key, key_status, timeline_text])
-        clear_button.click(h.clear_keys, [clip], [key, key_colour, key_status, timeline_text])
-        preview_button.click(h.preview, [clip, key, seconds, is_lineart, temporal, smooth, size, slider],
+        take_button.click(h.take_keyframe, [clip, slider, is_lineart, swatches],
+                          [position, key, key_canvas, key_colour, key_status, swatches, tools["palette"]])
+        guess_button.click(h.guess_key, [clip, position, is_lineart],
+                           [key_colour, key, key_status, timeline_text, key_canvas])
+        key_colour.upload(h.upload_key, [clip, position, key_colour, is_lineart], [key, key_status, timeline_text, key_canvas])
+        clear_button.click(h.clear_keys, [clip], [key, key_colour, key_status, timeline_text, key_canvas])
+        # the paint bucket (colorize.app.ui_keys)
+        bucket_state = [clip, position, is_lineart]
+        key_canvas.select(h.paint_click, [*bucket_state, tools["colour"]], [key_canvas, key_status],
+                          trigger_mode="always_last", show_progress="hidden")
+        tools["fill_all"].click(h.fill_from_guess, bucket_state, [key_canvas, key_status])
+        tools["undo"].click(h.undo, bucket_state, [key_canvas, key_status], show_progress="hidden")
+        tools["use"].click(h.use_key, bucket_state, [key, key_colour, key_status, timeline_text])
+        tools["palette"].select(h.pick_swatch, [swatches], [tools["colour"]], show_progress="hidden")
+        tools["sheet"].upload(h.load_sheet, [tools["sheet"], swatches], [swatches, tools["palette"]])
+        preview_button.click(h.preview, [clip, key, seconds, is_lineart, temporal, smooth, size, slider, paint_mode,
+                                         lines_mode],
                              [preview_video, preview_still, result_status],
                              concurrency_limit=1, concurrency_id="preview")
-        render_button.click(h.render, [clip, is_lineart, temporal, smooth, size], [result, result_status],
+        render_button.click(h.render, [clip, is_lineart, temporal, smooth, size, paint_mode, lines_mode],
+                            [result, result_status],
                             concurrency_limit=1, concurrency_id="render")
         stop_button.click(h.stop, [clip], None, queue=False)
         page.unload(h.end_session)

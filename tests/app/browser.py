@@ -127,6 +127,21 @@ def upload_keyframe(page, image: Path) -> None:
     wait_text(page, "key-status", "your colouring")
 
 
+def click_key_pixel(page, x: int, y: int, key_width: int) -> None:
+    """Click the key canvas over the key's pixel (x, y) (key_width: the key's width in pixels; the canvas
+    shows it enlarged or shrunk). Gradio maps a click on an image to its natural pixels with the image
+    contained (centred, never enlarged past its size) in the <img> box; this inverts that mapping."""
+    image = page.locator("#key-canvas img")
+    image.wait_for(timeout=STEP_TIMEOUT_MS)
+    width, height, box_w, box_h = image.evaluate(
+        "img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width, "
+        "img.getBoundingClientRect().height]")
+    scale = width / key_width
+    r = min(box_w / width, box_h / height, 1.0)
+    px, py = (x + 0.5) * scale, (y + 0.5) * scale
+    image.click(position={"x": (box_w - width * r) / 2 + px * r, "y": (box_h - height * r) / 2 + py * r})
+
+
 def preview(page) -> None:
     """Press Preview and wait for the side-by-side still and the preview video to arrive."""
     page.click("#preview")

@@ -18,7 +18,7 @@ import pytest
 
 from colorize.app import free_port
 from colorize.data.toon import ToonConfig, write_toon_video
-from colorize.images import write_image
+from colorize.images import read_rgb, write_image
 from colorize.media.video import iter_frames, probe
 from tests.app import browser
 # The tiny reference-guided generator of the video CLI tests (keyframes need a reference-guided model).
@@ -194,3 +194,50 @@ def test_two_shots_keyed_separately_and_the_sample_example(workdir, clip, refere
         browser.wait_text(page, "timeline", "key 21")
         assert "shot 1 0–20: key 0" in page.locator("#timeline").inner_text()
         assert app.poll() is None
+
+
+def _paper_pixel(model_path: Path, video: Path, index: int) -> tuple[int, int, np.ndarray]:
+    """A pixel (x, y) deep inside the largest closed region of frame `index`'s line-art, as the app
+    finds the regions (the model's recipe at full size, colorize.cel's defaults), and the line-art."""
+    import cv2
+
+    from colorize import api
+    from colorize.app import session
+    from colorize.app.bucket import KeyPaint
+
+    frame = next(f.image for f in iter_frames(video) if f.index == index)
+    paint = KeyPaint.start(session.lineart_of(frame, api.load_model(model_path, device="cpu")))
+    largest = (paint.regions.labels == int(np.argmax(paint.regions.areas[1:])) + 1).astype(np.uint8)
+    depth = cv2.distanceTransform(largest, cv2.DIST_L2, 3)
+    y, x = np.unravel_index(int(np.argmax(depth)), depth.shape)
+    return int(x), int(y), paint.lineart
+
+
+@pytest.mark.slow
+def test_a_key_painted_with_the_bucket_and_rendered(workdir, clip, reference_model, tmp_path):
+    """Key frame 3, click a closed region of its canvas (the picker's colour fills it), use it as the key:
+    the key written has that colour there and the drawing's lines; the render follows it and probes right."""
+    x, y, lineart = _paper_pixel(reference_model, clip, 3)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with browser.running_app(reference_model, port, tmp_path, tmpdir=tmp_path / "tmp") as app, \
+            browser.chromium_page(width=1440, height=900) as (page, _):
+        browser.open_clip(page, url, clip)
+        browser.scrub_to(page, 3)
+        browser.take_keyframe(page, 3)
+        browser.click_key_pixel(page, x, y, key_width=CLIP.width)
+        assert "with #e05a47" in browser.wait_text(page, "key-status", "filled region")
+        page.click("#use-key")
+        browser.wait_text(page, "key-status", "painted with the bucket")
+        assert "key 3" in browser.wait_text(page, "timeline", "covered")
+        [key] = (tmp_path / "tmp").glob("colorize-app-*/s-*/clip-*/keys/000003.png")
+        written = read_rgb(key)
+        [video] = browser.render_and_download(page, tmp_path, "toon_colour.mp4")
+        assert page.locator("#result-status").bounding_box()["y"] < 900  # above the fold
+        assert app.poll() is None
+    assert tuple(written[y, x]) == (0xE0, 0x5A, 0x47)  # the picker's default colour, where the click landed
+    assert written.shape == (CLIP.height, CLIP.width, 3)
+    assert (lineart == 0).any() and (written[lineart == 0] == 0).all()  # the drawing's full ink stays black
+    info = probe(video)
+    assert (info.frame_count, info.width, info.height, info.fps) == (CLIP.n_frames, CLIP.width, CLIP.height, CLIP.fps)
+    assert "Traceback" not in (tmp_path / "app.log").read_text()
