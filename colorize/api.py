@@ -26,11 +26,13 @@ from colorize.errors import InputError
 from colorize.jobs.colorize.options import DEFAULTS as _D
 
 if TYPE_CHECKING:
+    import PIL.Image
+
     from colorize.engine.model import Colorizer
     from colorize.jobs.colorize.run import FolderSummary
 
-#: An image as an H x W x 3 uint8 RGB (or H x W uint8) array, or the path of an image file.
-ImageLike = Union[np.ndarray, str, os.PathLike]
+#: An image as an H x W x 3 uint8 RGB (or H x W uint8) array, a PIL image, or the path of an image file.
+ImageLike = Union[np.ndarray, "PIL.Image.Image", str, os.PathLike]
 #: A model loaded with `load_model`, the path of a generator file, or None for the shipped model.
 ModelLike = Union["Colorizer", str, os.PathLike, None]
 
@@ -47,8 +49,15 @@ def load_model(path: str | os.PathLike | None = None, device: str = "auto", **se
     and `colorize_folder` take it too) (see colorize.engine.model.Colorizer). InputError for a
     missing or unusable file.
     """
+    from colorize.images import IMAGE_SUFFIXES
     from colorize.engine.model import Colorizer
 
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"model must be the path of a generator file or None (the shipped model); "
+                         f"got {_kind(path)}")
+    if path is not None and Path(path).suffix.lower() in IMAGE_SUFFIXES and Path(path).is_file():
+        raise InputError(f"{path} is an image, not a model file: give a .safetensors generator or a training "
+                         f"checkpoint (None: the shipped model)")
     return Colorizer.from_file(path, device=device, **settings)
 
 
@@ -59,17 +68,44 @@ def _colorizer(model: ModelLike, device: str = "auto") -> "Colorizer":
 
 
 def _read_image(image: ImageLike, what: str = "image") -> np.ndarray:
-    """An ImageLike as H x W x 3 (or H x W) uint8; InputError naming what is wrong with it."""
+    """An ImageLike as H x W x 3 (or H x W) uint8; InputError naming what was given and what is expected.
+
+    A PIL image is converted as its mode says (gray "L" stays H x W; RGBA, palette and 16-bit become RGB)."""
     if isinstance(image, (str, os.PathLike)):
         from colorize.images import read_rgb
 
-        return read_rgb(image)
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or not (
-            image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or min(image.shape[:2]) < 1:
-        got = f"{image.dtype} array of shape {image.shape}" if isinstance(image, np.ndarray) else type(image).__name__
-        raise InputError(f"{what} must be an H x W x 3 uint8 RGB array, an H x W uint8 array or an image path; "
-                         f"got a {got}")
+        path = Path(image)
+        if path.is_dir():
+            raise InputError(f"{what} {path} is a folder, not an image file (colorize_folder colours a folder)")
+        if path.exists() and not path.is_file():
+            raise InputError(f"{what} {path} is not a regular file (a device or a pipe), not an image file")
+        return read_rgb(path)
+    if _is_pil(image):
+        image = np.array(image if image.mode in ("L", "RGB") else image.convert("RGB"))  # a writable copy
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"{what} must be a path, a numpy array or a PIL image; got {_kind(image)}")
+    if image.dtype != np.uint8 or not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) \
+            or min(image.shape[:2]) < 1:
+        raise InputError(f"{what} must be an H x W x 3 uint8 RGB array or an H x W uint8 array; got a "
+                         f"{image.dtype} array of shape {image.shape}")
     return image
+
+
+def _is_pil(image: Any) -> bool:
+    """True for a PIL image (without importing PIL when the caller never did)."""
+    import sys
+
+    pil = sys.modules.get("PIL.Image")
+    return pil is not None and isinstance(image, pil.Image)
+
+
+def _a(name: str) -> str:
+    return f"an {name}" if name[:1].lower() in "aeiou" else f"a {name}"
+
+
+def _kind(value: Any) -> str:
+    """What a wrong argument is, for messages: 'a numpy array', 'a dict', 'an int'."""
+    return "a numpy array" if isinstance(value, np.ndarray) else _a(type(value).__name__)
 
 
 def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference: ImageLike | None = None,
@@ -212,4 +248,8 @@ working_size = parse_working_size
 
 
 def _path(value: str | os.PathLike | None) -> Path | None:
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise InputError(f"reference, references and model take paths here (a keyframe image file, a folder of "
+                         f"them, a generator file); got {_kind(value)} -- write an array to an image "
+                         f"file first (colorize_image takes arrays)")
     return None if value is None else Path(value)

@@ -6,6 +6,7 @@ function needs a `quiet` argument threaded through it.
 
 from __future__ import annotations
 
+import sys
 from typing import Iterable, Iterator, TypeVar
 
 from tqdm.auto import tqdm
@@ -38,3 +39,8 @@ def bar(total: int | None = None, desc: str = "", unit: str = "frame", enabled: 
     (e.g. on every rank but 0 of a distributed job)."""
     return tqdm(total=total, desc=desc, unit=unit, disable=_QUIET or not enabled, dynamic_ncols=True,
                 leave=False, **kwargs)
+
+
+def write_line(line: str) -> None:
+    """Print one line on stderr above any running bar (for the CLI's notes; never silenced by -q)."""
+    tqdm.write(line, file=sys.stderr)

@@ -96,6 +96,38 @@ def test_bad_images_are_one_sentence_input_errors(model_path):
         colorize.draw_lineart("no/such/image.png")
 
 
+def test_pil_images_are_taken_wherever_an_array_is(workdir, model_path):
+    from PIL import Image
+
+    model = colorize.load_model(model_path, device="cpu")
+    image = np.random.default_rng(0).integers(0, 255, (32, 48, 3), np.uint8)
+    key = np.full((32, 48, 3), (200, 60, 60), np.uint8)
+    expected = colorize.colorize_image(image, model, reference=key)
+    got = colorize.colorize_image(Image.fromarray(image), model, reference=Image.fromarray(key).convert("RGBA"))
+    assert np.array_equal(got, expected)
+    assert np.array_equal(colorize.draw_lineart(Image.fromarray(image).convert("L")),
+                          colorize.draw_lineart(np.array(Image.fromarray(image).convert("L"))))
+
+
+def test_wrong_inputs_say_what_was_given_and_what_is_expected(workdir, model_path):
+    png = write_image(workdir / "key.png", np.zeros((8, 8, 3), np.uint8))
+    cases = [
+        (lambda: colorize.colorize_image({}, model_path),
+         "image must be a path, a numpy array or a PIL image; got a dict"),
+        (lambda: colorize.colorize_image(workdir, model_path), f"image {workdir} is a folder, not an image file"),
+        (lambda: colorize.colorize_image("/dev/zero", model_path), "is not a regular file (a device or a pipe)"),
+        (lambda: colorize.load_model(png), f"{png} is an image, not a model file"),
+        (lambda: colorize.colorize_video("/dev/zero", workdir / "o.mp4", model_path),
+         "/dev/zero is not a regular file (a device or a pipe), not a video file"),
+        (lambda: colorize.colorize_video(png, workdir / "o.mp4", model_path, reference=np.zeros((8, 8, 3), np.uint8)),
+         "got a numpy array -- write an array to an image file first"),
+    ]
+    for call, message in cases:
+        with pytest.raises(InputError) as caught:
+            call()
+        assert message in str(caught.value)
+
+
 def test_draw_lineart_methods():
     image = np.full((48, 64, 3), 255, np.uint8)
     image[8:40, 8:56] = (40, 40, 200)

@@ -4,9 +4,11 @@
     launch(model=None, host="127.0.0.1", port=7860)      # serves until Ctrl-C (port None: 7860 or a free one)
 
 Open a clip (a video, a cut's frames, or a path on this machine), scrub its frames with their
-line-art, take a frame as the keyframe and colour it (upload a colouring or take the model's guess),
-preview a few seconds side by side, render the whole clip and download it. The page is built in
-colorize.app.ui; the work behind it is colorize.app.session, which colours through colorize.api.
+line-art, take a frame as the keyframe and colour it (a paint bucket on its line-art's closed regions,
+the model's guess, or an uploaded colouring), preview a few seconds side by side, render the whole
+clip and download it. The page is built in colorize.app.ui (the bucket's controls in ui_keys); the
+work behind it is colorize.app.session, keying (bucket per key frame, coverage) and bucket, which
+colour through colorize.api.
 
 The app sits on the top floor beside the CLI: it imports the API and the jobs, nothing imports it
 but `colorize app`. Nothing goes to the network: no share link, Gradio's analytics and version
@@ -23,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import colorize.app.guard as guard
 from colorize.errors import ColorizeError, InputError
 
 MISSING_EXTRA = "the app needs the [app] extra: pip install 'colorize[app]'"
@@ -52,28 +55,45 @@ DEFAULT_PORT = 7860
 
 
 def launch(model: str | os.PathLike | None = None, host: str = "127.0.0.1", port: int | None = None,
-           device: str = "auto", block: bool = True, announce: Callable[[str], None] | None = None):
+           device: str = "auto", block: bool = True, announce: Callable[[str], None] | None = None,
+           root: str | os.PathLike | None = None, auth: tuple[str, str] | None = None,
+           max_upload: int | str = guard.DEFAULT_MAX_UPLOAD):
     """Load `model` once (None: the shipped model) and serve the app at http://host:port/.
 
     port: None takes 7860 when it is free, else any free port; 0 any free port. announce(url) is
     called once the page answers. block=True serves until Ctrl-C (KeyboardInterrupt is re-raised
     after the server stops and the sessions' work folder is deleted); block=False returns the
-    running gr.Blocks (tests; call `.close()` when done). AppUnavailable without gradio, InputError
-    for a model file that cannot be loaded or a port that is taken.
-    """
-    import_gradio()
-    from colorize import api
-    from colorize.app import ui
+    running gr.Blocks (tests; call `.close()` when done).
 
-    port = choose_port(host, port)
-    colorizer = api.load_model(model, device=device)
-    work_root = Path(tempfile.mkdtemp(prefix="colorize-app-"))
-    page = ui.build(colorizer, work_root, model, device)
+    root: the only folder "path on this machine" opens (None: the current folder). auth: (user,
+    password) for Gradio's login page; required for a host other than loopback (ConfigError, exit 2).
+    max_upload: the largest upload, bytes or "500MB". Uploads and each browser session's work live in
+    a private folder (mode 0700) removed with the session (colorize.app.ui.Handlers).
+    AppUnavailable without gradio, InputError for a model file that cannot be loaded or a port that is taken.
+    """
+    guard.check_exposure(host, auth)
+    served = guard.served_root(root)
+    upload_cap = guard.max_upload_bytes(max_upload)
+    work_root = Path(tempfile.mkdtemp(prefix="colorize-app-"))  # mode 0700
+    # Gradio's own upload folder (read when the page is built): inside the private work folder, not /tmp/gradio
+    os.environ["GRADIO_TEMP_DIR"] = str(work_root / "uploads")
     try:
-        ui.serve(page, host, port, work_root)
+        import_gradio()
+        from colorize import api
+        from colorize.app import ui
+
+        port = choose_port(host, port)
+        colorizer = api.load_model(model, device=device)
+        page = ui.build(colorizer, work_root, model, device, served, upload_cap)
+    except BaseException:
+        shutil.rmtree(work_root, ignore_errors=True)
+        raise
+    try:
+        ui.serve(page, host, port, work_root, auth, upload_cap)
         if announce is not None:
             announce(f"http://{host}:{port}/")
         if not block:
+            page.work_root = work_root  # the caller removes it after .close()
             return page
         while True:
             time.sleep(0.5)

@@ -34,6 +34,7 @@ import numpy as np
 
 from colorize import api
 from colorize.errors import ColorizeError, InputError
+from colorize.app.media import describe_outputs, first_frame, middle_frame, playable, seek_frame  # noqa: F401
 from colorize.images import atomic_path, is_image, list_images, read_rgb, write_image
 from colorize.media.frames import resize_to
 from colorize.progress import progress
@@ -61,6 +62,11 @@ class Clip:
     size: tuple[int, int]
     numbers: list[int]
     frames: list[Path] = field(default_factory=list)
+    upload: Path | None = None  # the folder the uploaded source was moved into (removed with the clip)
+    cuts: list[int] = field(default_factory=lambda: [0])  # positions that start a shot (0 first)
+    # caches of colorize.app.keying: the paint bucket per (key frame, line-art input), the coverage tables
+    paints: dict = field(default_factory=dict, repr=False)
+    tables: list | None = field(default=None, repr=False)
 
     @property
     def frame_count(self) -> int:
@@ -73,7 +79,56 @@ class Clip:
     def describe(self) -> str:
         """One line for the page: what was opened."""
         what = self.source.name if self.kind == "video" else f"{self.frames[0].name} … {self.frames[-1].name}"
-        return f"{what}: {self.frame_count} frames, {self.size[0]}x{self.size[1]} at {self.fps:g} fps"
+        shots = f", {len(self.cuts)} shots" if len(self.cuts) > 1 else ""
+        return f"{what}: {self.frame_count} frames, {self.size[0]}x{self.size[1]} at {self.fps:g} fps{shots}"
+
+    def shots(self) -> list[range]:
+        """The clip's shots as ranges of positions, in order."""
+        ends = self.cuts[1:] + [self.frame_count]
+        return [range(start, end) for start, end in zip(self.cuts, ends)]
+
+    def shot_of(self, position: int) -> int:
+        """The number (0 first) of the shot holding `position`."""
+        return sum(1 for cut in self.cuts if cut <= position) - 1
+
+    def keys(self) -> dict[int, Path]:
+        """The keyframes saved so far, by frame position (keys/<number>.png, as `--references` reads them)."""
+        if not self.keys_dir.is_dir():
+            return {}
+        by_number = {n: i for i, n in enumerate(self.numbers)}
+        found = {by_number.get(int(p.stem)): p for p in self.keys_dir.glob("*.png") if p.stem.isdigit()}
+        return {position: found[position] for position in sorted(k for k in found if k is not None)}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The page's render settings: temporal mode on/off, smoothing (video only), working size
+    (None: the default; 0: full resolution), ink and paint (paint flat / shaded / free, lines keep /
+    drop) -- the options of `colorize video` / `colorize frames`."""
+
+    temporal: bool = True
+    smooth: float = 0.0
+    size: int | None = None
+    paint: str = "flat"
+    lines: str = "keep"
+
+    def __post_init__(self) -> None:
+        from colorize.cel import CelConfig
+
+        try:
+            CelConfig(paint=self.paint, lines=self.lines)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+
+    def cli_args(self, kind: str) -> list[str]:
+        args = ["--temporal" if self.temporal else "--no-temporal"]
+        args += ["--size", str(self.size)] if self.size is not None else []
+        args += ["--smooth", f"{self.smooth:g}"] if self.smooth and kind == "video" else []
+        return args + ["--paint", self.paint, "--lines", self.lines]
+
+    def api_kwargs(self) -> dict:
+        return {"temporal": self.temporal, "smooth": self.smooth, "size": self.size, "paint": self.paint,
+                "lines": self.lines}
 
 
 # ------------------------------------------------------------------------------------------ opening
@@ -87,12 +142,14 @@ def open_video(path: str | os.PathLike, workdir: str | os.PathLike) -> Clip:
 
     info = probe(path)
     workdir = _fresh_workdir(workdir)
-    count = 0
+    count, cuts = 0, _CutFinder()
     for frame in progress(iter_frames(info.path, size=scrub_size((info.width, info.height))),
                           total=info.frame_count, desc="opening"):
         write_image(_scrub_path(workdir, frame.index), frame.image, _JPEG)
+        cuts.update(frame.index, frame.image)
         count = frame.index + 1
-    return Clip("video", info.path, workdir, info.fps, (info.width, info.height), list(range(count)))
+    return Clip("video", info.path, workdir, info.fps, (info.width, info.height), list(range(count)),
+                cuts=cuts.cuts)
 
 
 def open_frames(files: Sequence[str | os.PathLike] | str | os.PathLike, workdir: str | os.PathLike,
@@ -124,21 +181,58 @@ def open_frames(files: Sequence[str | os.PathLike] | str | os.PathLike, workdir:
     linked = [_link(p, folder / p.name) for p in paths]
     first = read_rgb(linked[0])
     size = (first.shape[1], first.shape[0])
+    cuts = _CutFinder()
     for index, path in enumerate(progress(linked, desc="opening")):
         image = first if index == 0 else read_rgb(path)
         if (image.shape[1], image.shape[0]) != size:
             raise InputError(f"{path.name} is {image.shape[1]}x{image.shape[0]}, but {linked[0].name} is "
                              f"{size[0]}x{size[1]}: the frames of a cut must share one size")
-        write_image(_scrub_path(workdir, index), resize_to(image, scrub_size(size)), _JPEG)
-    return Clip("frames", folder, workdir, float(fps), size, frame_numbers(linked), linked)
+        scrub = resize_to(image, scrub_size(size))
+        write_image(_scrub_path(workdir, index), scrub, _JPEG)
+        cuts.update(index, scrub)
+    return Clip("frames", folder, workdir, float(fps), size, frame_numbers(linked), linked, cuts=cuts.cuts)
 
 
-def open_path(path: str | os.PathLike, workdir: str | os.PathLike, fps: float = DEFAULT_FOLDER_FPS) -> Clip:
-    """A path on the machine the app runs on: a folder of frames or a video file."""
-    path = Path(os.path.expanduser(str(path).strip()))
-    if not str(path).strip() or not path.exists():
-        raise InputError(f"no such file or folder: {path}")
-    return open_frames(path, workdir, fps) if path.is_dir() else open_video(path, workdir)
+class _CutFinder:
+    """The shot cuts of a clip as it is opened, found by the detector the render uses
+    (colorize.media.shots) on the scrub images; `cuts` lists the positions that start a shot."""
+
+    def __init__(self) -> None:
+        from colorize.media.shots import ShotDetector
+
+        self.detector = ShotDetector()
+        self.cuts: list[int] = []
+
+    def update(self, position: int, image: np.ndarray) -> None:
+        if self.detector.update(image) or not self.cuts:
+            self.cuts.append(position)
+
+
+def open_path(path: str | os.PathLike, workdir: str | os.PathLike, fps: float = DEFAULT_FOLDER_FPS,
+              root: str | os.PathLike | None = None) -> Clip:
+    """A path on the machine the app runs on, within `root` (None: no limit): a folder of frames or a
+    video file. A path outside root (after `~`, `..` and links) is refused with the words a missing one
+    gets (colorize.app.guard.refused); a folder's frames that link outside root are left out."""
+    import colorize.app.guard as guard
+
+    text = str(path)
+    if root is None:
+        resolved = Path(os.path.expanduser(text.strip()))
+        if not text.strip() or not resolved.exists():
+            raise guard.refused(text)
+    else:
+        root = Path(root).resolve()
+        resolved = guard.inside(root, text)
+    if not resolved.is_dir():
+        return open_video(resolved, workdir)
+    try:
+        listed = list_images(resolved, recursive=False)
+    except InputError:
+        listed = []
+    frames = [p for p in listed if root is None or guard.is_within(root, p.resolve())]
+    if not frames:
+        raise InputError(f"no image files in the folder {text!r} (PNG, JPEG, ...)")
+    return open_frames(frames, workdir, fps)
 
 
 # ------------------------------------------------------------------------------------------ viewing
@@ -159,14 +253,11 @@ def lineart_of(image: np.ndarray, model: "Colorizer", is_lineart: bool = False) 
 
 
 def full_frame(clip: Clip, index: int) -> np.ndarray:
-    """Frame `index` at full resolution, H x W x 3 uint8 RGB (a video is decoded up to it)."""
+    """Frame `index` at full resolution, H x W x 3 uint8 RGB (a video is reached by seeking, see seek_frame)."""
     index = check_index(clip, index)
     if clip.kind == "frames":
         return read_rgb(clip.frames[index])
-    from colorize.media.video import iter_frames
-
-    # start at the frame's own time: frame_range keeps index / fps >= start, so this frame comes first
-    return next(iter(iter_frames(clip.source, start=index / clip.fps))).image
+    return seek_frame(clip.source, index, clip.fps)
 
 
 def check_index(clip: Clip, index: int | float) -> int:
@@ -184,18 +275,46 @@ def guess_keyframe(clip: Clip, index: int, model: "Colorizer", is_lineart: bool 
     return api.colorize_image(full_frame(clip, index), model, lineart=is_lineart)
 
 
-def save_keyframe(clip: Clip, index: int, colour: np.ndarray | str | os.PathLike) -> Path:
-    """Make `colour` (an RGB image or an image file) the clip's one keyframe, for frame `index`.
+def save_keyframe(clip: Clip, index: int, colour: np.ndarray | str | os.PathLike, keep_others: bool = False) -> Path:
+    """Make `colour` (an RGB image or an image file) the keyframe of frame `index`.
 
-    Written as keys/<number>.png, the name `--references` reads (any previous keyframe is replaced),
-    resized to the frame size when it differs. Returns the keyframe's path.
+    Written as keys/<number>.png, the name `--references` reads (keep_others=False: the clip's other
+    keyframes go; True: each keyed frame keeps its key, as one key per shot needs), resized to the
+    frame size when it differs, as the command line resizes a key (see fit_note). Returns its path.
     """
     index = check_index(clip, index)
     image = read_rgb(colour) if isinstance(colour, (str, os.PathLike)) else _as_rgb(colour)
-    if clip.keys_dir.exists():
+    if clip.keys_dir.exists() and not keep_others:
         shutil.rmtree(clip.keys_dir)
-    clip.keys_dir.mkdir(parents=True)
+    clip.keys_dir.mkdir(parents=True, exist_ok=True)
     return write_image(clip.keys_dir / f"{clip.numbers[index]:06d}.png", resize_to(image, clip.size))
+
+
+def remove_keyframes(clip: Clip) -> None:
+    """Forget every keyframe of the clip."""
+    shutil.rmtree(clip.keys_dir, ignore_errors=True)
+
+
+def fit_note(colour_size: tuple[int, int], clip: Clip) -> str:
+    """'' when a key of (width, height) has the clip's aspect ratio; else a sentence saying it was
+    stretched to the frame, as `colorize video --references` stretches it."""
+    (w, h), (cw, ch) = colour_size, clip.size
+    if abs(w / h - cw / ch) <= 0.01 * cw / ch:
+        return ""
+    return (f"your key is {w}x{h}, the clip {cw}x{ch}: it was stretched to the frame's shape, as the command "
+            f"line does; crop it to {cw}:{ch} for an exact fit")
+
+
+def coverage(clip: Clip) -> str:
+    """The timeline in words: each shot's frames and the key(s) it follows, or that it has none."""
+    keys = clip.keys()
+    parts = []
+    for number, shot in enumerate(clip.shots(), 1):
+        keyed = [position for position in keys if position in shot]
+        follows = (f"key{'s' if len(keyed) > 1 else ''} at {', '.join(map(str, keyed))}" if keyed
+                   else "no key: follows its own first frame")
+        parts.append(f"shot {number} (frames {shot.start}–{shot.stop - 1}): {follows}")
+    return "\n\n".join(parts)
 
 
 def keyframe_position(clip: Clip, key: str | os.PathLike) -> int:
@@ -205,18 +324,19 @@ def keyframe_position(clip: Clip, key: str | os.PathLike) -> int:
 
 # ------------------------------------------------------------------------------------------ colouring
 
-def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike, seconds: float = 2.0,
-                 is_lineart: bool = False) -> Path:
+def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike | None, seconds: float = 2.0,
+                 is_lineart: bool = False, settings: Settings = Settings(), start: int | None = None) -> Path:
     """A few seconds from the keyframe on, coloured with it: line-art | colour | original, as MP4.
 
     The frames [key, key + seconds) are written to a short lossless clip and coloured by
     `colorize_video` with the key as frame 0's reference (so shots, self-reference and the temporal
-    mode act as in the full render). Returns workdir/preview/preview.mp4.
+    mode act as in the full render). key None (a model that cannot follow keys): from `start` on, with no
+    reference. Returns workdir/preview/preview.mp4, yuv420p H.264 (see playable).
     """
     from colorize.media.encode import write_video
     from colorize.media.video import iter_frames
 
-    start = keyframe_position(clip, key)
+    start = keyframe_position(clip, key) if key is not None else check_index(clip, start or 0)
     count = max(1, min(clip.frame_count - start, int(round(seconds * clip.fps))))
     folder = clip.workdir / "preview"
     folder.mkdir(exist_ok=True)
@@ -226,8 +346,22 @@ def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike, seconds
     else:
         frames = (read_rgb(path) for path in clip.frames[start:start + count])
     excerpt = write_video(frames, folder / "excerpt.mp4", clip.fps, crf=0)
-    return api.colorize_video(excerpt, folder / "preview.mp4", model, reference=key, side_by_side=True,
-                              lineart=is_lineart)
+    kwargs = settings.api_kwargs()
+    keys = _excerpt_keys(clip, range(start, start + count), folder / "keys") if key is not None else None
+    preview = api.colorize_video(excerpt, folder / "preview.mp4", model, references=keys, side_by_side=True,
+                                 lineart=is_lineart, **kwargs)
+    return playable(preview)[0]
+
+
+def _excerpt_keys(clip: Clip, span: range, folder: Path) -> Path:
+    """The clip's keys that fall in `span`, renumbered from the excerpt's first frame, in `folder`
+    (as `--references` reads them): the preview follows every key it crosses, as the render does."""
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    for position, path in clip.keys().items():
+        if position in span:
+            shutil.copyfile(path, folder / f"{position - span.start:06d}.png")
+    return folder
 
 
 class RenderStopped(ColorizeError):
@@ -247,8 +381,10 @@ class Render:
     """
 
     def __init__(self, clip: Clip, model: str | os.PathLike | None, key: str | os.PathLike | None = None,
-                 is_lineart: bool = False, device: str = "auto"):
+                 is_lineart: bool = False, device: str = "auto", settings: Settings | None = None):
         self.clip, self.model, self.key, self.is_lineart, self.device = clip, model, key, is_lineart, device
+        self.settings = settings
+        self.notes: list[str] = []  # said in the result line (a video padded to even sides)
         self.folder = clip.workdir / "render"
         self._process: subprocess.Popen | None = None
         self._stopped = threading.Event()
@@ -264,6 +400,7 @@ class Render:
         args += ["--model", str(self.model)] if self.model is not None else []
         args += ["--references", str(clip.keys_dir)] if self.key is not None else []
         args += ["--lineart"] if self.is_lineart else []
+        args += self.settings.cli_args(clip.kind) if self.settings is not None else []
         return [sys.executable, "-m", "colorize", *args]
 
     def run(self, on_progress: Callable[[int, int], None] | None = None) -> list[Path]:
@@ -280,9 +417,12 @@ class Render:
         if self._process.returncode != 0:
             message = errors[-1].removeprefix("error: ") if errors else f"exit code {self._process.returncode}"
             raise ColorizeError(f"render failed: {message}")
-        if self.clip.kind == "video":
-            return sorted(self.folder.glob("*_colour.mp4"))
-        return self._pack_frames()
+        outputs = sorted(self.folder.glob("*_colour.mp4")) if self.clip.kind == "video" else self._pack_frames()
+        for video in outputs:
+            if video.suffix == ".mp4":
+                note = playable(video)[1]
+                self.notes += [note] if note else []
+        return outputs
 
     def stop(self) -> None:
         """End the render as Ctrl-C would (the child cleans up its partial output)."""
@@ -315,7 +455,7 @@ class Render:
         order = {p.with_suffix(".png").name: i for i, p in enumerate(self.clip.frames)}
         outputs = sorted((self.folder / "frames").glob("*.png"), key=lambda p: order.get(p.name, len(order)))
         name = f"{cut_name(self.clip.frames)}_colour"
-        video = write_video((read_rgb(p) for p in outputs), self.folder / f"{name}.mp4", self.clip.fps)
+        video = write_video((read_rgb(p) for p in outputs), self.folder / f"{name}.mp4", self.clip.fps, even=True)
         return [_zip(outputs, self.folder / f"{name}.zip"), video]
 
 
@@ -333,27 +473,6 @@ def _stderr_lines(stream) -> Iterator[str]:
 def cut_name(frames: list[Path]) -> str:
     """A name for a cut's outputs: its first frame's name without the frame number (cut01_0001 -> cut01)."""
     return re.sub(r"[\W_]*\d+$", "", frames[0].stem) or "frames"
-
-
-def first_frame(video: str | os.PathLike) -> np.ndarray:
-    """The first frame of a video, H x W x 3 uint8 RGB (the preview's still)."""
-    from colorize.media.video import iter_frames
-
-    return next(iter(iter_frames(video))).image
-
-
-def describe_outputs(outputs: list[Path]) -> str:
-    """One line per rendered file: name, and for a video its frames, size and rate."""
-    from colorize.media.video import probe
-
-    lines = []
-    for path in outputs:
-        if path.suffix == ".mp4":
-            info = probe(path)
-            lines.append(f"{path.name}: {info.frame_count} frames, {info.width}x{info.height} at {info.fps:g} fps")
-        else:
-            lines.append(f"{path.name}: {path.stat().st_size / 1e6:.1f} MB")
-    return "\n\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------ helpers

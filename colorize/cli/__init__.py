@@ -3,11 +3,13 @@
 Command families live in their own modules (stages, train, video, gan) and register themselves here.
 User errors (colorize.errors.ColorizeError) become one line on stderr and their exit code; Ctrl-C
 exits 130 and SIGTERM 143, both after the same clean-up (no output under its final name, temporary
-files removed). Nothing here knows about tensors.
+files removed). Library log records under the `colorize` logger (the colour jobs' advice on where
+to key) are printed as one "note: ..." line on stderr each. Nothing here knows about tensors.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -15,7 +17,7 @@ import click
 from colorize import __version__
 from colorize.cli.params import Terminated, terminate_as_interrupt
 from colorize.errors import ColorizeError
-from colorize.progress import set_quiet
+from colorize.progress import set_quiet, write_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -24,6 +26,22 @@ from colorize.progress import set_quiet
 def cli(quiet: bool) -> None:
     """Colorize line-art video: extract frames, draw line-art, train, colorize, reassemble."""
     set_quiet(quiet)
+    _print_notes()
+
+
+class _NoteHandler(logging.Handler):
+    """A library log record (e.g. "clip.mp4: shot 1 (frames 12-35): ... key frame 20 next") as one
+    "note: " line on stderr, above the progress bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        write_line(f"note: {record.getMessage()}")
+
+
+def _print_notes() -> None:
+    """Send the `colorize` logger's records (WARNING and up) to stderr as notes, once per process."""
+    logger = logging.getLogger("colorize")
+    if not any(isinstance(h, _NoteHandler) for h in logger.handlers):
+        logger.addHandler(_NoteHandler(logging.WARNING))
 
 
 def _register_commands() -> None:

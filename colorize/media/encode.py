@@ -49,6 +49,8 @@ class VideoWriter:
 
     The size is kept exactly: even sizes use yuv420p (plays everywhere); an odd width or height uses
     yuv444p (H.264 High 4:4:4), because 4:2:0 cannot store odd sizes and padding would change them.
+    even=True instead pads an odd side with one black pixel (right / bottom) and keeps yuv420p, for
+    videos that must play in browsers (the app's previews).
 
     size: (width, height), or None to take it from the first frame; every frame must match it.
     audio_from: a media file whose first audio track is encoded (AAC) under the video, starting
@@ -67,8 +69,9 @@ class VideoWriter:
     def __init__(self, path: str | os.PathLike, fps: float, size: tuple[int, int] | None = None,
                  audio_from: str | os.PathLike | None = None, tone_hz: float = 0.0, crf: int = 18,
                  preset: str = "veryfast", audio_start: float = 0.0,
-                 frame_times: Sequence[float] | None = None) -> None:
+                 frame_times: Sequence[float] | None = None, even: bool = False) -> None:
         self.path = Path(path)
+        self.even = bool(even)
         _check_settings(self.path, fps, crf, preset, tone_hz, audio_start)
         self.frame_times = _check_times(frame_times)
         self.fps = float(fps)
@@ -181,7 +184,10 @@ class VideoWriter:
         options = {}
         if self.frame_times is not None:
             video, options = self._retimed(video)
-        return ffmpeg.output(video, str(target), vcodec="libx264", pix_fmt=pixel_format(self.size), crf=self.crf,
+        pix_fmt = pixel_format(self.size)
+        if self.even and pix_fmt != "yuv420p":
+            video, pix_fmt = video.filter("pad", width + width % 2, height + height % 2, 0, 0), "yuv420p"
+        return ffmpeg.output(video, str(target), vcodec="libx264", pix_fmt=pix_fmt, crf=self.crf,
                              preset=self.preset, movflags="+faststart", **options)
 
     def _retimed(self, video):
@@ -319,6 +325,31 @@ def pixel_format(size: tuple[int, int]) -> str:
     that only decode 4:2:0 (some browsers and phones).
     """
     return "yuv444p" if size[0] % 2 or size[1] % 2 else "yuv420p"
+
+
+def pad_to_even(path: str | os.PathLike, crf: int = 18, preset: str = "veryfast") -> Path:
+    """Re-encode MP4 `path` in place as yuv420p H.264 with an odd side padded by one black pixel
+    (right / bottom), audio copied; the file is replaced only once the new one is complete."""
+    path = Path(path)
+    source = ffmpeg.input(str(path))
+    width, height = _video_size(path)
+    video = source.video.filter("pad", width + width % 2, height + height % 2, 0, 0)
+    with atomic_path(path) as tmp:
+        streams = [video] + ([source.audio] if ffmpeg_info(path).has_audio else [])
+        out = ffmpeg.output(*streams, str(tmp), vcodec="libx264", pix_fmt="yuv420p", crf=crf, preset=preset,
+                            acodec="copy", movflags="+faststart", map_metadata=0)
+        proc = subprocess.run(_ffmpeg_args(out), capture_output=True, stdin=subprocess.DEVNULL)
+        if proc.returncode != 0:
+            raise InputError(f"ffmpeg could not re-encode {path.name}: "
+                             f"{last_error_line(proc.stderr.decode('utf-8', 'replace'), count=2)}")
+    return path
+
+
+def _video_size(path: Path) -> tuple[int, int]:
+    from colorize.media.video import probe
+
+    info = probe(path)
+    return info.width, info.height
 
 
 def write_video(frames: Iterable[np.ndarray], path: str | os.PathLike, fps: float, **writer_kwargs) -> Path:

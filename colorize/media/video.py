@@ -134,8 +134,10 @@ def _check_file(path: str | os.PathLike) -> Path:
     path = Path(path)
     if not path.exists():
         raise InputError(f"video not found: {path}")
-    if not path.is_file():
+    if path.is_dir():
         raise InputError(f"{path} is a folder, not a video file")
+    if not path.is_file():
+        raise InputError(f"{path} is not a regular file (a device or a pipe), not a video file")
     return path
 
 

@@ -29,20 +29,21 @@ STEP_TIMEOUT_MS = 120_000
 
 @contextlib.contextmanager
 def running_app(model: Path | None, port: int, log_dir: Path, tmpdir: Path | None = None,
-                startup_s: float = 120.0) -> Iterator[subprocess.Popen]:
+                startup_s: float = 120.0, args: list[str] = ()) -> Iterator[subprocess.Popen]:
     """`python -m colorize app` on 127.0.0.1:port until the block ends (then SIGTERM, as Ctrl-C).
 
     Waits until the page answers; the app's output goes to log_dir/app.log (shown if it fails to
-    start). tmpdir: the app's TMPDIR (its work folders and Gradio's file cache go there).
+    start). tmpdir: the app's TMPDIR (its work folders and Gradio's file cache go there). args: more
+    flags (--root, ...); the app starts in the repository, so that is its root by default.
     """
     env = {**os.environ}
     if tmpdir is not None:
         tmpdir.mkdir(parents=True, exist_ok=True)
         env["TMPDIR"] = str(tmpdir)
     log = open(log_dir / "app.log", "w")
-    args = [sys.executable, "-m", "colorize", "app", "--port", str(port), "--device", "cpu"]
-    args += ["--model", str(model)] if model is not None else []
-    proc = subprocess.Popen(args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
+    command = [sys.executable, "-m", "colorize", "app", "--port", str(port), "--device", "cpu", *args]
+    command += ["--model", str(model)] if model is not None else []
+    proc = subprocess.Popen(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=env)
     try:
         _wait_until_served(proc, f"http://127.0.0.1:{port}/", startup_s, log_dir / "app.log")
         yield proc
@@ -126,6 +127,21 @@ def upload_keyframe(page, image: Path) -> None:
     wait_text(page, "key-status", "your colouring")
 
 
+def click_key_pixel(page, x: int, y: int, key_width: int) -> None:
+    """Click the key canvas over the key's pixel (x, y) (key_width: the key's width in pixels; the canvas
+    shows it enlarged or shrunk). Gradio maps a click on an image to its natural pixels with the image
+    contained (centred, never enlarged past its size) in the <img> box; this inverts that mapping."""
+    image = page.locator("#key-canvas img")
+    image.wait_for(timeout=STEP_TIMEOUT_MS)
+    width, height, box_w, box_h = image.evaluate(
+        "img => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width, "
+        "img.getBoundingClientRect().height]")
+    scale = width / key_width
+    r = min(box_w / width, box_h / height, 1.0)
+    px, py = (x + 0.5) * scale, (y + 0.5) * scale
+    image.click(position={"x": (box_w - width * r) / 2 + px * r, "y": (box_h - height * r) / 2 + py * r})
+
+
 def preview(page) -> None:
     """Press Preview and wait for the side-by-side still and the preview video to arrive."""
     page.click("#preview")
@@ -157,3 +173,20 @@ def error_toast(page, timeout_ms: int = 30_000) -> str:
     toast = page.locator("[data-testid='toast-body']").first
     toast.wait_for(timeout=timeout_ms)
     return toast.inner_text()
+
+
+def open_example(page, url: str) -> str:
+    """Load the page and click the bundled sample's example (the clip and its keys); returns the timeline."""
+    page.goto(url)
+    page.locator(".gallery-item, [data-testid='examples'] button, table.examples-table tr, .examples button").first.click()
+    return wait_text(page, "timeline", "key")
+
+
+def video_duration(page, elem_id: str, timeout_ms: int = STEP_TIMEOUT_MS) -> float:
+    """The duration the browser reports for the <video> in #elem_id once it has loaded its metadata
+    (NaN or Infinity where Chromium cannot decode it)."""
+    page.wait_for_function(
+        "(id) => { const v = document.querySelector('#' + id + ' video'); return v && v.readyState >= 1 "
+        "|| (v && v.error); }", arg=elem_id, timeout=timeout_ms)
+    return page.evaluate("(id) => { const v = document.querySelector('#' + id + ' video'); "
+                         "return v.error ? NaN : v.duration; }", elem_id)

@@ -88,11 +88,72 @@ def test_frame_mistakes_are_input_errors(frames_dir, tmp_path):
         session.open_frames([frames_dir / "frame_3.png", other / "frame_99.png"], tmp_path / "w2")
     with pytest.raises(InputError, match="no image files"):
         session.open_frames([tmp_path / "notes.txt"], tmp_path / "w3")
-    with pytest.raises(InputError, match="no such file or folder"):
+    with pytest.raises(InputError, match="no video or frame folder at"):
         session.open_path(tmp_path / "missing", tmp_path / "w4")
 
 
-def test_one_keyframe_named_by_its_frame_number_replaces_the_last(clip_file, tmp_path):
+def test_a_path_outside_the_root_is_refused_in_the_words_of_a_missing_one(clip_file, frames_dir, tmp_path):
+    root = tmp_path / "root"
+    (root / "shots").mkdir(parents=True)
+    (root / "shots" / "outside.mp4").symlink_to(clip_file)  # a link inside root to a file outside it
+    (root / "clip.mp4").write_bytes(clip_file.read_bytes())
+
+    def message(path: str) -> str:
+        with pytest.raises(InputError) as caught:
+            session.open_path(path, tmp_path / "work", root=root)
+        return str(caught.value).replace(repr(path), "PATH")
+
+    existing = [str(clip_file), str(frames_dir), "../" * 12 + str(clip_file).lstrip("/"), "shots/outside.mp4",
+                "~", str(root / ".." / clip_file.parent.name)]
+    missing = [str(tmp_path / "missing.mp4"), "missing.mp4", "", "/no/such/folder"]
+    assert {message(p) for p in existing + missing} == {"no video or frame folder at PATH in the folder this app serves"}
+    opened = session.open_path("clip.mp4", tmp_path / "ok", root=root)  # relative to the root
+    assert opened.frame_count == 16
+    (root / "frames").mkdir()
+    (root / "frames" / "frame_1.png").symlink_to(frames_dir / "frame_1.png")  # frames linking outside are left out
+    with pytest.raises(InputError, match="no image files in the folder 'frames'"):
+        session.open_path("frames", tmp_path / "w5", root=root)
+
+
+def test_shot_cuts_are_found_while_opening_and_each_shot_keeps_its_own_key(clip_file, frames_dir, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    assert clip.cuts == [0, 8] and [list(s) for s in clip.shots()] == [list(range(8)), list(range(8, 16))]
+    assert session.open_frames(frames_dir, tmp_path / "frames").cuts == [0, 8]
+    session.save_keyframe(clip, 3, np.zeros((64, 96, 3), np.uint8), keep_others=True)
+    session.save_keyframe(clip, 9, np.zeros((64, 96, 3), np.uint8), keep_others=True)
+    assert list(clip.keys()) == [3, 9] and clip.shot_of(9) == 1
+    assert "shot 1 (frames 0–7): key at 3" in session.coverage(clip)
+    session.remove_keyframes(clip)
+    assert clip.keys() == {} and "no key" in session.coverage(clip)
+    assert session.fit_note((96, 64), clip) == ""
+    assert "stretched" in session.fit_note((64, 64), clip)
+
+
+def test_an_odd_size_clip_previews_and_renders_as_yuv420p(model, reference_model, tmp_path):
+    odd = write_toon_video(tmp_path / "odd.mp4", ToonConfig(width=63, height=45, n_frames=6, fps=6.0))
+    clip = session.open_video(odd, tmp_path / "work")
+    key = session.save_keyframe(clip, 0, session.guess_keyframe(clip, 0, model))
+    preview = session.preview_clip(clip, model, key, seconds=1)
+    info = probe(preview)
+    assert (info.width, info.height, info.frame_count) == (3 * 63 + 1, 46, 6)
+    assert "yuv420p" in _pixel_format(preview)
+    job = session.Render(clip, reference_model, clip.keys_dir, device="cpu")
+    [out] = job.run()
+    assert (probe(out).width, probe(out).height) == (64, 46) and "yuv420p" in _pixel_format(out)
+    assert job.notes == ["odd_colour.mp4: padded from 63x45 to 64x46 (one black pixel) so that browsers play it"]
+
+
+def _pixel_format(video: Path) -> str:
+    import subprocess
+
+    import imageio_ffmpeg
+
+    report = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-i", str(video)],
+                            capture_output=True, text=True).stderr
+    return next(line for line in report.splitlines() if "Video:" in line)
+
+
+def test_a_keyframe_named_by_its_frame_number_replaces_the_others_unless_kept(clip_file, tmp_path):
     clip = session.open_video(clip_file, tmp_path / "work")
     session.save_keyframe(clip, 3, np.zeros((10, 10, 3), np.uint8))
     key = session.save_keyframe(clip, 9, np.full((32, 48), 200, np.uint8))  # gray, another size
@@ -153,3 +214,31 @@ def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, r
     info = probe(video)
     assert (info.frame_count, info.width, info.height, info.fps) == (16, 96, 64, 8.0)
     assert sorted(p.name for p in frames_dir.iterdir()) == sorted(f"frame_{i}.png" for i in range(16))  # inputs untouched
+
+
+def test_each_shot_follows_its_own_key_in_the_render_and_the_preview(clip_file, model, reference_model, tmp_path):
+    clip = session.open_video(clip_file, tmp_path / "work")
+    first = session.save_keyframe(clip, 0, np.full((64, 96, 3), (230, 40, 40), np.uint8), keep_others=True)
+    session.save_keyframe(clip, 8, np.full((64, 96, 3), (40, 40, 230), np.uint8), keep_others=True)
+    [out] = session.Render(clip, reference_model, clip.keys_dir, device="cpu").run()
+    rendered = [f.image.astype(int) for f in iter_frames(out)]
+    both = api.colorize_video(clip_file, tmp_path / "both.mp4", model, references=clip.keys_dir)
+    assert all(np.abs(a - f.image.astype(int)).max() <= 1 for a, f in zip(rendered, iter_frames(both)))
+    only_first = tmp_path / "only_first"
+    only_first.mkdir()
+    (only_first / first.name).write_bytes(first.read_bytes())
+    one = [f.image.astype(int) for f in iter_frames(api.colorize_video(clip_file, tmp_path / "one.mp4", model,
+                                                                         references=only_first))]
+    assert np.abs(one[3] - rendered[3]).max() <= 1  # shot 1: the same key
+    assert np.abs(one[10] - rendered[10]).mean() > 1  # shot 2 follows its own key
+    session.preview_clip(clip, model, first, seconds=2)  # 16 frames from frame 0: crosses the second key
+    assert sorted(p.name for p in (clip.workdir / "preview" / "keys").iterdir()) == ["000000.png", "000008.png"]
+
+
+def test_a_late_keyframe_is_reached_by_seeking_not_by_decoding_from_frame_0(clip_file, tmp_path, monkeypatch):
+    import colorize.media.video as video
+
+    clip = session.open_video(clip_file, tmp_path / "work")
+    decoded = [f.image for f in iter_frames(clip_file)]
+    monkeypatch.setattr(video, "iter_frames", lambda *a, **k: pytest.fail("decoded the video from frame 0"))
+    assert all(np.array_equal(session.full_frame(clip, i), decoded[i]) for i in (0, 7, 8, 15))

@@ -13,11 +13,11 @@ from colorize.cli import cli
 from colorize.cli.keys import DEFAULT_THRESHOLD
 from colorize.images import write_image
 from colorize.jobs.keys import KeysConfig, small_lineart
-from tests.jobs.test_keys import pan_clip
+from tests.jobs.keys.clips import pan_clip
 
 
 def write_clip(folder, lineart: bool = False) -> None:
-    """The walk-in clip of tests/jobs/test_keys.py as PNGs numbered from 100 (f_100.png ... f_123.png)."""
+    """The walk-in clip of tests/jobs/keys/clips.py as PNGs numbered from 100 (f_100.png ... f_123.png)."""
     for frame in pan_clip(first_index=100):
         image = small_lineart(frame.image, KeysConfig()) if lineart else frame.image
         write_image(folder / f"f_{frame.index}.png", np.dstack([image] * 3) if image.ndim == 2 else image)

@@ -179,6 +179,7 @@ def test_keyframes_change_the_frames_of_their_shot_only(workdir, cut_clip, refer
         code, _, err = run_main(["-q", "video", str(cut_clip), "-o", str(outs[name]), "--model",
                                  str(reference_model), "--device", "cpu", "--crf", "0", *flags])
         assert code == 0, err
+        assert name != "self" or notes(err) == []  # no keys given: no advice on where to key
     a = [f.image.astype(np.int16) for f in iter_frames(outs["self"])]
     b = [f.image.astype(np.int16) for f in iter_frames(outs["key0"])]
     assert all(np.abs(x - y).mean() > 0.5 for x, y in zip(a[:6], b[:6]))    # the keyframe's shot changed
@@ -359,3 +360,62 @@ def test_frames_on_a_drawing_keep_its_ink_and_paint_its_regions(workdir, model, 
                              "--lineart", "--device", "cpu", "--paint", paint, "--lines", "drop"])
     dropped = cv2.imread(str(workdir / f"drawing_{paint}_drop" / "d.png"))
     assert code == 0 and (dropped[ink] > 0).any(axis=1).mean() > 0.5  # the lines are painted over
+
+# ---------------------------------------------------------------------------------- where to key
+
+@pytest.fixture(scope="module")
+def walk_in(workdir) -> Path:
+    """128 x 80, 12 frames of a slow pan; a character walks in at frame 6 and stands from frame 10
+    (tests/jobs/keys/clips.py)."""
+    from tests.jobs.keys.clips import pan_clip
+
+    return write_video((f.image for f in pan_clip(n=12, enter=6)), workdir / "walk_in.mp4", fps=12.0, crf=0)
+
+
+def key_folder(folder: Path, clip: Path, numbers: list[int]) -> Path:
+    """The clip's own decoded frames `numbers` as keyframes named by frame number."""
+    from colorize.images import write_image
+
+    for frame in iter_frames(clip):
+        if frame.index in numbers:
+            write_image(folder / f"{frame.index:06d}.png", frame.image)
+    return folder
+
+
+def notes(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("note: ")]
+
+
+def key_run(walk_in: Path, model: Path, out: Path, keys: Path) -> list[str]:
+    code, _, err = run_main(["-q", "video", str(walk_in), "-o", str(out), "--model", str(model), "--device", "cpu",
+                             "--references", str(keys)])
+    assert code == 0, err
+    return notes(err)
+
+
+def test_video_names_the_frame_to_key_when_a_new_object_enters_after_the_only_key(walk_in, reference_model,
+                                                                                   tmp_path):
+    (line,) = key_run(walk_in, reference_model, tmp_path / "out.mp4", key_folder(tmp_path / "k", walk_in, [0]))
+    assert line.startswith("note: walk_in.mp4: shot 0 (frames 0-11): frames ") and "poorly covered" in line, line
+    assert 6 <= int(line.rsplit(" ", 2)[-2]) <= 11, line  # "... key frame N next": where the character is
+
+
+def test_video_says_nothing_when_the_keys_show_everything(walk_in, reference_model, tmp_path):
+    # the first frame and each frame of the entrance (every step of it shows more of the character)
+    keys = key_folder(tmp_path / "k", walk_in, [0, 6, 7, 8, 9, 10])
+    assert key_run(walk_in, reference_model, tmp_path / "out.mp4", keys) == []
+
+
+def test_frames_say_it_per_sequence(walk_in, reference_model, tmp_path):
+    from colorize.images import write_image
+
+    frames = tmp_path / "cut01"
+    for frame in iter_frames(walk_in):
+        write_image(frames / f"f_{frame.index + 100}.png", frame.image)
+    keys = tmp_path / "keys"
+    write_image(keys / "f_100.png", next(iter_frames(walk_in)).image)
+    code, _, err = run_main(["-q", "frames", str(frames), str(tmp_path / "out"), "--model", str(reference_model),
+                             "--device", "cpu", "--references", str(keys)])
+    assert code == 0, err
+    (line,) = notes(err)
+    assert line.startswith("note: cut01: shot 0 (frames 100-111): "), line  # the folder by name: no slash

@@ -70,6 +70,20 @@ def test_odd_sizes_are_kept_exactly_with_yuv444p(tmp_path):
     assert pixel_format((45, 33)) == "yuv444p" and pixel_format((46, 34)) == "yuv420p"
 
 
+def test_even_pads_an_odd_size_by_one_pixel_into_yuv420p_and_pad_to_even_does_it_afterwards(tmp_path):
+    frames = [np.full((33, 45, 3), 200, np.uint8)] * 3
+    padded = write_video(frames, tmp_path / "even.mp4", fps=6, even=True)
+    info = probe(padded)
+    assert (info.width, info.height, info.frame_count) == (46, 34, 3)
+    first = next(iter(iter_frames(padded))).image
+    # the picture at the top left (a little ringing beside the pad), the pad black
+    assert np.abs(first[:33, :45].astype(int) - 200).mean() < 1 and first[33:, :].max() <= 20
+    exact = write_video(frames, tmp_path / "exact.mp4", fps=6, tone_hz=440)
+    assert assemble.pad_to_even(exact) == exact
+    info = probe(exact)
+    assert (info.width, info.height, info.frame_count) == (46, 34, 3) and info.has_audio
+
+
 def test_crf_trades_size_for_quality(clip, tmp_path):
     frames = [f.image for f in iter_frames(clip)]
     small = write_video(frames, tmp_path / "small.mp4", 12.0, crf=40)

@@ -37,6 +37,7 @@ from colorize.jobs.colorize.options import ColorizeOptions, colour_plan, load_co
 from colorize.jobs.colorize.references import Keyframes, attach_keys
 from colorize.jobs.colorize.sequences import colour_sequences, plan_sequences
 from colorize.jobs.colorize.stream import ColourPlan, colour_stream
+from colorize.jobs.keys.advice import advise_keys
 from colorize.media.threads import BackgroundSink, prefetch
 from colorize.progress import bar
 from colorize.runtime import dist_info
@@ -65,7 +66,9 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     options.references by frame number) or else its own first output frame; shot cuts drop the
     reference. The temporal mode (options.temporal; by default on for a reference-guided model) then
     carries each shot's colours along the line-art's motion, and options.smooth smooths what comes
-    out (see colorize.jobs.colorize.stream). `colorizer` overrides options.model (tests and callers
+    out (see colorize.jobs.colorize.stream). With keyframes, a shot whose frames they cover poorly (new
+    content its keys do not show) gets one line on the logger colorize.advice naming the frame to key
+    next (colorize.jobs.keys.advice.advise_keys, beside the stream on the line-art drawn anyway). `colorizer` overrides options.model (tests and callers
     that already hold one). InputError for an unreadable input, a missing model or keyframe, a
     keyframe past the last frame, or an unwritable output; the output appears only when complete.
     """
@@ -88,7 +91,10 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     if plan.needs_cuts:
         frames = attach_keys(mark_cuts(frames), keyframes)  # one detector pass serves the whole stream
     # line-art drawn in the decode thread: it overlaps the generator instead of waiting for it
-    frames = prefetch(colorizer.draw_lineart(frames, options.lineart), maxsize=options.queue_size, name="decode")
+    frames = colorizer.draw_lineart(frames, options.lineart)
+    if plan.follow and keyframes:  # the user keyed a guided model: one line per shot its keys cover poorly
+        frames = advise_keys(frames, keyframes.by_frame, prefix=f"{info.path.name}: ")
+    frames = prefetch(frames, maxsize=options.queue_size, name="decode")
     compose = side_by_side if options.side_by_side else (lambda item: item.colour)
     progress = bar(total=info.frame_count, desc=f"colorize {info.path.name}")
     coloured = None

@@ -41,6 +41,7 @@ from colorize.errors import InputError
 from colorize.images import is_image, list_images, output_paths, read_rgb, refuse_input_as_output
 from colorize.jobs.colorize.references import Keyframes, attach_keys, follows_references, frame_number
 from colorize.jobs.colorize.stream import ColourPlan, colour_stream
+from colorize.jobs.keys.advice import advise_keys
 from colorize.media.frames import Frame
 from colorize.media.shots import mark_cuts
 from colorize.media.threads import prefetch
@@ -178,7 +179,8 @@ def colour_sequences(seqs: Iterable[Sequence], colorizer: Colorizer, plan: Colou
     frame (see the module docstring): both the reference and the carried colours depend only on
     the frames since the cut, so they are rebuilt as the finished frames saw them; those frames are
     recomputed but not yielded. Frames are read in a background thread, `queue_size` ahead;
-    unreadable ones are appended to `unreadable` and left out.
+    unreadable ones are appended to `unreadable` and left out. A keyed sequence reports the shots its keys cover
+    poorly (from its resume point on) through colorize.jobs.keys.advice.advise_keys.
     """
     for seq in seqs:
         pending = seq.pending()
@@ -187,9 +189,12 @@ def colour_sequences(seqs: Iterable[Sequence], colorizer: Colorizer, plan: Colou
         missing = {seq.numbers[i] for i in pending}
         target_of = dict(zip(seq.numbers, seq.targets))
         start = resume_start(seq, pending[0], shots)
-        frames = prefetch(attach_keys(read_frames(seq, start, None, shots, unreadable), seq.keyframes),
-                          maxsize=queue_size, name="read")
+        frames = attach_keys(read_frames(seq, start, None, shots, unreadable), seq.keyframes)
         follow = follows_references(colorizer, bool(seq.keyframes), plan.self_reference)
+        if follow and seq.keyframes:  # keyed: line-art drawn in the read thread, the advisor beside it
+            frames = advise_keys(colorizer.draw_lineart(frames, plan.lineart), seq.keyframes.by_frame,
+                                 prefix=f"{seq.files[0].parent.name}: ")
+        frames = prefetch(frames, maxsize=queue_size, name="read")
         items = colour_stream(frames, colorizer, dataclasses.replace(plan, follow=follow))
         try:
             for item in items:

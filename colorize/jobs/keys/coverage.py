@@ -1,10 +1,8 @@
-"""Where to key: how much of each frame's drawing is seen in some key of its shot, and which frames to key.
+"""Coverage of frames by keys: how much of each frame's drawing is seen in some key of its shot.
 
     for fc in coverage(lineart_frames, keys={0, 40}):       # Frames with line-art and cuts marked
         print(fc.index, fc.shot, fc.coverage)                # share of the frame's drawing seen in a key
-    suggest_keys("clip.mp4")                 # [0, 14, 57]: every frame >= cfg.threshold covered
-    suggest_keys("frames/", max_keys=3)      # the 3 frames that cover most
-    advisor = CoverageAdvisor({0, 40}); advisor.update(index, lineart, cut) ... advisor.finish()
+    scores = shot_scores(arts, starts=[0, 12], cfg)          # the per-shot table suggest/advice use
 
 What "seen" means. Every frame is reduced to small line-art (longer side `flow_side`, 160 px). Its
 *drawn content* is the ink plus a `band` of paper around it (the flow-size pixels within `band` px of
@@ -26,13 +24,6 @@ at frame t, in [0, 1]; **coverage of frame t = max over the keys k of its shot o
 best single key; two keys that each see half of a frame do not add up: a deliberate lower bound that
 keeps the scores a table the greedy search can use). A frame with no drawn content is fully covered.
 
-suggest_keys works per shot (cuts from media.shots.mark_cuts, on the full-size frames, as `colorize
-video` finds them) on the table score(k, t) for every candidate k and frame t of the shot: without
-max_keys, the shot's first frame (`first_frame`, since today's keys colour forwards only) and then
-greedily the frame that raises the shot's coverage, capped at `threshold`, most, until every frame is
-at `threshold`; with max_keys, greedy set cover over the whole clip (the gain of a key: the coverage
-it adds to the frames of its shot), which is the per-shot greedy sequences merged by gain.
-
 Cost and memory: a shot is held as its small line-arts (160 x 90 uint8 for 16:9, 14 KB each) plus one
 mask per key still alive (uint8, same size) and the shot's score table (n x n float32). A shot longer
 than `max_shot` (480) frames is analysed in pieces of at most that many frames, so no key is asked to
@@ -47,22 +38,16 @@ shot carries one mask. The flow runs twice per pair of frames in each of the two
 from __future__ import annotations
 
 import math
-import os
-import re
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
 
 from colorize.errors import InputError
-from colorize.images import list_images, read_rgb
 from colorize.lineart.ink import InkConfig, ink_lineart
 from colorize.media.flow import MIN_FLOW_SIDE, dis_flow
 from colorize.media.frames import Frame
-from colorize.media.shots import mark_cuts
-from colorize.progress import progress
 
 # cv2.remap takes at most this many channels at once (OpenCV 5 wraps up to 128).
 REMAP_CHANNELS = 128
@@ -156,13 +141,13 @@ def small_lineart(image: np.ndarray, cfg: KeysConfig) -> np.ndarray:
     cfg.lineart, H x W (x 3) uint8 line-art (made gray; light lines on dark are inverted).
     """
     if cfg.lineart:
-        gray = _gray(image)
+        gray = gray_of(image)
         return shrink(255 - gray if np.median(gray) < 128 else gray, cfg.flow_side)
     drawn = ink_lineart(shrink(image, cfg.draw_side), cfg.ink, 1)
     return shrink(drawn, cfg.flow_side)
 
 
-def _gray(image: np.ndarray) -> np.ndarray:
+def gray_of(image: np.ndarray) -> np.ndarray:
     return image if image.ndim == 2 else cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
 
 
@@ -342,7 +327,7 @@ def iter_shot_linearts(frames: Iterable[Frame], cfg: KeysConfig) -> Iterator[Sho
             shot += 1
         numbers.append(frame.index)
         if frame.lineart is not None:  # drawn by a stage already: paper is light, only shrink it
-            arts.append(shrink(_gray(frame.lineart), cfg.flow_side))
+            arts.append(shrink(gray_of(frame.lineart), cfg.flow_side))
         else:
             arts.append(small_lineart(frame.image, as_lineart))
     if arts:
@@ -372,250 +357,3 @@ def coverage(frames: Iterable[Frame], keys: set[int], cfg: KeysConfig | None = N
         best = scores.max(axis=0) if starts else np.zeros(len(piece.arts), np.float32)
         for number, value in zip(piece.numbers, best):
             yield FrameCoverage(number, piece.shot, float(value))
-
-
-@dataclass
-class ShotPlan:
-    """The keys suggested for one shot (or piece of one): frame numbers `first`..`last` (the
-    numbers of its frames are `numbers`), its keys, and each frame's coverage with them."""
-
-    shot: int
-    numbers: list[int]
-    keys: list[int]
-    coverage: list[float]
-
-    @property
-    def first(self) -> int:
-        return self.numbers[0]
-
-    @property
-    def last(self) -> int:
-        return self.numbers[-1]
-
-    def to_dict(self) -> dict:
-        return {"shot": self.shot, "first": self.first, "last": self.last, "keys": self.keys,
-                "coverage": [round(c, 4) for c in self.coverage],
-                "min_coverage": round(min(self.coverage), 4)}
-
-
-def greedy_keys(scores: np.ndarray, threshold: float | None, limit: int | None = None,
-                chosen: Iterable[int] = ()) -> tuple[list[int], list[float]]:
-    """Greedy set cover on a shot's n x n table (scores[k, t]: frame t seen from key k).
-
-    Starting from the positions `chosen`, add the position that raises sum_t min(coverage_t, cap)
-    most (cap = threshold, or 1 without one; ties go to the earliest frame) until every frame is at
-    `threshold` (with one) or `limit` keys were added. Returns (added positions, their gains); the
-    gains do not increase, so per-shot sequences merged by gain are the greedy over many shots.
-    """
-    cap = 1.0 if threshold is None else threshold
-    covered = np.zeros(scores.shape[1], np.float32)
-    for k in chosen:
-        covered = np.maximum(covered, scores[k])
-    added, gains = [], []
-    while limit is None or len(added) < limit:
-        if threshold is not None and (covered >= threshold - 1e-6).all():
-            break
-        gain = (np.minimum(scores, cap) - np.minimum(covered, cap)[None, :]).clip(min=0).sum(axis=1)
-        k = int(np.argmax(gain))
-        if gain[k] <= 1e-6:
-            break
-        added.append(k)
-        gains.append(float(gain[k]))
-        covered = np.maximum(covered, scores[k])
-    return added, gains
-
-
-def plan_shots(frames: Iterable[Frame], max_keys: int | None = None, cfg: KeysConfig | None = None
-               ) -> list[ShotPlan]:
-    """Suggested keys for a stream of line-art Frames (cuts marked), per shot (see suggest_keys).
-
-    Holds one shot's score table at a time; with max_keys, each shot keeps only the score rows of
-    its own greedy picks (at most max_keys x n) until the picks of all shots are merged by gain.
-    """
-    cfg = cfg if cfg is not None else KeysConfig()
-    if max_keys is not None and max_keys < 1:
-        raise ValueError(f"max_keys must be at least 1, got {max_keys}")
-    plans, rows, candidates = [], [], []  # candidates: (gain, plan number, pick number)
-    for piece in iter_shot_linearts(frames, cfg):
-        scores = shot_scores(piece.arts, list(range(len(piece.arts))), cfg)
-        if max_keys is None:
-            chosen = [0] if cfg.first_frame else []
-            added, _ = greedy_keys(scores, cfg.threshold, chosen=chosen)
-            positions = sorted(set(chosen + added))
-            plans.append(ShotPlan(piece.shot, piece.numbers, positions, _best(scores, positions)))
-            continue
-        added, gains = greedy_keys(scores, None, limit=max_keys)
-        candidates += [(gain, len(plans), pick) for pick, gain in enumerate(gains)]
-        plans.append(ShotPlan(piece.shot, piece.numbers, added, []))
-        rows.append(scores[added])
-    if max_keys is not None:
-        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-        taken: dict[int, int] = {}
-        for _, p, pick in candidates[:max_keys]:
-            taken[p] = max(taken.get(p, 0), pick + 1)  # a shot's picks are taken in their own order
-        for p, plan in enumerate(plans):
-            count = taken.get(p, 0)
-            order = np.argsort(plan.keys[:count])
-            plan.keys = [plan.keys[i] for i in order]
-            plan.coverage = _best(rows[p][:count][order], list(range(count))) if count else _best(
-                np.zeros((1, len(plan.numbers)), np.float32), [])
-    for plan in plans:
-        plan.keys = [plan.numbers[k] for k in plan.keys]
-    return plans
-
-
-def _best(scores: np.ndarray, positions: list[int]) -> list[float]:
-    if not positions:
-        return [0.0] * scores.shape[1]
-    return [float(v) for v in scores[positions].max(axis=0)]
-
-
-# ------------------------------------------------------------------------------------ clips in
-
-_DIGITS = re.compile(r"(\d+)")
-
-
-def _natural_key(path: Path) -> list:
-    """frame_2 before frame_10 (as colorize frames orders a sequence; text compared case-insensitively)."""
-    return [int(part) if part.isdigit() else part.lower() for part in _DIGITS.split(path.name)]
-
-
-def folder_numbers(files: list[Path]) -> list[int]:
-    """The number each file's name carries (its last run of digits), or 0..n-1 when a name has
-    none or two share one (the frame numbers `colorize frames` gives a sequence)."""
-    numbers = []
-    for f in files:
-        found = _DIGITS.findall(f.stem)
-        if not found:
-            return list(range(len(files)))
-        numbers.append(int(found[-1]))
-    return numbers if len(set(numbers)) == len(numbers) else list(range(len(files)))
-
-
-def open_clip(clip: str | os.PathLike) -> tuple[Iterator[Frame], int | None]:
-    """(frames, count) of a video file or of a folder's own images in natural order (Frame.index:
-    the video frame number, or the number in the image's name as folder_numbers gives it).
-
-    InputError (one line) for a missing path, a file that is not a video, a folder without images.
-    """
-    path = Path(clip)
-    if not path.exists():
-        raise InputError(f"input not found: {path}")
-    if path.is_dir():
-        files = sorted(list_images(path, recursive=False), key=_natural_key)
-        numbers = folder_numbers(files)
-        return (Frame(index=n, time=float(i), image=read_rgb(f))
-                for i, (n, f) in enumerate(zip(numbers, files))), len(files)
-    from colorize.media.video import iter_frames, probe
-
-    info = probe(path)
-    return iter_frames(path), info.frame_count
-
-
-def lineart_frames(frames: Iterable[Frame], cfg: KeysConfig) -> Iterator[Frame]:
-    """Frames with cuts marked (media.shots.mark_cuts on the full-size frames, as `colorize video`
-    finds them) and their image and .lineart replaced by small line-art (small_lineart)."""
-    for frame in mark_cuts(frames):
-        art = small_lineart(frame.image, cfg)
-        yield replace(frame, image=art, lineart=art)
-
-
-def plan_clip(clip: str | os.PathLike, max_keys: int | None = None, cfg: KeysConfig | None = None
-              ) -> list[ShotPlan]:
-    """suggest_keys with the per-shot detail: a ShotPlan per shot (keys, each frame's coverage).
-    A progress bar (colorize.progress) counts the frames read."""
-    cfg = cfg if cfg is not None else KeysConfig()
-    frames, total = open_clip(clip)
-    return plan_shots(lineart_frames(progress(frames, total=total, desc="keys"), cfg), max_keys, cfg)
-
-
-def suggest_keys(clip: str | os.PathLike, max_keys: int | None = None, cfg: KeysConfig | None = None
-                 ) -> list[int]:
-    """The frame numbers to colour, sorted: per shot (cuts respected), the shot's first frame and
-    then greedily the frames that see most of what is not yet covered, until every frame's coverage
-    is at least cfg.threshold; with max_keys, the max_keys frames of the whole clip that cover most.
-
-    clip: a video file or a folder of frames (its own images, natural order; numbers from the names).
-    """
-    return sorted(k for plan in plan_clip(clip, max_keys, cfg) for k in plan.keys)
-
-
-# ------------------------------------------------------------------------------ advice for users
-
-def poorly_covered(shot: int, numbers: list[int], scores: np.ndarray, keys: Iterable[int],
-                   threshold: float = 0.9) -> str | None:
-    """One line for a shot whose frames are poorly covered by the user's keys, or None.
-
-    shot: its number; numbers: its frames' numbers; scores: its n x n table (shot_scores with every
-    position as a start); keys: the user's keys (frame numbers; those outside the shot are ignored).
-    The line names the longest run of frames below `threshold` and the frame that would raise the
-    shot's coverage most: "shot 2 (frames 40-95): frames 61-95 are poorly covered by its keys; key
-    frame 70 next".
-    """
-    position = {n: i for i, n in enumerate(numbers)}
-    chosen = [position[k] for k in keys if k in position]
-    covered = scores[chosen].max(axis=0) if chosen else np.zeros(len(numbers), np.float32)
-    low = covered < threshold - 1e-6
-    if not low.any():
-        return None
-    run = _longest_run(low)
-    added, _ = greedy_keys(scores, threshold, limit=1, chosen=chosen)
-    where = f"frames {numbers[run[0]]}-{numbers[run[1]]}" if run[1] > run[0] else f"frame {numbers[run[0]]}"
-    verb = "are" if run[1] > run[0] else "is"
-    return (f"shot {shot} (frames {numbers[0]}-{numbers[-1]}): {where} {verb} poorly covered by its keys; "
-            f"key frame {numbers[added[0]]} next")
-
-
-def _longest_run(flags: np.ndarray) -> tuple[int, int]:
-    """(first, last) positions of the longest run of True in a 1-D bool array (the earliest on ties)."""
-    best, start = (0, -1), None
-    for i, flag in enumerate([*flags.tolist(), False]):
-        if flag and start is None:
-            start = i
-        elif not flag and start is not None:
-            if i - 1 - start > best[1] - best[0]:
-                best = (start, i - 1)
-            start = None
-    return best
-
-
-class CoverageAdvisor:
-    """Streaming check of the user's keys, for `colorize video` / `frames`: feed every frame's
-    line-art as the job draws it; at the end of each shot, one line if its keys cover it poorly.
-
-        advisor = CoverageAdvisor(keys={0, 40})
-        for frame in frames:                                  # cuts marked
-            line = advisor.update(frame.index, frame.lineart, frame.cut)   # str | None
-        line = advisor.finish()
-
-    Holds one shot's small line-arts (see the module docstring for the bound).
-    """
-
-    def __init__(self, keys: Iterable[int], cfg: KeysConfig | None = None) -> None:
-        self.keys = set(keys)
-        self.cfg = replace(cfg if cfg is not None else KeysConfig(), lineart=True)
-        self._shot, self._numbers, self._arts = -1, [], []
-
-    def update(self, index: int, lineart: np.ndarray, cut: bool) -> str | None:
-        """Add frame `index` (line-art H x W uint8, 255 paper, any size, as the job drew it); the line
-        for the shot a cut (or max_shot) ended."""
-        line = None
-        if (cut or len(self._arts) == self.cfg.max_shot) and self._arts:
-            line = self.finish()
-        if cut or self._shot < 0:
-            self._shot += 1
-        self._numbers.append(index)
-        self._arts.append(shrink(_gray(lineart), self.cfg.flow_side))
-        return line
-
-    def finish(self) -> str | None:
-        """The line for the shot in progress (None if it is well covered or empty); forgets it."""
-        numbers, arts = self._numbers, self._arts
-        self._numbers, self._arts = [], []
-        if not arts:
-            return None
-        keyed = [i for i, n in enumerate(numbers) if n in self.keys]
-        if keyed and shot_scores(arts, keyed, self.cfg).max(axis=0).min() >= self.cfg.threshold - 1e-6:
-            return None  # well covered: the full table (every frame a candidate) is not needed
-        scores = shot_scores(arts, list(range(len(arts))), self.cfg)
-        return poorly_covered(self._shot, numbers, scores, self.keys, self.cfg.threshold)
