@@ -103,20 +103,21 @@ class Clip:
 @dataclass(frozen=True)
 class Settings:
     """The page's render settings: temporal mode on/off, smoothing (video only), working size
-    (None: the default; 0: full resolution), ink and paint (paint flat / shaded / free, lines keep /
-    drop) -- the options of `colorize video` / `colorize frames`."""
+    (None: the default; 0: full resolution), ink and paint (paint auto / flat / shaded / free, lines
+    auto / keep / drop; auto: flat + keep for line-art input, free + drop for colour video, see
+    colorize.cel.cel_config) -- the options of `colorize video` / `colorize frames`."""
 
     temporal: bool = True
     smooth: float = 0.0
     size: int | None = None
-    paint: str = "flat"
-    lines: str = "keep"
+    paint: str = "auto"
+    lines: str = "auto"
 
     def __post_init__(self) -> None:
-        from colorize.cel import CelConfig
+        from colorize.cel import cel_config
 
         try:
-            CelConfig(paint=self.paint, lines=self.lines)
+            cel_config(self.paint, self.lines, lineart=False)
         except ValueError as exc:
             raise InputError(str(exc)) from None
 

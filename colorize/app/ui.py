@@ -235,7 +235,7 @@ class Handlers(BucketHandlers):
     @reported
     def preview(self, clip: session.Clip | None, key: str | None, seconds: float, is_lineart: bool,
                 temporal: bool = True, smooth: float = 0.0, size: str = DEFAULT_SIZE, index: float = 0,
-                paint: str = "flat", lines: str = "keep", progress=gr.Progress(track_tqdm=True)) -> tuple:
+                paint: str = "auto", lines: str = "auto", progress=gr.Progress(track_tqdm=True)) -> tuple:
         clip = _need_clip(clip)
         if self.model.takes_reference:
             key = _need_key(key)
@@ -247,7 +247,7 @@ class Handlers(BucketHandlers):
 
     @reported
     def render(self, clip: session.Clip | None, is_lineart: bool, temporal: bool = True, smooth: float = 0.0,
-               size: str = DEFAULT_SIZE, paint: str = "flat", lines: str = "keep", progress=gr.Progress()) -> tuple:
+               size: str = DEFAULT_SIZE, paint: str = "auto", lines: str = "auto", progress=gr.Progress()) -> tuple:
         """Render the whole clip (in a child process, see session.Render) with a progress bar."""
         clip = _need_clip(clip)
         keyed = bool(clip.keys()) and self.model.takes_reference
@@ -270,12 +270,12 @@ class Handlers(BucketHandlers):
             job.stop()
 
 
-def settings(temporal: bool, smooth: float, size: str, paint: str = "flat", lines: str = "keep") -> session.Settings:
+def settings(temporal: bool, smooth: float, size: str, paint: str = "auto", lines: str = "auto") -> session.Settings:
     """The page's settings as the session's."""
     size = str(size or DEFAULT_SIZE)
     working = None if size == DEFAULT_SIZE else 0 if size == "full" else int(size)
     return session.Settings(temporal=bool(temporal), smooth=float(smooth or 0.0), size=working,
-                            paint=paint or "flat", lines=lines or "keep")
+                            paint=paint or "auto", lines=lines or "auto")
 
 
 def forget(clip: session.Clip | None) -> None:
@@ -369,9 +369,9 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                     size = gr.Dropdown(SIZES, value=DEFAULT_SIZE, label="Working size (px, longer side)",
                                        elem_id="working-size")
                     with gr.Row():
-                        paint_mode = gr.Dropdown(["flat", "shaded", "free"], value="flat", label="Paint",
+                        paint_mode = gr.Dropdown(["auto", "flat", "shaded", "free"], value="auto", label="Paint",
                                                  elem_id="paint-mode", min_width=100)
-                        lines_mode = gr.Dropdown(["keep", "drop"], value="keep", label="Lines", elem_id="lines-mode",
+                        lines_mode = gr.Dropdown(["auto", "keep", "drop"], value="auto", label="Lines", elem_id="lines-mode",
                                                  min_width=90)
                 example_keys = gr.Textbox(visible=False)
             with gr.Column(scale=2):

@@ -75,7 +75,7 @@ def test_a_keyframe_is_taken_coloured_and_previewed(handlers, clip):
 
 
 def test_settings_reach_the_render_command():
-    paint = ["--paint", "flat", "--lines", "keep"]
+    paint = ["--paint", "auto", "--lines", "auto"]   # the options' defaults (docs/cel.md)
     assert ui.settings(False, 0.3, "512").cli_args("video") == ["--no-temporal", "--size", "512", "--smooth", "0.3",
                                                                 *paint]
     assert ui.settings(True, 0.3, "full").cli_args("frames") == ["--temporal", "--size", "0", *paint]
