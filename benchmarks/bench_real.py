@@ -44,7 +44,9 @@ import torch
 
 from common import Scores, save_results  # noqa: E402  (benchmarks/common.py; this folder is on sys.path)
 
-from colorize.cel import CelConfig, render_cel  # noqa: E402
+from colorize.cel import CelConfig, composite_lines, render_cel, segment_regions  # noqa: E402
+from colorize.cel.frame import DEFAULT_GAP, DEFAULT_MIN_AREA  # noqa: E402
+from colorize.cel.paint import paint as paint_regions  # noqa: E402
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.temporal import TemporalConfig  # noqa: E402
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
@@ -200,10 +202,26 @@ def check_same_as_stream(colorizer, frames, key_dir, mode, pairs) -> None:
     print(f"  {mode}: stream with paint vs paint after the stream, max difference {diff}", flush=True)
 
 
+def border_paper(colour: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """An experiment, not a colorize setting: flat paint + kept lines, with every region that touches
+    the frame's border left white paper (a drawing on paper: the area around it is paper)."""
+    regions = segment_regions(line, gap=DEFAULT_GAP, min_area=DEFAULT_MIN_AREA)
+    flat = paint_regions(colour, regions, "flat")
+    fill = regions.fill
+    border = np.unique(np.concatenate([fill[0], fill[-1], fill[:, 0], fill[:, -1]]))
+    flat[np.isin(fill, border)] = 255
+    return composite_lines(flat, line)
+
+
 def score_svg(colorizer: Colorizer, items, rows: dict) -> list[Pair]:
     truth = [colour for _, _, colour in items]
     pairs = colour_pairs(colorizer, [line for _, line, _ in items], is_lineart=True)
     score_settings(rows, "vector line-art (`--lineart`)", pairs, truth, shot=False)
+    row = rows.setdefault(("(experiment: flat + keep, border regions left paper)", "", ""), Row())
+    for (colour, line), true in zip(pairs, truth):
+        out = border_paper(colour, line)
+        row.add_frames([out], [true])
+        row.add_ink([out], [line])
     return pairs
 
 
