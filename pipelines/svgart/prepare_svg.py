@@ -16,7 +16,8 @@ true line-art (`[data] paired_folders = true`):
                                           its file, element id and kind (element / sheet)
 
 A pair is kept when its ink covers 0.5-45 % of the image and at least 4 % of the painted area
-(outlined art: fills-only drawings have hardly any ink), paint shows beyond the ink, and it is not
+(outlined art: fills-only drawings have hardly any ink), at least COVERAGE of the colouring's edges
+lie next to ink (every painted area is drawn around), paint shows beyond the ink, and it is not
 (near-)identical to an earlier pair of the source; at most MAX_PER_SOURCE pairs per source (a
 seeded sample). The split holds out whole sources by other artists; their pairs are for evaluation
 only (benchmarks/bench_real.py --svg), never training.
@@ -42,8 +43,11 @@ from svg_inking import (colour_version, contains_raster, has_css, hidden, ink_ve
 MAX_PER_SOURCE = 400
 SIZES = (256, 448)            # long side of a render, drawn per pair
 INK = (0.005, 0.45)           # allowed fraction of ink pixels in the line-art
+COVERAGE = 0.7                # least share of the colouring's edges that must lie within 3 px of ink
 
-# name: (split, package, files under the unpacked package (globs), licence, artist)
+# name: (split, package, files under the unpacked package (globs), licence, artist[, "whole"]):
+# "whole" renders each file once (one drawing per file: icons, pieces); otherwise the whole sheet and
+# each of its top-level elements with an id.
 SOURCES = {
     "ktuberling": ("train", "ktuberling-data", ["usr/share/ktuberling/pics/*.svg*"],
                    "GPL-2+ (KDE ktuberling themes)", "ktuberling artists (Agnès Paulsen et al., KDE)"),
@@ -60,6 +64,14 @@ SOURCES = {
                 "KBounce theme artists (KDE)"),
     "granatier": ("train", "granatier", ["usr/share/granatier/themes/*.svg*", "usr/share/granatier/players/*.svg*"],
                   "GPL-2+", "Granatier artists (KDE)"),
+    "gnome-robots": ("train", "gnome-robots", ["usr/share/gnome-robots/themes/*.svg"], "GPL-3+",
+                     "GNOME Robots theme artists"),
+    "xboard": ("train", "xboard", ["usr/share/games/xboard/themes/*/*.svg"], "GPL-3+",
+               "XBoard piece artists", "whole"),
+    "kmahjongg-tiles": ("train", "kdegames-mahjongg-data-kf5", ["usr/share/kmahjongglib/tilesets/*.svgz"],
+                        "GPL-2+ / CC-BY-SA-3.0 (per tileset, see its .copyright)", "KMahjongg tileset artists"),
+    "tango": ("heldout", "tango-icon-theme", ["usr/share/icons/Tango/scalable/*/*.svg"], "public-domain",
+              "Tango Desktop Project (Ulisse Perusin et al.)", "whole"),
     "kdiamond": ("heldout", "kdiamond", ["usr/share/kdiamond/themes/*.svg*"], "GPL-2+ (themes), LGPL-2+",
                  "KDiamond theme artists (KDE; funny_zoo theme)"),
     "kapman": ("heldout", "kapman", ["usr/share/kapman/themes/*.svg*"], "GPL-2+ / LGPL-2.1+",
@@ -104,15 +116,31 @@ def usable(colour: np.ndarray, line: np.ndarray) -> bool:
     paint_only = float((painted & ~ink).mean())   # colour the line-art does not already show
     # Outlined art only: fills-only drawings (no strokes) give almost no ink for their painted area.
     outlined = ink.sum() >= 0.04 * max(1, painted.sum())
-    return INK[0] <= float(ink.mean()) <= INK[1] and paint_only > 0.05 and outlined
+    return INK[0] <= float(ink.mean()) <= INK[1] and paint_only > 0.05 and outlined and \
+        edge_coverage(colour, line) >= COVERAGE
+
+
+def edge_coverage(colour: np.ndarray, line: np.ndarray) -> float:
+    """Share of the colouring's edges (Canny on lightness and on both chroma axes) within 3 px of ink.
+
+    Low when areas of the colouring have no line around them (pips of a card drawn as fills only, a
+    palette, shading with no outline): the line-art would not say where that paint goes.
+    """
+    lab = cv2.cvtColor(colour, cv2.COLOR_RGB2LAB)
+    edges = cv2.Canny(cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY), 60, 160) > 0
+    for channel in (1, 2):
+        edges |= cv2.Canny(lab[..., channel], 30, 80) > 0
+    near_ink = cv2.dilate((line < 128).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    return float((edges & near_ink).sum() / max(1, edges.sum()))
 
 
 def thumbnail(colour: np.ndarray) -> np.ndarray:
     return cv2.resize(colour, (12, 12), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def pairs_of_file(svg: Path, tmp: Path, rng: np.random.Generator):
-    """Yield (element id or None, kind, colour RGB, line-art gray) for one SVG file."""
+def pairs_of_file(svg: Path, tmp: Path, rng: np.random.Generator, whole: bool = False):
+    """Yield (element id or None, kind, colour RGB, line-art gray) for one SVG file (with `whole`,
+    the document only)."""
     try:
         tree = load_svg(svg)
     except Exception as exc:  # a broken file in a package should not stop the others
@@ -124,7 +152,7 @@ def pairs_of_file(svg: Path, tmp: Path, rng: np.random.Generator):
     colour_svg, ink_svg = tmp / "colour.svg", tmp / "ink.svg"
     write_svg(colour_version(tree), colour_svg)
     write_svg(ink_version(tree), ink_svg)
-    elements = [e for e in layer_children(tree.getroot()) if not hidden(e) and not contains_raster(e)]
+    elements = [] if whole else [e for e in layer_children(tree.getroot()) if not hidden(e) and not contains_raster(e)]
     for element in [None] + [e.get("id") for e in elements]:
         if element is None and contains_raster(tree.getroot()):
             continue
@@ -138,14 +166,15 @@ def pairs_of_file(svg: Path, tmp: Path, rng: np.random.Generator):
 
 def build_source(name: str, unpacked: Path, out: Path, seed: int) -> list[dict]:
     """Render, filter and write one source's pairs into out/{colour,lineart}; returns their records."""
-    globs = SOURCES[name][2]
-    files = sorted({f for g in globs for f in unpacked.glob(g)})
+    globs, whole = SOURCES[name][2], SOURCES[name][5:] == ("whole",)
+    # Icon themes link one drawing under several names: each file once, links not followed.
+    files = sorted({f for g in globs for f in unpacked.glob(g) if not f.is_symlink()})
     rng = np.random.default_rng(seed)
     kept, thumbs = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for svg in files:
             before = len(kept)
-            for element, kind, colour, line in pairs_of_file(svg, Path(tmp), rng):
+            for element, kind, colour, line in pairs_of_file(svg, Path(tmp), rng, whole):
                 if not usable(colour, line):
                     continue
                 thumb = thumbnail(colour)
@@ -153,7 +182,8 @@ def build_source(name: str, unpacked: Path, out: Path, seed: int) -> list[dict]:
                     continue
                 thumbs.append(thumb)
                 kept.append(({"svg": str(svg.relative_to(unpacked)), "element": element, "kind": kind}, colour, line))
-            print(f"  {svg.name}: {len(kept) - before} pairs", flush=True)
+            if not whole:
+                print(f"  {svg.name}: {len(kept) - before} pairs", flush=True)
     if len(kept) > MAX_PER_SOURCE:
         pick = sorted(rng.choice(len(kept), MAX_PER_SOURCE, replace=False))
         kept = [kept[i] for i in pick]
@@ -166,17 +196,41 @@ def build_source(name: str, unpacked: Path, out: Path, seed: int) -> list[dict]:
     return records
 
 
+def refilter(folder: Path) -> None:
+    """Drop the written pairs of one source that `usable` now refuses; source.json is rewritten."""
+    info = json.loads((folder / "source.json").read_text())
+    kept = []
+    for record in info["pairs"]:
+        colour = cv2.cvtColor(cv2.imread(str(folder / "colour" / record["file"])), cv2.COLOR_BGR2RGB)
+        line = cv2.imread(str(folder / "lineart" / record["file"]), cv2.IMREAD_GRAYSCALE)
+        if usable(colour, line):
+            kept.append(record)
+        else:
+            (folder / "colour" / record["file"]).unlink()
+            (folder / "lineart" / record["file"]).unlink()
+    info["pairs"] = kept
+    (folder / "source.json").write_text(json.dumps(info, indent=1))
+    print(f"{info['name']} ({info['split']}): {len(kept)} pairs after refiltering")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", type=Path, help="folder for downloads (dl/), unpacked packages (x/) and pairs (pairs/)")
     parser.add_argument("--only", nargs="*", default=None, help="build only these sources (default: all)")
+    parser.add_argument("--refilter", action="store_true",
+                        help="re-apply the pair filter (usable) to pairs already written, renders unchanged")
     args = parser.parse_args()
+    if args.refilter:
+        for name in SOURCES:
+            if not args.only or name in args.only:
+                refilter(args.root / "pairs" / name)
+        return
     if shutil.which("rsvg-convert") is None:
         sys.exit("rsvg-convert not found: install librsvg2-bin (Debian) or librsvg (elsewhere)")
     for k, name in enumerate(SOURCES):
         if args.only and name not in args.only:
             continue
-        split, package, _, licence, artist = SOURCES[name]
+        split, package, _, licence, artist = SOURCES[name][:5]
         unpacked, version = fetch(args.root, name)
         out = args.root / "pairs" / name
         shutil.rmtree(out, ignore_errors=True)

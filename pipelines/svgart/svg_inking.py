@@ -11,8 +11,9 @@ The ink version keeps every shape and every stroke width, so both render with th
   without a bright channel (max below DARK_MAX: navy or deep red stay paint) become black: solid
   blacks and dark outline shapes are ink;
 * other opaque fills become white (paper), so an object in front hides the lines behind it, as an
-  artist's drawing would; translucent fills and strokes (shading, glows, shadows) are dropped;
-* group opacity is folded into each shape's decision, then removed.
+  artist's drawing would; translucent fills and strokes (shading, glows, shadows) are dropped
+  (made fully transparent, so that they still count for the extents);
+* group opacity and a gradient's mean stop-opacity are folded into each shape's decision, then removed.
 
 Filters (blurs, drop shadows) are removed from both versions: they change the extents a render is
 cropped to, and a colour version without soft shadows is closer to cel paint anyway.
@@ -137,16 +138,28 @@ def luminance(rgb: tuple[float, float, float]) -> float:
 
 
 def gradient_colours(root: ET.Element) -> dict[str, tuple]:
-    """{gradient id: mean colour of its stops}, following xlink:href to a gradient that holds the stops."""
+    """{gradient id: mean colour of its stops}, following xlink:href to a gradient that holds the stops.
+    See gradient_opacities for their mean stop-opacity."""
+    return {k: v[:3] for k, v in _gradient_stops(root).items()}
+
+
+def gradient_opacities(root: ET.Element) -> dict[str, float]:
+    """{gradient id: mean stop-opacity}: a gradient fading to transparent (a soft drop shadow) is
+    translucent paint, not ink."""
+    return {k: v[3] for k, v in _gradient_stops(root).items()}
+
+
+def _gradient_stops(root: ET.Element) -> dict[str, tuple]:
+    """{gradient id: (r, g, b, opacity) means over its stops}."""
     stops, links = {}, {}
     for element in root.iter():
         if local(element.tag) not in ("linearGradient", "radialGradient") or not element.get("id"):
             continue
-        colours = [parse_colour(style_of(s).get("stop-color", "black"), {}) for s in element
-                   if local(s.tag) == "stop"]
-        colours = [c for c in colours if c is not None]
+        colours = [(parse_colour(style_of(s).get("stop-color", "black"), {}), _float(style_of(s).get("stop-opacity")))
+                   for s in element if local(s.tag) == "stop"]
+        colours = [(*c, a) for c, a in colours if c is not None]
         if colours:
-            stops[element.get("id")] = tuple(sum(c[i] for c in colours) / len(colours) for i in range(3))
+            stops[element.get("id")] = tuple(sum(c[i] for c in colours) / len(colours) for i in range(4))
         href = element.get(f"{{{XLINK}}}href") or element.get("href")
         if href and href.startswith("#"):
             links[element.get("id")] = href[1:]
@@ -175,13 +188,22 @@ def colour_version(tree: ET.ElementTree) -> ET.ElementTree:
     return out
 
 
-def _ink_paint(paint, opacity: float, minimum: float, dark_is_ink: bool) -> str:
-    """'#000000' (ink), '#ffffff' (paper) or 'none' for one fill or stroke."""
-    if paint is None or opacity < minimum:
-        return "none"
+def _ink_paint(paint, opacity: float, minimum: float, dark_is_ink: bool) -> tuple[str, str]:
+    """(paint, opacity) of one fill or stroke: ink '#000000', paper '#ffffff', 'none' where there was
+    none, and transparent paper where it is translucent (kept, so the render's extents do not change)."""
+    if paint is None:
+        return "none", "1"
+    if opacity < minimum:
+        return "#ffffff", "0"
     if dark_is_ink:
-        return "#000000" if luminance(paint) < DARK and max(paint) < DARK_MAX else "#ffffff"
-    return "#ffffff" if luminance(paint) > LIGHT else "#000000"
+        return ("#000000" if luminance(paint) < DARK and max(paint) < DARK_MAX else "#ffffff"), "1"
+    return ("#ffffff" if luminance(paint) > LIGHT else "#000000"), "1"
+
+
+def _paint_alpha(paint: str, alphas: dict[str, float]) -> float:
+    """The mean stop-opacity of a url(#gradient) paint; 1 for anything else."""
+    match = re.match(r"url\(\s*['\"]?#([^)'\"]+)", paint.strip())
+    return alphas.get(match.group(1), 1.0) if match else 1.0
 
 
 def ink_version(tree: ET.ElementTree) -> ET.ElementTree:
@@ -189,7 +211,7 @@ def ink_version(tree: ET.ElementTree) -> ET.ElementTree:
     out = copy.deepcopy(tree)
     root = out.getroot()
     _drop_filters(root)
-    gradients = gradient_colours(root)
+    gradients, alphas = gradient_colours(root), gradient_opacities(root)
     initial = {"fill": "black", "stroke": "none", "fill-opacity": "1", "stroke-opacity": "1", "color": "black"}
 
     def walk(element: ET.Element, inherited: dict[str, str], opacity: float) -> None:
@@ -200,10 +222,13 @@ def ink_version(tree: ET.ElementTree) -> ET.ElementTree:
         if name in SHAPES:
             fill = parse_colour(props["fill"], gradients, props["color"])
             stroke = parse_colour(props["stroke"], gradients, props["color"])
-            set_style(element, {
-                "fill": _ink_paint(fill, opacity * _float(props["fill-opacity"]), MIN_FILL_OPACITY, True),
-                "stroke": _ink_paint(stroke, opacity * _float(props["stroke-opacity"]), MIN_STROKE_OPACITY, False),
-                "fill-opacity": "1", "stroke-opacity": "1", "opacity": "1"})
+            fill_alpha = opacity * _float(props["fill-opacity"]) * _paint_alpha(props["fill"], alphas)
+            stroke_alpha = opacity * _float(props["stroke-opacity"]) * _paint_alpha(props["stroke"], alphas)
+            (fill, fill_alpha), (stroke, stroke_alpha) = (
+                _ink_paint(fill, fill_alpha, MIN_FILL_OPACITY, True),
+                _ink_paint(stroke, stroke_alpha, MIN_STROKE_OPACITY, False))
+            set_style(element, {"fill": fill, "stroke": stroke, "fill-opacity": fill_alpha,
+                                "stroke-opacity": stroke_alpha, "opacity": "1"})
         elif "opacity" in own:
             set_style(element, {"opacity": "1"})
         for child in element:
