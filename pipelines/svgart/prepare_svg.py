@@ -20,7 +20,11 @@ A pair is kept when its ink covers 0.5-45 % of the image and at least 4 % of the
 lie next to ink (every painted area is drawn around), paint shows beyond the ink, and it is not
 (near-)identical to an earlier pair of the source; at most MAX_PER_SOURCE pairs per source (a
 seeded sample). The split holds out whole sources by other artists; their pairs are for evaluation
-only (benchmarks/bench_real.py --svg), never training.
+only (benchmarks/bench_svg.py), never training.
+
+Looked at and left out: inkscape-tutorials (tutorial pages: text and diagrams, not drawings); the
+other KDE game themes tried (kblocks, kdiamond's other themes, klines, kpat, kreversi, kigo ...)
+are mostly gradient-shaded shapes without outlines, which the edge-coverage filter refuses anyway.
 """
 
 from __future__ import annotations
