@@ -22,9 +22,9 @@ lie next to ink (every painted area is drawn around), paint shows beyond the ink
 seeded sample). The split holds out whole sources by other artists; their pairs are for evaluation
 only (benchmarks/bench_svg.py), never training.
 
-Looked at and left out: inkscape-tutorials (tutorial pages: text and diagrams, not drawings); the
-other KDE game themes tried (kblocks, kdiamond's other themes, klines, kpat, kreversi, kigo ...)
-are mostly gradient-shaded shapes without outlines, which the edge-coverage filter refuses anyway.
+Left out: inkscape-tutorials (tutorial pages: text and diagrams, not drawings). Not tried yet
+(downloaded, never rendered): kblocks, klines, kpat, kreversi, kigo, kfourinline, ksirk, picmi,
+klickety, blinken, gnome-chess, gnome-nibbles, five-or-more, tali, swell-foop, gnome-mines.
 """
 
 from __future__ import annotations
