@@ -54,7 +54,7 @@ COVERAGE = 0.7                # least share of the colouring's edges that must l
 # each of its top-level elements with an id.
 SOURCES = {
     "ktuberling": ("train", "ktuberling-data", ["usr/share/ktuberling/pics/*.svg*"],
-                   "GPL-2+ (KDE ktuberling themes)", "ktuberling artists (Agnès Paulsen et al., KDE)"),
+                   "GPL-2+ (pics/moon.svg: CC-BY)", "ktuberling theme artists (KDE)"),
     "cards": ("train", "kdegames-card-data-kf5", ["usr/share/carddecks/svg-*/*.svg*"],
               "GPL-2+ / LGPL-2 (per deck, see copyright)", "KDE card deck artists (16 decks)"),
     "kgoldrunner": ("train", "kgoldrunner", ["usr/share/kgoldrunner/themes/*/*.svg*"],
@@ -75,7 +75,7 @@ SOURCES = {
     "kmahjongg-tiles": ("train", "kdegames-mahjongg-data-kf5", ["usr/share/kmahjongglib/tilesets/*.svgz"],
                         "GPL-2+ / CC-BY-SA-3.0 (per tileset, see its .copyright)", "KMahjongg tileset artists"),
     "tango": ("heldout", "tango-icon-theme", ["usr/share/icons/Tango/scalable/*/*.svg"], "public-domain",
-              "Tango Desktop Project (Ulisse Perusin et al.)", "whole"),
+              "Tango Desktop Project (U. Perusin, S. Garrity, J. Steiner et al.)", "whole"),
     "kdiamond": ("heldout", "kdiamond", ["usr/share/kdiamond/themes/*.svg*"], "GPL-2+ (themes), LGPL-2+",
                  "KDiamond theme artists (KDE; funny_zoo theme)"),
     "kapman": ("heldout", "kapman", ["usr/share/kapman/themes/*.svg*"], "GPL-2+ / LGPL-2.1+",
