@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from colorize.config import to_dict
+from colorize.data.given_lineart import count_pairs, is_pair_folder, iter_given_pairs, pair_files
 from colorize.data.lineart_augment import (LineArtAugmentConfig, LineArtAugmenter, extra_recipes,
                                            recipe_folder, recipe_path)
 from colorize.data.transforms import PairTransform, train_transform, val_transform
@@ -71,6 +72,8 @@ class PairedDataConfig:
     resize_short: resize frames so the short side has this many pixels before anything else (0: keep).
     cache_dir: where pairs are cached (None: $XDG_CACHE_HOME or ~/.cache, then colorize/pairs).
     lineart: the line-art stage's settings.
+    paired_folders: a folder with colour/ and lineart/ subfolders is one input of true line-art pairs
+    (data.given_lineart): its line-art is read, not drawn, and each pair is a still without a reference.
     lineart_augment: line-art augmentation of training samples (off by default; see data.lineart_augment).
     """
 
@@ -82,6 +85,7 @@ class PairedDataConfig:
     max_frames_per_clip: int | None = None
     resize_short: int | None = None
     cache_dir: str | None = None
+    paired_folders: bool = False
     lineart: LineArtConfig = field(default_factory=LineArtConfig)
     lineart_augment: LineArtAugmentConfig = field(default_factory=LineArtAugmentConfig)
 
@@ -120,6 +124,7 @@ class ClipPairs:
     folder: Path
     frames: tuple[FrameRef, ...]
     n_val: int
+    stills: bool = False   # given line-art pairs: unrelated drawings, each its own shot
 
     def split(self, split: Split) -> tuple[FrameRef, ...]:
         """The train frames or the val frames (short runs spread over the clip), each in time order."""
@@ -216,6 +221,8 @@ def cache_key(path: Path, cfg: PairedDataConfig, device: torch.device) -> dict:
            "lineart": lineart}
     if extras:
         key["extra_recipes"] = list(extras)
+    if given(path, cfg):
+        key["given_lineart"] = True   # the line-art is the folder's own: the recipe does not draw it
     return key
 
 
@@ -270,28 +277,42 @@ def _resize_short(frames: Iterable[Frame], short: int | None) -> Iterator[Frame]
         yield frame
 
 
-def expand_clip_folders(inputs: Sequence[str | os.PathLike]) -> list[Path]:
+def given(path: Path, cfg: PairedDataConfig) -> bool:
+    """Whether `path` is read as true line-art pairs (a pair folder, with data.paired_folders on)."""
+    return cfg.paired_folders and is_pair_folder(path)
+
+
+def expand_clip_folders(inputs: Sequence[str | os.PathLike], paired_folders: bool = False) -> list[Path]:
     """Inputs with every folder of clips replaced by its clips, in name order.
 
     A folder with no images of its own but subfolders that hold images (what `colorize clips` writes:
     clip_0000/, clip_0001/, ...) is a set of clips, each subfolder one clip with its own shots; taking
-    it as one clip would join unrelated scenes. Anything else is kept as given.
+    it as one clip would join unrelated scenes. With `paired_folders`, a pair folder (colour/ + lineart/,
+    data.given_lineart) is one input, and a folder of pair folders is its pair folders. Anything else
+    is kept as given.
     """
     out: list[Path] = []
     for path in map(Path, inputs):
+        if paired_folders and is_pair_folder(path):
+            out.append(path)
+            continue
         subfolders = sorted(p for p in path.iterdir() if p.is_dir()) if path.is_dir() else []
         has_own = path.is_dir() and any(is_image(p) for p in path.iterdir())
-        clips = [p for p in subfolders if any(is_image(f) for f in p.iterdir())]
+        clips = [p for p in subfolders if any(is_image(f) for f in p.iterdir())
+                 or (paired_folders and is_pair_folder(p))]
         out.extend(clips if clips and not has_own else [path])
     return out
 
 
-def check_input(path: Path) -> None:
+def check_input(path: Path, paired_folders: bool = False) -> None:
     """InputError now, before any work, for a missing input, a folder with no images or a file that
-    is not a readable video (so a typo in the last input does not surface after hours on the first)."""
+    is not a readable video (so a typo in the last input does not surface after hours on the first),
+    or (with `paired_folders`) a pair folder whose colour images lack their line-art."""
     if not path.exists():
         raise InputError(f"input not found: {path}")
-    if path.is_dir():
+    if paired_folders and is_pair_folder(path):
+        pair_files(path)
+    elif path.is_dir():
         list_images(path)  # raises InputError naming the folder when it holds no images
     else:
         probe(path)  # raises InputError naming the file when it is not a video OpenCV can read
@@ -299,6 +320,8 @@ def check_input(path: Path) -> None:
 
 def expected_frames(path: Path, cfg: PairedDataConfig) -> int:
     """How many frames `source_frames` will yield (for the progress bar's total)."""
+    if given(path, cfg):
+        return count_pairs(path, cfg.every, cfg.max_frames_per_clip)
     n = len(list_images(path)) if path.is_dir() else probe(path).frame_count
     n = math.ceil(n / cfg.every)
     return n if cfg.max_frames_per_clip is None else min(n, cfg.max_frames_per_clip)
@@ -345,9 +368,27 @@ def _draw_missing(frames: Iterable[Frame], folder: Path, cfg: PairedDataConfig, 
         yield color, line
 
 
+def _copy_given(path: Path, cfg: PairedDataConfig, refs: list[FrameRef]) -> Iterator[tuple[Frame, Frame]]:
+    """The pairs of a pair folder as (colour, line-art) Frames, appending their refs: nothing is drawn.
+    Every recipe's cache folder gets the same true line-art (an artist draws one way)."""
+    for position, (color, line) in enumerate(iter_given_pairs(path, cfg.every, cfg.max_frames_per_clip,
+                                                               cfg.resize_short)):
+        refs.append(FrameRef(color.index, color.time, _frame_name(position)))
+        yield dataclasses.replace(color, index=position), Frame(position, color.time, line)
+
+
 def _build_clip(path: Path, folder: Path, cfg: PairedDataConfig, device: torch.device) -> list[FrameRef]:
     """Cache every pair of one input under `folder` and write the completion marker last."""
     refs: list[FrameRef] = []
+    if given(path, cfg):
+        pairs = progress(_copy_given(path, cfg, refs), total=expected_frames(path, cfg), desc=f"pairs {path.name}")
+        for color, line in pairs:
+            name = _frame_name(color.index)
+            write_image(folder / "color" / name, color.image, _PNG_FAST)
+            for kind in line_kinds(cfg):
+                write_image(folder / kind / name, line.image, _PNG_FAST)
+        _write_marker(folder, path, cfg, device, refs)
+        return refs
     frames = progress(source_frames(path, cfg), total=expected_frames(path, cfg), desc=f"line-art {path.name}")
     for color, line in _draw_missing(frames, folder, cfg, device, refs):
         name = _frame_name(color.index)
@@ -370,7 +411,8 @@ def prepare_clip(path: Path, cfg: PairedDataConfig, device: torch.device) -> Cli
         check_writable(folder / MARKER_NAME)
         refs = _build_clip(path, folder, cfg, device)
     refs = sorted(refs, key=lambda r: (r.time, r.index))
-    return ClipPairs(source=path, folder=folder, frames=tuple(refs), n_val=val_count(len(refs), cfg.val_fraction))
+    return ClipPairs(source=path, folder=folder, frames=tuple(refs), n_val=val_count(len(refs), cfg.val_fraction),
+                     stills=given(path, cfg))
 
 
 def prepare_pairs(inputs: Sequence[str | os.PathLike], cfg: PairedDataConfig,
@@ -381,11 +423,11 @@ def prepare_pairs(inputs: Sequence[str | os.PathLike], cfg: PairedDataConfig,
     not decoded again. Raises InputError for no inputs, a missing input, a folder without images or
     a video that cannot be read.
     """
-    paths = expand_clip_folders(inputs)
+    paths = expand_clip_folders(inputs, cfg.paired_folders)
     if not paths:
         raise InputError("no training inputs given (pass videos or folders of frames)")
     for path in paths:
-        check_input(path)
+        check_input(path, cfg.paired_folders)
     dev = resolve_device(device)
     return PairIndex(clips=tuple(prepare_clip(path, cfg, dev) for path in paths))
 

@@ -16,7 +16,8 @@ its target and its reference rotated by the same random angle: the colours then 
 from the line-art and must be read from the reference.
 
 Validation items always carry the first frame of their shot as reference (deterministic), which is
-how `colorize video` uses a keyframe.
+how `colorize video` uses a keyframe. Stills (given line-art pairs, data.given_lineart) never have a
+reference: they train and validate the no-keyframe mode.
 
 With `[data.lineart_augment]` enabled, a training sample's line-arts (target, reference and pair) all
 come from one randomly picked recipe, and each is augmented after the geometry (data.lineart_augment).
@@ -84,7 +85,10 @@ def detect_clip_shots(clip: ClipPairs) -> list[int]:
 
 
 def clip_shots(clip: ClipPairs) -> list[int]:
-    """detect_clip_shots, cached as shots.json in the clip's folder (the cache is keyed by content)."""
+    """detect_clip_shots, cached as shots.json in the clip's folder (the cache is keyed by content).
+    A clip of stills (given line-art pairs) is one shot per frame, without running the detector."""
+    if clip.stills:
+        return list(range(len(clip.frames)))
     path = clip.folder / SHOTS_NAME
     names = [r.name for r in clip.frames]
     try:
@@ -170,6 +174,8 @@ class ReferencePairDataset(torch.utils.data.Dataset):
 
     def reference_position(self, clip: int, position: int) -> int | None:
         """Cached-frame position of the reference for frame `position` of `clip` (None: no reference)."""
+        if self.clips[clip].stills:
+            return None   # unrelated drawings: no frame of them is a keyframe for another
         start, end = self.spans[clip][position]
         if self.split != "train":
             return start

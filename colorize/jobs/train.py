@@ -128,9 +128,10 @@ def build_datasets(inputs: Sequence[str | os.PathLike], cfg: TrainConfig) -> tup
 
     device = resolve_device(cfg.trainer.device)
     info = init_distributed(device)
-    inputs = expand_clip_folders(inputs)  # a folder of clips (as `colorize clips` writes) is its clips
+    # a folder of clips (as `colorize clips` writes) is its clips; of pair folders, its pair folders
+    inputs = expand_clip_folders(inputs, cfg.data.paired_folders)
     for path in inputs:  # on every rank, so a bad input fails everywhere instead of hanging a barrier
-        check_input(path)
+        check_input(path, cfg.data.paired_folders)
     if info.enabled and not info.is_main:
         barrier()  # wait for rank 0 to fill the cache
     index = prepare_pairs(inputs, cfg.data, device=device)
