@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Union
 
 import numpy as np
 
@@ -110,7 +110,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                    side_by_side: bool = _D["side_by_side"], device: str = _D["device"],
                    batch_size: int = _D["batch_size"], size: int | str | None = None, backend: str = _D["backend"],
                    precision: str = _D["precision"], tile: int = _D["tile"], crf: int = _D["crf"],
-                   preset: str = _D["preset"], **settings: Any) -> Path:
+                   preset: str = _D["preset"], sheet: Iterable[str | os.PathLike] = _D["sheet"],
+                   **settings: Any) -> Path:
     """Colorize video `input` into MP4 `output` (frame count, fps, size and audio kept); returns `output`.
 
     The keywords are the options of `colorize video` (colorize.jobs.colorize.options.ColorizeOptions,
@@ -121,7 +122,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
     motion (None: on for reference-guided models). lineart: the video is line-art already.
     side_by_side: write line-art | colour | original. size: working resolution, as for
     `colorize_image`. backend, precision, tile: where and how the generator runs. crf, preset: x264.
-    settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
+    sheet: model sheet images or folders of them, followed by shots no keyframe covers. settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
     output appears only complete.
     """
     from colorize.jobs.colorize import run
@@ -131,7 +132,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                                   size=working_size(size), side_by_side=side_by_side, smooth=smooth,
                                   reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, temporal=temporal, backend=backend,
-                                  precision=precision, tile=tile, crf=crf, preset=preset, **settings)
+                                  precision=precision, tile=tile, crf=crf, preset=preset,
+                                  sheet=_paths(sheet), **settings)
     return run.colorize_video(input, output, options, colorizer)
 
 
@@ -141,7 +143,8 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
                     temporal: bool | None = _D["temporal"], lineart: bool = _D["lineart"],
                     device: str = _D["device"], batch_size: int = _D["batch_size"],
                     size: int | str | None = None, backend: str = _D["backend"], precision: str = _D["precision"],
-                    tile: int = _D["tile"], **settings: Any) -> "FolderSummary":
+                    tile: int = _D["tile"], sheet: Iterable[str | os.PathLike] = _D["sheet"],
+                    **settings: Any) -> "FolderSummary":
     """Colorize every image below folder `input` into `output` (same relative paths, PNG); resumable.
 
     The keywords are the options of `colorize frames` (ColorizeOptions declares them). With a
@@ -151,7 +154,7 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
     DIR/<subfolder> per subfolder), self-reference, and the temporal mode (`temporal`: colours
     carried along the motion; None: on for reference-guided models, as in `colorize_video`).
     Finished outputs are kept; a rerun resumes at the shot of the first missing frame. size: working
-    resolution, as for `colorize_image`; backend, precision, tile as for `colorize_video`. Returns a
+    resolution, as for `colorize_image`; backend, precision, tile, sheet as for `colorize_video`. Returns a
     FolderSummary (assigned, written, skipped).
     """
     from colorize.jobs.colorize import run
@@ -160,7 +163,7 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
     options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, lineart=lineart,
                                   size=working_size(size), reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, shots=shots, temporal=temporal, backend=backend,
-                                  precision=precision, tile=tile, **settings)
+                                  precision=precision, tile=tile, sheet=_paths(sheet), **settings)
     return run.colorize_folder(input, output, options, colorizer)
 
 
@@ -201,3 +204,10 @@ working_size = parse_working_size
 
 def _path(value: str | os.PathLike | None) -> Path | None:
     return None if value is None else Path(value)
+
+
+def _paths(values: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[Path, ...]:
+    """One path or several as a tuple of Paths (a lone str or PathLike is one path, not its letters)."""
+    if isinstance(values, (str, os.PathLike)):
+        return (Path(values),)
+    return tuple(Path(v) for v in values)

@@ -200,7 +200,8 @@ class ColorizeStep:
     (each folder a sequence) as in `colorize frames`; `smooth` (temporal smoothing strength) and
     `side_by_side` are for a video only.
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
-    resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino).
+    resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino);
+    `sheet` a list of model sheet images or folders (`--sheet`).
     """
 
     input: Path
@@ -217,6 +218,7 @@ class ColorizeStep:
     batch_size: int = 4
     size: int | None = None
     backend: str = "auto"
+    sheet: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         video_in = self.input.suffix.lower() in VIDEO_SUFFIXES
@@ -355,8 +357,8 @@ def _rebased(config: Any, base: Path) -> Any:
     def rebase(value: Any) -> Any:
         if isinstance(value, Path) and not value.is_absolute():
             return Path(os.path.normpath(base / value))
-        if isinstance(value, list):
-            return [rebase(v) for v in value]
+        if isinstance(value, (list, tuple)):
+            return type(value)(rebase(v) for v in value)
         return value
 
     changes = {f.name: rebase(getattr(config, f.name)) for f in dataclasses.fields(config) if f.init}

@@ -59,6 +59,7 @@ class ColorizeOptions:
     references: Path | None = None   # folder of keyframes named by frame number (folders: DIR/<sequence>)
     self_reference: bool = True      # a shot without a keyframe follows its first output (guided models)
     shots: bool = True               # folders only: detect shot cuts within a sequence (off: one shot each)
+    sheet: tuple[Path, ...] = ()     # model sheets (images or folders): the reference of shots no keyframe covers
 
     def __post_init__(self) -> None:
         from colorize.engine.backends import BACKENDS
@@ -81,6 +82,13 @@ class ColorizeOptions:
         """Whether keyframes were given (--reference or --references)."""
         return self.reference is not None or self.references is not None
 
+    @property
+    def sheets(self) -> list[Path]:
+        """The model sheet images: each --sheet image, and the images of each --sheet folder."""
+        from colorize.jobs.colorize.references import sheet_files
+
+        return sheet_files(self.sheet)
+
 
 #: Every option's default, by name (the CLI and the API take theirs from here).
 DEFAULTS = {f.name: f.default for f in fields(ColorizeOptions)}
@@ -99,14 +107,17 @@ def colour_plan(options: ColorizeOptions, colorizer: "Colorizer", keyed: bool) -
     """The ColourPlan of a stream these options colour with `colorizer`: follow references (keyframes
     when `keyed`, self-reference; references.follows_references decides and refuses keyframes for a
     model without references), the temporal mode (as asked, else on for a reference-guided model;
-    its flow at the working size), smoothing. InputError for keyframes and a plain model."""
+    its flow at the working size; with keys, carried backwards from each key too), smoothing, the
+    model sheets' mosaic. InputError for keyframes or sheets and a plain model, or an unreadable sheet."""
     from colorize.filters.temporal import TemporalConfig
-    from colorize.jobs.colorize.references import follows_references
+    from colorize.jobs.colorize.references import follows_references, model_sheet
     from colorize.jobs.colorize.stream import ColourPlan
 
-    follow = follows_references(colorizer, keyed, options.self_reference)
+    sheets = options.sheets
+    follow = follows_references(colorizer, keyed or bool(sheets), options.self_reference)
     carry = colorizer.takes_reference if options.temporal is None else options.temporal
     return ColourPlan(lineart=options.lineart, batch_size=options.batch_size, follow=follow,
                       self_reference=options.self_reference,
                       temporal=TemporalConfig.at_working_size(colorizer.size) if carry else None,
-                      smooth=options.smooth)
+                      both_ways=keyed and carry, smooth=options.smooth,
+                      sheet=model_sheet(sheets, colorizer) if sheets and follow else None)

@@ -189,8 +189,9 @@ def colour_sequences(seqs: Iterable[Sequence], colorizer: Colorizer, plan: Colou
         start = resume_start(seq, pending[0], shots)
         frames = prefetch(attach_keys(read_frames(seq, start, None, shots, unreadable), seq.keyframes),
                           maxsize=queue_size, name="read")
-        follow = follows_references(colorizer, bool(seq.keyframes), plan.self_reference)
-        items = colour_stream(frames, colorizer, dataclasses.replace(plan, follow=follow))
+        follow = follows_references(colorizer, bool(seq.keyframes) or plan.sheet is not None, plan.self_reference)
+        both_ways = plan.both_ways and bool(seq.keyframes)  # without keys nothing goes backwards
+        items = colour_stream(frames, colorizer, dataclasses.replace(plan, follow=follow, both_ways=both_ways))
         try:
             for item in items:
                 if item.source.index in missing:

@@ -1,0 +1,198 @@
+"""Keys on both sides: a frame between two keyframes takes its colours from both.
+
+The temporal mode (temporal.py) carries a keyframe's colours forwards only, so the frames before a
+later key never see it: whatever enters the shot after the first key is painted with the generator's
+guess until the later key arrives, then jumps. `carry_both_ways` runs the same chain twice:
+
+    for item in carry_both_ways(items, cfg):      # ColorizedFrames in, ColorizedFrames out, in order
+        ...
+
+* forwards, exactly as `temporal.carry_colours` (same propagator, same results), also keeping each
+  pixel's confidence c_f: the product of the propagator's reliability along the chain since the
+  key (c = 1 on the key's frame, c_t = m_t(x) * c_{t-1}(x + b(x)));
+* backwards from the next key, over the frames since the last key (or the cut), reusing the
+  forward pass's flows (the step from t+1 to t is the step from t to t+1 with the two flows
+  swapped) and its prepared line-art, so no flow is measured twice: B_t and c_b;
+* blended per pixel: with keys at a < t < b, w_f = c_f * (b - t), w_b = c_b * (t - a) and
+
+      alpha = (w_b + eps * (t - a)) / (w_f + w_b + eps * (b - a)),    r_t = F_t + alpha * (B_t - F_t)
+
+  (eps, tiny, fades by distance alone where neither chain is reliable; there both are the
+  generator's colours, carried). Before a shot's first key (no earlier one) alpha = c_b: the key's
+  colours go backwards wherever the motion holds, the shot's own forward colours elsewhere.
+
+Streaming: the filter cannot know a later key exists until it arrives, so after a key (or a cut)
+each frame is spilled to a private temporary folder (line-art, generator colour, forward result and
+confidence, prepared line-art, flows; the source frame's arrays) until the next key, the next cut or
+the end. A key runs the backward pass over the spill in reverse (each blended frame written back),
+then yields the spilled frames in order; a cut or the end yields them forward-only, so a shot with
+one key (or none) comes out exactly as the temporal mode makes it. Memory holds two frames and a few
+numbers per spilled frame; disk holds the frames since the last key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from colorize.filters.flow import remap
+from colorize.filters.temporal import Carried, Guide, TemporalConfig, TemporalPropagator, carry_frame
+
+if TYPE_CHECKING:
+    from colorize.engine.model import ColorizedFrame
+
+#: Weight per frame of distance where neither chain is reliable (a cross-fade by distance alone).
+EPS = 1e-3
+
+
+def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None
+                    ) -> Iterator["ColorizedFrame"]:
+    """The temporal mode with keys on both sides (see the module docstring), over ColorizedFrames
+    with cuts marked (`source.cut`) and keyframes attached (`source.key`). Frames come out in order,
+    one per frame in, but those after a key or cut only once the next key, cut or the end arrives.
+    ValueError for frames whose cuts were never marked."""
+    with tempfile.TemporaryDirectory(prefix="colorize-keys-") as folder:
+        yield from _BothWays(cfg if cfg is not None else TemporalConfig(), Path(folder)).run(items)
+
+
+@dataclass
+class _Spilled:
+    """A frame waiting on disk: its file, position in the shot, and its source without arrays
+    (`arrays` names the source fields spilled with it)."""
+
+    path: Path
+    position: int
+    item: "ColorizedFrame"
+    arrays: tuple[str, ...]
+
+
+class _BothWays:
+    """The filter's state: the forward propagator, the previous frame's forward confidence, the
+    frames spilled since the last key or cut, and where that key was."""
+
+    def __init__(self, cfg: TemporalConfig, folder: Path):
+        self.cfg, self.folder = cfg, folder
+        self.forward = TemporalPropagator(cfg)
+        self.confidence: np.ndarray | None = None  # None: 0 everywhere (no key yet in this shot)
+        self.pending: list[_Spilled] = []
+        self.position = 0            # frames since the cut
+        self.key_at: int | None = None  # position of the shot's last key so far
+        self.written = 0             # spill files made (their names)
+
+    def run(self, items: Iterable["ColorizedFrame"]) -> Iterator["ColorizedFrame"]:
+        for item in items:
+            if item.source.cut is None:
+                raise ValueError("the temporal mode needs frames with shot cuts marked (media.shots.mark_cuts)")
+            if item.source.cut:
+                yield from self.flush()
+                self.forward.reset()
+                self.confidence, self.position, self.key_at = None, 0, None
+            key = getattr(item.source, "key", None)
+            step = self.forward.step(item.lineart, item.colour, key, key_flows=bool(self.pending))
+            self.confidence = self._confidence(step, key is not None)
+            if key is not None:
+                yield from self.backward(step)
+                self.key_at = self.position
+                yield dataclasses.replace(item, colour=step.result)
+            else:
+                self.spill(item, step)
+            self.position += 1
+        yield from self.flush()
+
+    def _confidence(self, step: Carried, keyed: bool) -> np.ndarray | None:
+        """This frame's forward confidence (H x W float32) from the previous one's (None: zero)."""
+        if keyed:
+            return np.ones(step.result.shape[:2], np.float32)
+        if self.confidence is None or step.mask is None:
+            return None
+        return step.mask * remap(self.confidence, step.maps)
+
+    def spill(self, item: "ColorizedFrame", step: Carried) -> None:
+        """Write the frame's arrays to the spill folder and keep its light record."""
+        arrays = {"lineart": item.lineart, "output": item.colour, "forward": step.result,
+                  "guide_flow": step.guide.flow, "guide_check": step.guide.check}
+        if self.confidence is not None:
+            arrays["confidence"] = self.confidence.astype(np.float16)
+        if step.flows is not None:
+            arrays["flow_back"], arrays["flow_fwd"] = step.flows
+        source, names = item.source, ()
+        if dataclasses.is_dataclass(source):
+            names = tuple(f.name for f in dataclasses.fields(source)
+                          if isinstance(getattr(source, f.name), np.ndarray))
+            arrays.update({f"source_{n}": getattr(source, n) for n in names})
+            source = dataclasses.replace(source, **{n: None for n in names})
+        path = self.folder / f"{self.written:08d}.npz"
+        self.written += 1
+        np.savez(path, **arrays)
+        self.pending.append(_Spilled(path, self.position, dataclasses.replace(item, source=source,
+                                                                               lineart=None, colour=None), names))
+
+    def flush(self) -> Iterator["ColorizedFrame"]:
+        """The spilled frames in order, as they were spilled (forward-only: no later key came)."""
+        pending, self.pending = self.pending, []
+        for record in pending:
+            yield _restored(record, "forward")
+
+    def backward(self, key_step: Carried) -> Iterator["ColorizedFrame"]:
+        """Carry the key of `key_step` (this frame's step) backwards over the spill, blend each
+        spilled frame with its forward result, and yield them in order."""
+        pending, self.pending = self.pending, []
+        if not pending:
+            return
+        later = self.position
+        prev_guide, prev_result, prev_flows = key_step.guide, key_step.result, key_step.flows
+        confidence: np.ndarray | None = np.ones(key_step.result.shape[:2], np.float32)
+        for record in reversed(pending):
+            with np.load(record.path) as data:
+                arrays = {k: data[k] for k in data.files}
+            output = arrays["output"]
+            guide = Guide(arrays["guide_flow"], arrays["guide_check"])
+            if prev_flows is None or self.cfg.carry == 0 or confidence is None:
+                back, confidence = output, None
+            else:
+                step = carry_frame(self.cfg, arrays["lineart"], guide, prev_guide, (prev_flows[1], prev_flows[0]),
+                                   prev_result, output)
+                back, confidence = step.result, step.mask * remap(confidence, step.maps)
+            forward_conf = arrays["confidence"].astype(np.float32) if "confidence" in arrays else None
+            arrays["blended"] = blend_chains(arrays["forward"], forward_conf, back, confidence,
+                                             record.position, self.key_at, later)
+            np.savez(record.path, **arrays)
+            prev_guide, prev_result = guide, back
+            prev_flows = (arrays["flow_back"], arrays["flow_fwd"]) if "flow_back" in arrays else None
+        for record in pending:
+            yield _restored(record, "blended")
+
+
+def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarray, c_b: np.ndarray | None,
+                 t: int, a: int | None, b: int) -> np.ndarray:
+    """r = F + alpha * (B - F) (see the module docstring) as H x W x 3 uint8, for frame position t
+    between keys at positions a (None: no earlier key in the shot) and b. forward, backward: H x W x 3
+    uint8; c_f, c_b: H x W float32 confidences in [0, 1] (None: 0 everywhere)."""
+    shape = forward.shape[:2]
+    c_b = np.zeros(shape, np.float32) if c_b is None else c_b
+    if a is None:
+        alpha = c_b
+    else:
+        c_f = np.zeros(shape, np.float32) if c_f is None else c_f
+        w_f, w_b = c_f * np.float32(b - t), c_b * np.float32(t - a)
+        alpha = (w_b + np.float32(EPS * (t - a))) / (w_f + w_b + np.float32(EPS * (b - a)))
+    alpha = np.ascontiguousarray(alpha, np.float32)
+    return cv2.blendLinear(backward, forward, alpha, 1.0 - alpha)
+
+
+def _restored(record: _Spilled, colour: str) -> "ColorizedFrame":
+    """The spilled frame as a ColorizedFrame again, with colour `colour` ("forward" or "blended");
+    its file is deleted."""
+    with np.load(record.path) as data:
+        item = dataclasses.replace(record.item, lineart=data["lineart"], colour=data[colour])
+        if record.arrays:
+            item = dataclasses.replace(item, source=dataclasses.replace(
+                item.source, **{n: data[f"source_{n}"] for n in record.arrays}))
+    record.path.unlink()
+    return item
