@@ -33,6 +33,7 @@ numbers per spilled frame; disk holds the frames since the last key.
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,15 +62,59 @@ def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | Non
         yield from _BothWays(cfg if cfg is not None else TemporalConfig(), Path(folder)).run(items)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Spilled:
-    """A frame waiting on disk: its file, position in the shot, and its source without arrays
-    (`arrays` names the source fields spilled with it)."""
+    """A frame waiting on disk: its file and its position in the shot (all else is in the file,
+    the ColorizedFrame without its arrays pickled beside them)."""
 
     path: Path
     position: int
-    item: "ColorizedFrame"
-    arrays: tuple[str, ...]
+
+
+@dataclass
+class _Spill:
+    """The frames waiting on disk: consecutive frames of one shot in consecutive files, so three
+    numbers describe any number of them (memory stays flat however far apart the keys are)."""
+
+    folder: Path
+    first_file: int = 0
+    first_position: int = 0
+    count: int = 0
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def add(self, position: int) -> Path:
+        """The file of a new frame at `position` in the shot (the one after the last spilled)."""
+        if not self.count:
+            self.first_position = position
+        self.count += 1
+        return self.folder / f"{self.first_file + self.count - 1:08d}.npz"
+
+    def take(self) -> "_Records":
+        """The spilled frames in order (made as they are read), and an empty spill after them."""
+        first, start, count = self.first_file, self.first_position, self.count
+        self.first_file, self.count = first + count, 0
+        return _Records(self.folder, first, start, count)
+
+
+class _Records:
+    """A lazy sequence of _Spilled: file first_file + i holds the frame at position start + i."""
+
+    def __init__(self, folder: Path, first_file: int, start: int, count: int):
+        self.folder, self.first_file, self.start, self.count = folder, first_file, start, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> _Spilled:
+        return _Spilled(self.folder / f"{self.first_file + i:08d}.npz", self.start + i)
+
+    def __iter__(self) -> Iterator[_Spilled]:
+        return (self[i] for i in range(self.count))
+
+    def __reversed__(self) -> Iterator[_Spilled]:
+        return (self[i] for i in reversed(range(self.count)))
 
 
 class _BothWays:
@@ -80,10 +125,9 @@ class _BothWays:
         self.cfg, self.folder = cfg, folder
         self.forward = TemporalPropagator(cfg)
         self.confidence: np.ndarray | None = None  # None: 0 everywhere (no key yet in this shot)
-        self.pending: list[_Spilled] = []
+        self.pending = _Spill(folder)
         self.position = 0            # frames since the cut
         self.key_at: int | None = None  # position of the shot's last key so far
-        self.written = 0             # spill files made (their names)
 
     def run(self, items: Iterable["ColorizedFrame"]) -> Iterator["ColorizedFrame"]:
         for item in items:
@@ -127,22 +171,19 @@ class _BothWays:
                           if isinstance(getattr(source, f.name), np.ndarray))
             arrays.update({f"source_{n}": getattr(source, n) for n in names})
             source = dataclasses.replace(source, **{n: None for n in names})
-        path = self.folder / f"{self.written:08d}.npz"
-        self.written += 1
-        np.savez(path, **arrays)
-        self.pending.append(_Spilled(path, self.position, dataclasses.replace(item, source=source,
-                                                                               lineart=None, colour=None), names))
+        light = dataclasses.replace(item, source=source, lineart=None, colour=None)
+        arrays["record"] = np.frombuffer(pickle.dumps((light, names)), np.uint8)  # our own file, read back below
+        np.savez(self.pending.add(self.position), **arrays)
 
     def flush(self) -> Iterator["ColorizedFrame"]:
         """The spilled frames in order, as they were spilled (forward-only: no later key came)."""
-        pending, self.pending = self.pending, []
-        for record in pending:
+        for record in self.pending.take():
             yield _restored(record, "forward")
 
     def backward(self, key_step: Carried) -> Iterator["ColorizedFrame"]:
         """Carry the key of `key_step` (this frame's step) backwards over the spill, blend each
         spilled frame with its forward result, and yield them in order."""
-        pending, self.pending = self.pending, []
+        pending = self.pending.take()
         if not pending:
             return
         later = self.position
@@ -190,9 +231,10 @@ def _restored(record: _Spilled, colour: str) -> "ColorizedFrame":
     """The spilled frame as a ColorizedFrame again, with colour `colour` ("forward" or "blended");
     its file is deleted."""
     with np.load(record.path) as data:
-        item = dataclasses.replace(record.item, lineart=data["lineart"], colour=data[colour])
-        if record.arrays:
+        light, names = pickle.loads(data["record"].tobytes())
+        item = dataclasses.replace(light, lineart=data["lineart"], colour=data[colour])
+        if names:
             item = dataclasses.replace(item, source=dataclasses.replace(
-                item.source, **{n: data[f"source_{n}"] for n in record.arrays}))
+                item.source, **{n: data[f"source_{n}"] for n in names}))
     record.path.unlink()
     return item
