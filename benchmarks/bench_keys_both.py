@@ -2,6 +2,8 @@
 
     python benchmarks/bench_keys_both.py --clips /work/art/realart/clips/heldout [--backend openvino]
         [--detail 0 3] [--save /tmp/keys_outputs] [--max-clips N]
+    python benchmarks/bench_keys_both.py --save /tmp/keys_outputs --strip docs/real/keys_strip.png \
+        --strip-clip clip_0001 --strip-frames 8 13 18 23      (a strip from saved outputs, no run)
 
 Each shot gets the true colour frame as its key at its first frame ("one key", today's keyframe +
 temporal mode) or at its first and last frames ("two keys"): forwards only (the temporal mode as it
@@ -77,15 +79,33 @@ def run_filter(items, mode: Mode) -> tuple[list[np.ndarray], float]:
     return outputs, time.perf_counter() - start
 
 
+def save_strip(saved: Path, clip: str, picks: list[int], path: Path, rows=(0, 2)) -> None:
+    """Rows: truth, then saved modes `rows` (default: one key, two keys both ways); columns: frames `picks`."""
+    from colorize.images import write_image
+
+    with np.load(saved / f"{clip}.npz") as data:
+        names = list(data["names"])
+        images = [data["truth"]] + [data[f"m{r}"] for r in rows]
+    pad = lambda img: np.pad(img, ((2, 2), (2, 2), (0, 0)), constant_values=255)
+    write_image(path, np.concatenate([np.concatenate([pad(r[p]) for p in picks], 1) for r in images], 0))
+    print(f"wrote {path} (rows: truth, {', '.join(names[r] for r in rows)}; {clip} frames {picks})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clips", type=Path, required=True)
+    parser.add_argument("--clips", type=Path, default=None)
+    parser.add_argument("--strip", type=Path, default=None, help="write a strip PNG from --save's outputs")
+    parser.add_argument("--strip-clip", default="clip_0000")
+    parser.add_argument("--strip-frames", type=int, nargs="*", default=[6, 9, 12, 15])
     parser.add_argument("--model", default=None)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--detail", type=float, nargs="*", default=[])
     parser.add_argument("--max-clips", type=int, default=None)
     parser.add_argument("--save", type=Path, default=None, help="folder for each clip's outputs (npz)")
     args = parser.parse_args()
+    if args.strip is not None:
+        save_strip(args.save, args.strip_clip, args.strip_frames, args.strip)
+        return
     torch.set_grad_enabled(False)
     colorizer = Colorizer.from_file(args.model, device="cpu", backend=args.backend, size=384)
     folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())[:args.max_clips]
