@@ -45,15 +45,17 @@ class Mode:
     keys: str          # "one" or "two"
     both_ways: bool
     detail: float = 0.0
+    key_carry: float | None = None  # None: keyed.KEY_CARRY
 
 
-def modes(details: list[float]) -> list[Mode]:
+def modes(details: list[float], key_carries: list[float]) -> list[Mode]:
     rows = [Mode("one key (first frame; today)", "one", False),
             Mode("two keys, forward only (as before)", "two", False),
             Mode("two keys, both ways", "two", True)]
     for d in details:
         if d > 0:
             rows += [Mode(f"one key, detail {d:g}", "one", False, d), Mode(f"two keys, both ways, detail {d:g}", "two", True, d)]
+    rows += [Mode(f"two keys, both ways, key carry {c:g}", "two", True, key_carry=c) for c in key_carries]
     return rows
 
 
@@ -64,18 +66,34 @@ def keyed_frames(frames, numbers: set[int]):
     return [dataclasses.replace(f, key=f.image.copy()) if f.index in numbers else f for f in frames]
 
 
-def generate(colorizer: Colorizer, frames) -> tuple[list, float]:
-    """The generator's ColorizedFrames for keyed frames, and the seconds it took."""
+def generate(colorizer: Colorizer, frames, cache: Path | None) -> tuple[list, float]:
+    """The generator's ColorizedFrames for keyed frames, and the seconds it took (0 when read
+    from `cache`, an npz of a previous run's line-art and colours)."""
+    import dataclasses
+
+    from colorize.engine.model import ColorizedFrame
+
+    if cache is not None and cache.is_file():
+        with np.load(cache) as data:
+            return [ColorizedFrame(f, line, colour) for f, line, colour in
+                    zip(frames, data["lineart"], data["colour"])], 0.0
     start = time.perf_counter()
     items = list(follow_references(frames, colorizer, False, 4, self_reference=False))
-    return items, time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(cache, lineart=np.stack([i.lineart for i in items]), colour=np.stack([i.colour for i in items]))
+    return items, seconds
 
 
 def run_filter(items, mode: Mode) -> tuple[list[np.ndarray], float]:
     cfg = TemporalConfig.at_working_size(384, detail=mode.detail)
     start = time.perf_counter()
-    carry = carry_both_ways if mode.both_ways else carry_colours
-    outputs = [item.colour for item in carry(items, cfg)]
+    if mode.both_ways:
+        extra = {} if mode.key_carry is None else {"key_carry": mode.key_carry}
+        outputs = [item.colour for item in carry_both_ways(items, cfg, **extra)]
+    else:
+        outputs = [item.colour for item in carry_colours(items, cfg)]
     return outputs, time.perf_counter() - start
 
 
@@ -100,6 +118,8 @@ def main() -> None:
     parser.add_argument("--model", default=None)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--detail", type=float, nargs="*", default=[])
+    parser.add_argument("--key-carry", type=float, nargs="*", default=[])
+    parser.add_argument("--cache", type=Path, default=None, help="folder caching the generator's outputs")
     parser.add_argument("--max-clips", type=int, default=None)
     parser.add_argument("--save", type=Path, default=None, help="folder for each clip's outputs (npz)")
     args = parser.parse_args()
@@ -109,7 +129,7 @@ def main() -> None:
     torch.set_grad_enabled(False)
     colorizer = Colorizer.from_file(args.model, device="cpu", backend=args.backend, size=384)
     folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())[:args.max_clips]
-    rows = modes(args.detail)
+    rows = modes(args.detail, args.key_carry)
     total = {m.name: Scores() for m in rows}
     per_clip: dict[str, dict[str, Scores]] = {}
     cost = {"gen one": 0.0, "gen two": 0.0, "filter one": 0.0, "filter two both": 0.0, "filter two fwd": 0.0}
@@ -120,7 +140,8 @@ def main() -> None:
         key_sets = {"one": set(starts), "two": set(starts) | {e - 1 for e in ends}}
         generated = {}
         for name, numbers in key_sets.items():
-            generated[name], seconds = generate(colorizer, keyed_frames(frames, numbers))
+            cache = args.cache / f"{folder.name}_{name}.npz" if args.cache else None
+            generated[name], seconds = generate(colorizer, keyed_frames(frames, numbers), cache)
             cost[f"gen {name}"] += seconds
         per_clip[folder.name] = {m.name: Scores() for m in rows}
         saved = {}

@@ -50,16 +50,23 @@ if TYPE_CHECKING:
 
 #: Weight per frame of distance where neither chain is reliable (a cross-fade by distance alone).
 EPS = 1e-3
+#: Carry weight of the chains between two keys: each is re-anchored by the nearer key, so it needs
+#: less of the generator's pull against drift than a chain with no key ahead (the temporal mode's 0.9).
+KEY_CARRY = 0.9
 
 
-def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None
-                    ) -> Iterator["ColorizedFrame"]:
+def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None,
+                    key_carry: float | None = KEY_CARRY) -> Iterator["ColorizedFrame"]:
     """The temporal mode with keys on both sides (see the module docstring), over ColorizedFrames
     with cuts marked (`source.cut`) and keyframes attached (`source.key`). Frames come out in order,
     one per frame in, but those after a key or cut only once the next key, cut or the end arrives.
+    `key_carry`: the carry weight of the two chains blended between keys (None: cfg.carry); frames
+    after a shot's last key keep the temporal mode's own chain (cfg.carry).
     ValueError for frames whose cuts were never marked."""
+    cfg = cfg if cfg is not None else TemporalConfig()
+    key_cfg = cfg if key_carry is None else dataclasses.replace(cfg, carry=key_carry)
     with tempfile.TemporaryDirectory(prefix="colorize-keys-") as folder:
-        yield from _BothWays(cfg if cfg is not None else TemporalConfig(), Path(folder)).run(items)
+        yield from _BothWays(cfg, key_cfg, Path(folder)).run(items)
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,11 @@ class _BothWays:
     """The filter's state: the forward propagator, the previous frame's forward confidence, the
     frames spilled since the last key or cut, and where that key was."""
 
-    def __init__(self, cfg: TemporalConfig, folder: Path):
-        self.cfg, self.folder = cfg, folder
+    def __init__(self, cfg: TemporalConfig, key_cfg: TemporalConfig, folder: Path):
+        self.cfg, self.key_cfg, self.folder = cfg, key_cfg, folder
         self.forward = TemporalPropagator(cfg)
         self.confidence: np.ndarray | None = None  # None: 0 everywhere (no key yet in this shot)
+        self.keyed: Carried | None = None  # the previous frame's key chain at key_cfg.carry (None: no key yet)
         self.pending = _Spill(folder)
         self.position = 0            # frames since the cut
         self.key_at: int | None = None  # position of the shot's last key so far
@@ -136,10 +144,11 @@ class _BothWays:
             if item.source.cut:
                 yield from self.flush()
                 self.forward.reset()
-                self.confidence, self.position, self.key_at = None, 0, None
+                self.confidence, self.position, self.key_at, self.keyed = None, 0, None, None
             key = getattr(item.source, "key", None)
             step = self.forward.step(item.lineart, item.colour, key, key_flows=bool(self.pending))
             self.confidence = self._confidence(step, key is not None)
+            self.keyed = self._key_chain(item, step, key is not None)
             if key is not None:
                 yield from self.backward(step)
                 self.key_at = self.position
@@ -157,12 +166,24 @@ class _BothWays:
             return None
         return step.mask * remap(self.confidence, step.maps)
 
+    def _key_chain(self, item: "ColorizedFrame", step: Carried, keyed: bool) -> Carried | None:
+        """This frame of the chain from the last key at key_cfg.carry (the temporal mode's own
+        step when the carries agree), on the step's flows and mask; None before a shot's first key."""
+        if keyed or (self.keyed is not None and self.key_cfg is self.cfg):
+            return step
+        if self.keyed is None or step.flows is None or step.mask is None:
+            return None
+        return carry_frame(self.key_cfg, item.lineart, step.guide, self.keyed.guide,
+                           step.flows, self.keyed.result, item.colour)
+
     def spill(self, item: "ColorizedFrame", step: Carried) -> None:
         """Write the frame's arrays to the spill folder and keep its light record."""
         arrays = {"lineart": item.lineart, "output": item.colour, "forward": step.result,
                   "guide_flow": step.guide.flow, "guide_check": step.guide.check}
         if self.confidence is not None:
             arrays["confidence"] = self.confidence.astype(np.float16)
+        if self.keyed is not None and self.keyed is not step:
+            arrays["forward_key"] = self.keyed.result
         if step.flows is not None:
             arrays["flow_back"], arrays["flow_fwd"] = step.flows
         source, names = item.source, ()
@@ -194,14 +215,14 @@ class _BothWays:
                 arrays = {k: data[k] for k in data.files}
             output = arrays["output"]
             guide = Guide(arrays["guide_flow"], arrays["guide_check"])
-            if prev_flows is None or self.cfg.carry == 0 or confidence is None:
+            if prev_flows is None or self.key_cfg.carry == 0 or confidence is None:
                 back, confidence = output, None
             else:
-                step = carry_frame(self.cfg, arrays["lineart"], guide, prev_guide, (prev_flows[1], prev_flows[0]),
+                step = carry_frame(self.key_cfg, arrays["lineart"], guide, prev_guide, (prev_flows[1], prev_flows[0]),
                                    prev_result, output)
                 back, confidence = step.result, step.mask * remap(confidence, step.maps)
             forward_conf = arrays["confidence"].astype(np.float32) if "confidence" in arrays else None
-            arrays["blended"] = blend_chains(arrays["forward"], forward_conf, back, confidence,
+            arrays["blended"] = blend_chains(arrays.get("forward_key", arrays["forward"]), forward_conf, back, confidence,
                                              record.position, self.key_at, later)
             np.savez(record.path, **arrays)
             prev_guide, prev_result = guide, back
