@@ -46,6 +46,7 @@ class Mode:
     both_ways: bool
     detail: float = 0.0
     key_carry: float | None = None  # None: keyed.KEY_CARRY
+    key_detail: float | None = None  # None: keyed.KEY_DETAIL
 
 
 def modes(details: list[float], key_carries: list[float]) -> list[Mode]:
@@ -55,7 +56,8 @@ def modes(details: list[float], key_carries: list[float]) -> list[Mode]:
     for d in details:
         if d > 0:
             rows += [Mode(f"one key, detail {d:g}", "one", False, d), Mode(f"two keys, both ways, detail {d:g}", "two", True, d)]
-    rows += [Mode(f"two keys, both ways, key carry {c:g}", "two", True, key_carry=c) for c in key_carries]
+    rows += [Mode(f"two keys, both ways, key carry {c:g}, key detail {d:g}", "two", True, key_carry=c, key_detail=d)
+             for c in key_carries for d in [0.0, *details]]
     return rows
 
 
@@ -90,7 +92,7 @@ def run_filter(items, mode: Mode) -> tuple[list[np.ndarray], float]:
     cfg = TemporalConfig.at_working_size(384, detail=mode.detail)
     start = time.perf_counter()
     if mode.both_ways:
-        extra = {} if mode.key_carry is None else {"key_carry": mode.key_carry}
+        extra = {k: v for k, v in (("key_carry", mode.key_carry), ("key_detail", mode.key_detail)) if v is not None}
         outputs = [item.colour for item in carry_both_ways(items, cfg, **extra)]
     else:
         outputs = [item.colour for item in carry_colours(items, cfg)]
@@ -109,26 +111,54 @@ def save_strip(saved: Path, clip: str, picks: list[int], path: Path, rows=(0, 2)
     print(f"wrote {path} (rows: truth, {', '.join(names[r] for r in rows)}; {clip} frames {picks})")
 
 
+def speed(colorizer: Colorizer, folders: list[Path], rounds: int) -> None:
+    """End to end (generator + temporal filter, the jobs' colour_stream) per clip with one key per
+    shot against two, both ways; rounds interleaved on the shared CPU, medians printed."""
+    from colorize.jobs.colorize.stream import ColourPlan, colour_stream
+
+    cfg = TemporalConfig.at_working_size(384)
+    times: dict[str, list[float]] = {"one key": [], "two keys, both ways": []}
+    for _ in range(rounds):
+        for folder in folders:
+            frames, starts = read_clip(folder)
+            ends = [*starts[1:], len(frames)]
+            for name, numbers, both in (("one key", set(starts), False),
+                                        ("two keys, both ways", set(starts) | {e - 1 for e in ends}, True)):
+                plan = ColourPlan(batch_size=4, follow=True, self_reference=False, temporal=cfg, both_ways=both)
+                start = time.perf_counter()
+                for _item in colour_stream(keyed_frames(frames, numbers), colorizer, plan):
+                    pass
+                times[name].append(time.perf_counter() - start)
+    one, two = (float(np.median(t)) for t in times.values())
+    print(f"speed ({len(folders)} clips x {rounds} rounds, median s per clip): one key {one:.2f}, two keys both "
+          f"ways {two:.2f}: {two / one:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, default=None)
     parser.add_argument("--strip", type=Path, default=None, help="write a strip PNG from --save's outputs")
     parser.add_argument("--strip-clip", default="clip_0000")
     parser.add_argument("--strip-frames", type=int, nargs="*", default=[6, 9, 12, 15])
+    parser.add_argument("--strip-rows", type=int, nargs="*", default=[0, 2], help="saved modes (row numbers) to show")
     parser.add_argument("--model", default=None)
     parser.add_argument("--backend", default="auto")
     parser.add_argument("--detail", type=float, nargs="*", default=[])
     parser.add_argument("--key-carry", type=float, nargs="*", default=[])
     parser.add_argument("--cache", type=Path, default=None, help="folder caching the generator's outputs")
+    parser.add_argument("--speed", type=int, default=0, help="only time N interleaved rounds end to end")
     parser.add_argument("--max-clips", type=int, default=None)
     parser.add_argument("--save", type=Path, default=None, help="folder for each clip's outputs (npz)")
     args = parser.parse_args()
     if args.strip is not None:
-        save_strip(args.save, args.strip_clip, args.strip_frames, args.strip)
+        save_strip(args.save, args.strip_clip, args.strip_frames, args.strip, tuple(args.strip_rows))
         return
     torch.set_grad_enabled(False)
     colorizer = Colorizer.from_file(args.model, device="cpu", backend=args.backend, size=384)
     folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())[:args.max_clips]
+    if args.speed:
+        speed(colorizer, folders, args.speed)
+        return
     rows = modes(args.detail, args.key_carry)
     total = {m.name: Scores() for m in rows}
     per_clip: dict[str, dict[str, Scores]] = {}

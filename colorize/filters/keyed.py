@@ -20,6 +20,10 @@ guess until the later key arrives, then jumps. `carry_both_ways` runs the same c
   (eps, tiny, fades by distance alone where neither chain is reliable; there both are the
   generator's colours, carried). Before a shot's first key (no earlier one) alpha = c_b: the key's
   colours go backwards wherever the motion holds, the shot's own forward colours elsewhere.
+  The two chains blended between keys carry more (KEY_CARRY 0.97 against the temporal mode's 0.9:
+  the nearer key bounds their drift) and take the generator's pull through a low-pass (KEY_DETAIL,
+  TemporalConfig.detail: the keys' texture and line colour are kept, only drift in colour is
+  corrected); the figures that chose them are in docs/keyframes.md.
 
 Streaming: the filter cannot know a later key exists until it arrives, so after a key (or a cut)
 each frame is spilled to a private temporary folder (line-art, generator colour, forward result and
@@ -52,19 +56,28 @@ if TYPE_CHECKING:
 EPS = 1e-3
 #: Carry weight of the chains between two keys: each is re-anchored by the nearer key, so it needs
 #: less of the generator's pull against drift than a chain with no key ahead (the temporal mode's 0.9).
-KEY_CARRY = 0.9
+#: Held-out real-art clips, keys at each shot's first and last frames (benchmarks/bench_keys_both.py,
+#: PSNR dB / ΔE / TC): 0.9 22.89 / 6.05 / 1.29, 0.95 23.47 / 5.47 / 1.31, 0.97 23.71 / 5.19 / 1.34.
+KEY_CARRY = 0.97
+#: Sigma (px) of a blur of the blend weights (0: none; 3 and 8 px measured no better).
+ALPHA_BLUR = 0.0
+#: TemporalConfig.detail of those chains: the generator's pull low-passed, the keys' detail kept
+#: (at carry 0.97: 23.71 / 5.19 / 1.34 without, 23.82 / 5.10 / 1.36 with a 4 px low-pass).
+KEY_DETAIL = 4.0
 
 
 def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None,
-                    key_carry: float | None = KEY_CARRY) -> Iterator["ColorizedFrame"]:
+                    key_carry: float | None = KEY_CARRY, key_detail: float | None = KEY_DETAIL
+                    ) -> Iterator["ColorizedFrame"]:
     """The temporal mode with keys on both sides (see the module docstring), over ColorizedFrames
     with cuts marked (`source.cut`) and keyframes attached (`source.key`). Frames come out in order,
     one per frame in, but those after a key or cut only once the next key, cut or the end arrives.
-    `key_carry`: the carry weight of the two chains blended between keys (None: cfg.carry); frames
-    after a shot's last key keep the temporal mode's own chain (cfg.carry).
+    `key_carry`, `key_detail`: the carry weight and TemporalConfig.detail of the two chains blended
+    between keys (None: cfg's); frames after a shot's last key keep the temporal mode's own chain.
     ValueError for frames whose cuts were never marked."""
     cfg = cfg if cfg is not None else TemporalConfig()
-    key_cfg = cfg if key_carry is None else dataclasses.replace(cfg, carry=key_carry)
+    changes = {k: v for k, v in (("carry", key_carry), ("detail", key_detail)) if v is not None and v != getattr(cfg, k)}
+    key_cfg = dataclasses.replace(cfg, **changes) if changes else cfg
     with tempfile.TemporaryDirectory(prefix="colorize-keys-") as folder:
         yield from _BothWays(cfg, key_cfg, Path(folder)).run(items)
 
@@ -245,6 +258,8 @@ def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarr
         w_f, w_b = c_f * np.float32(b - t), c_b * np.float32(t - a)
         alpha = (w_b + np.float32(EPS * (t - a))) / (w_f + w_b + np.float32(EPS * (b - a)))
     alpha = np.ascontiguousarray(alpha, np.float32)
+    if ALPHA_BLUR > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), ALPHA_BLUR)
     return cv2.blendLinear(backward, forward, alpha, 1.0 - alpha)
 
 
