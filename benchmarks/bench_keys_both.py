@@ -21,7 +21,6 @@ filters then run on its outputs. Cost: the generator pass and the filter pass, t
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -71,8 +70,6 @@ def keyed_frames(frames, numbers: set[int]):
 def generate(colorizer: Colorizer, frames, cache: Path | None) -> tuple[list, float]:
     """The generator's ColorizedFrames for keyed frames, and the seconds it took (0 when read
     from `cache`, an npz of a previous run's line-art and colours)."""
-    import dataclasses
-
     from colorize.engine.model import ColorizedFrame
 
     if cache is not None and cache.is_file():
