@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Union
+from typing import TYPE_CHECKING, Any, Iterable, Literal, Union
 
 import numpy as np
 
@@ -153,6 +153,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                    batch_size: int = _D["batch_size"], size: int | str | None = None, backend: str = _D["backend"],
                    precision: str = _D["precision"], tile: int = _D["tile"], crf: int = _D["crf"],
                    preset: str = _D["preset"], paint: str = _D["paint"], lines: str = _D["lines"],
+                   sheet: Iterable[str | os.PathLike] = _D["sheet"],
                    **settings: Any) -> Path:
     """Colorize video `input` into MP4 `output` (frame count, fps, size and audio kept); returns `output`.
 
@@ -167,6 +168,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
     paint: "flat" (one colour per closed region of the line-art), "shaded" (flat + the model's soft
     shading) or "free" (the model's colour per pixel); lines: "keep" (the line-art's own lines over
     the paint) or "drop"; "auto" (both): flat + keep for line-art input, free + drop for colour video.
+    sheet: model sheet images or folders of them, followed by shots no keyframe covers.
     settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
     output appears only complete.
     """
@@ -178,7 +180,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                                   reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, temporal=temporal, backend=backend,
                                   precision=precision, tile=tile, crf=crf, preset=preset, paint=paint,
-                                  lines=lines, **settings)
+                                  lines=lines, sheet=_paths(sheet), **settings)
     return run.colorize_video(input, output, options, colorizer)
 
 
@@ -189,6 +191,7 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
                     device: str = _D["device"], batch_size: int = _D["batch_size"],
                     size: int | str | None = None, backend: str = _D["backend"], precision: str = _D["precision"],
                     tile: int = _D["tile"], paint: str = _D["paint"], lines: str = _D["lines"],
+                    sheet: Iterable[str | os.PathLike] = _D["sheet"],
                     **settings: Any) -> "FolderSummary":
     """Colorize every image below folder `input` into `output` (same relative paths, PNG); resumable.
 
@@ -199,7 +202,8 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
     DIR/<subfolder> per subfolder), self-reference, and the temporal mode (`temporal`: colours
     carried along the motion; None: on for reference-guided models, as in `colorize_video`).
     Finished outputs are kept; a rerun resumes at the shot of the first missing frame. size: working
-    resolution, as for `colorize_image`; backend, precision, tile, paint, lines as for `colorize_video`. Returns a
+    resolution, as for `colorize_image`; backend, precision, tile, paint, lines, sheet as for `colorize_video`.
+    Returns a
     FolderSummary (assigned, written, skipped).
     """
     from colorize.jobs.colorize import run
@@ -208,7 +212,8 @@ def colorize_folder(input: str | os.PathLike, output: str | os.PathLike, model: 
     options = run.ColorizeOptions(model=path, device=device, batch_size=batch_size, lineart=lineart,
                                   size=working_size(size), reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, shots=shots, temporal=temporal, backend=backend,
-                                  precision=precision, tile=tile, paint=paint, lines=lines, **settings)
+                                  precision=precision, tile=tile, paint=paint, lines=lines,
+                                  sheet=_paths(sheet), **settings)
     return run.colorize_folder(input, output, options, colorizer)
 
 
@@ -253,3 +258,10 @@ def _path(value: str | os.PathLike | None) -> Path | None:
                          f"them, a generator file); got {_kind(value)} -- write an array to an image "
                          f"file first (colorize_image takes arrays)")
     return None if value is None else Path(value)
+
+
+def _paths(values: str | os.PathLike | Iterable[str | os.PathLike]) -> tuple[Path, ...]:
+    """One path or several as a tuple of Paths (a lone str or PathLike is one path, not its letters)."""
+    if isinstance(values, (str, os.PathLike)):
+        return (Path(values),)
+    return tuple(Path(v) for v in values)

@@ -203,6 +203,7 @@ class ColorizeStep:
     resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino);
     `paint` (auto, flat, shaded, free) and `lines` (auto, keep, drop) the ink and paint, as `--paint` /
     `--lines` (auto: flat + keep for line-art input, free + drop for colour input).
+    `sheet` a list of model sheet images or folders (`--sheet`).
     """
 
     input: Path
@@ -221,6 +222,7 @@ class ColorizeStep:
     backend: str = "auto"
     paint: str = "auto"
     lines: str = "auto"
+    sheet: tuple[Path, ...] = ()
 
     def __post_init__(self) -> None:
         video_in = self.input.suffix.lower() in VIDEO_SUFFIXES
@@ -359,8 +361,8 @@ def _rebased(config: Any, base: Path) -> Any:
     def rebase(value: Any) -> Any:
         if isinstance(value, Path) and not value.is_absolute():
             return Path(os.path.normpath(base / value))
-        if isinstance(value, list):
-            return [rebase(v) for v in value]
+        if isinstance(value, (list, tuple)):
+            return type(value)(rebase(v) for v in value)
         return value
 
     changes = {f.name: rebase(getattr(config, f.name)) for f in dataclasses.fields(config) if f.init}

@@ -76,6 +76,13 @@ def _working_size(ctx, param, value: str | None) -> int | None:
         raise click.BadParameter(f"expected a size in pixels (>= 0) or 'full', got {value!r}") from None
 
 
+# Model sheets, shared by `video` and `frames`.
+_sheet_option = click.option(
+    "--sheet", type=click.Path(path_type=Path), multiple=True, default=DEFAULTS["sheet"], metavar="IMAGE|DIR",
+    help="Colour model sheet (a character or prop coloured once, not a frame of the clip); repeatable, "
+         "or a folder of them. A shot no keyframe covers follows the sheets instead of its own first "
+         "output: the model matches its regions to the sheets' by their line-art (reference-guided models).")
+
 # The temporal mode's flag, shared by `video` and `frames` (the same default and meaning).
 _temporal_option = click.option(
     "--temporal/--no-temporal", default=DEFAULTS["temporal"],
@@ -110,9 +117,10 @@ _temporal_option = click.option(
 @click.option("--self-reference/--no-self-reference", default=DEFAULTS["self_reference"], show_default=True,
               help="A shot without a keyframe keeps the colours of its own first output frame "
                    "(reference-guided models); off: every frame is coloured alone.")
+@_sheet_option
 def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, smooth: float,
                   temporal: bool | None, reference: Path | None, references: Path | None, self_reference: bool,
-                  **inference) -> None:
+                  sheet: tuple[Path, ...], **inference) -> None:
     """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio).
 
     A variable frame rate (phones, screen recordings) is kept frame by frame. Shot cuts are detected
@@ -127,7 +135,7 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
     created = new_folder(output)
     path = colorize_video(input, output, inference.pop("model"), reference, references, smooth,
                           self_reference=self_reference, side_by_side=side_by_side, crf=crf, preset=preset,
-                          temporal=temporal, **inference)
+                          temporal=temporal, sheet=sheet, **inference)
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     odd = ", odd size: H.264 4:4:4" if pixel_format((info.width, info.height)) == "yuv444p" else ""
@@ -154,8 +162,10 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
               help="A shot without a keyframe keeps the colours of its own first output frame "
                    "(reference-guided models); off: every image is coloured alone.")
 @_temporal_option
+@_sheet_option
 def frames_command(in_dir: Path, out_dir: Path, reference: Path | None, references: Path | None, shots: bool,
-                   self_reference: bool, temporal: bool | None, model: Path | None, **inference) -> None:
+                   self_reference: bool, temporal: bool | None, sheet: tuple[Path, ...], model: Path | None,
+                   **inference) -> None:
     """Colorize every image below IN_DIR into OUT_DIR (same relative paths, PNG).
 
     With a reference-guided model (the default one) each folder is a sequence in natural frame order
@@ -170,7 +180,7 @@ def frames_command(in_dir: Path, out_dir: Path, reference: Path | None, referenc
 
     created = new_folder(out_dir)
     summary = colorize_folder(in_dir, out_dir, model, reference, references, shots=shots,
-                              self_reference=self_reference, temporal=temporal, **inference)
+                              self_reference=self_reference, temporal=temporal, sheet=sheet, **inference)
     rank = f" (rank {summary.rank} of {summary.world_size})" if summary.world_size > 1 else ""
     click.echo(f"colorized {summary.written} images into {out_dir}, {summary.skipped} already done{rank}"
                f"{created_note(created)}")

@@ -93,6 +93,8 @@ class TemporalConfig:
     region_reliable: fraction of a region's pixels that must be reliable before it is flattened.
     keyframe_start: on a keyframe's frame, the result is the keyframe itself (the artist's colours
         start the chain) rather than the generator's guess from it.
+    detail: sigma in pixels of the low-pass through which the generator pulls the carried colour
+        (blend_detail: drift in colour is corrected, carried detail kept); 0 = the plain blend.
     """
 
     carry: float = 0.9
@@ -106,6 +108,7 @@ class TemporalConfig:
     regions: bool = False
     region_reliable: float = 0.6
     keyframe_start: bool = True
+    detail: float = 0.0
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.carry < 1.0:  # (False for NaN too)
@@ -116,6 +119,8 @@ class TemporalConfig:
             raise ValueError(f"round_trip must be 0 or more squared pixels, got {self.round_trip}")
         if not (math.isfinite(self.check_blur) and 0.0 <= self.check_blur <= 20.0):
             raise ValueError(f"check_blur must be 0 to 20 pixels, got {self.check_blur}")
+        if not (math.isfinite(self.detail) and 0.0 <= self.detail <= 50.0):
+            raise ValueError(f"detail must be 0 to 50 pixels, got {self.detail}")
         if not 0.0 <= self.region_reliable <= 1.0:
             raise ValueError(f"region_reliable must be 0 to 1, got {self.region_reliable}")
         self.flow  # checks the flow and line-check settings (filters.flow.checked_settings)
@@ -144,14 +149,16 @@ class TemporalPropagator:
     made gray), output H x W x 3 uint8 RGB (the generator's result for this frame), keyframe an
     optional H x W x 3 uint8 RGB colouring of this frame. Returns a new H x W x 3 uint8 RGB array; the
     inputs are not modified. The first frame of a shot is the output (or the keyframe) as it is.
+    `step(...)` is the same call returning a `Carried` (the result and what made it: the prepared
+    guide, the flows, the reliability), for filters that also run the chain backwards (keyed.py).
     Holds only the previous frame's prepared guide and result: memory is flat at any clip length.
     """
 
     def __init__(self, cfg: TemporalConfig | None = None) -> None:
         self.cfg = cfg if cfg is not None else TemporalConfig()
         self._flow = self.cfg.flow
-        self._engine = make_flow_engine()
-        self._prev_guide: _Guide | None = None
+        self.engine = make_flow_engine()
+        self._prev_guide: Guide | None = None
         self._prev_result: np.ndarray | None = None
         self.frames = 0  # frames seen since the last reset
 
@@ -162,67 +169,117 @@ class TemporalPropagator:
         self.frames = 0
 
     def __call__(self, guide: np.ndarray, output: np.ndarray, keyframe: np.ndarray | None = None) -> np.ndarray:
+        return self.step(guide, output, keyframe).result
+
+    def step(self, guide: np.ndarray, output: np.ndarray, keyframe: np.ndarray | None = None,
+             key_flows: bool = False) -> "Carried":
+        """The frame's result with what made it. `key_flows`: on a keyframe's frame, still measure
+        the flows to the previous frame (`Carried.flows`; the result stays the keyframe)."""
         guide = check_pair(guide, output, self.frames)
         if keyframe is not None and keyframe.shape != output.shape:
             raise InputError(f"frame {self.frames}: the keyframe is {keyframe.shape[1]}x{keyframe.shape[0]} "
                              f"but the frame is {output.shape[1]}x{output.shape[0]}")
         if self._prev_guide is not None:
             check_same_size(guide, self._prev_guide.check, self.frames)
-        prepared = self._prepare(guide)  # each frame's guide is scaled and blurred once, not twice
+        prepared = prepare_guide(guide, self.cfg)  # each frame's guide is scaled and blurred once, not twice
+        can_carry = self._prev_guide is not None and max(guide.shape) >= MIN_FLOW_SIDE
         if keyframe is not None and self.cfg.keyframe_start:
-            result = keyframe.copy()
-        elif self._prev_guide is None or self.cfg.carry == 0 or max(guide.shape) < MIN_FLOW_SIDE:
-            result = output.copy()
+            flows = flows_between(prepared.flow, self._prev_guide.flow, self.engine) if can_carry and key_flows else None
+            carried = Carried(keyframe.copy(), prepared, flows)
+        elif not can_carry or self.cfg.carry == 0:
+            carried = Carried(output.copy(), prepared)
         else:
-            result = self._propagate(guide, prepared, output)
+            flows = flows_between(prepared.flow, self._prev_guide.flow, self.engine)
+            carried = carry_frame(self.cfg, guide, prepared, self._prev_guide, flows, self._prev_result, output)
         # a copy: the caller owns (and may reuse) the array handed back
-        self._prev_guide, self._prev_result = prepared, result.copy()
+        self._prev_guide, self._prev_result = prepared, carried.result.copy()
         self.frames += 1
-        return result
-
-    def _prepare(self, guide: np.ndarray) -> "_Guide":
-        """The guide as the flow sees it (scaled to the flow size, blurred by flow_blur) and as the
-        line check sees it (blurred by check_blur at full size); both new arrays."""
-        flow = self._flow.prepare(guide)
-        flow = flow.copy() if flow is guide else flow
-        check = cv2.GaussianBlur(guide, (0, 0), self.cfg.check_blur) if self.cfg.check_blur > 0 else guide.copy()
-        return _Guide(flow, check)
-
-    def _reliability(self, cur: "_Guide", maps: tuple[np.ndarray, np.ndarray], consistent: np.ndarray
-                     ) -> np.ndarray:
-        """H x W float32 in [0, 1]: the share of the carried colour pixel x may take (times cfg.carry).
-
-        1 where the flows agree and the warped previous line-art matches the current one; cfg.unsure
-        where only the flows disagree (on real drawings mostly flat paint, where flow is ambiguous,
-        rather than occlusions: the lines of what appears or is uncovered fail the line check); 0
-        where the line check fails or the flow leaves the frame. Both line-arts are blurred by
-        cfg.check_blur for the check, so a line that moved by a pixel still matches.
-        """
-        matches = line_matches(remap(self._prev_guide.check, maps), cur.check, self.cfg.photometric_tolerance)
-        unsure = matches & ~consistent & inside(maps)
-        weight = (consistent & matches).astype(np.float32) + np.float32(self.cfg.unsure) * unsure
-        return feathered(weight, self.cfg.feather)
-
-    def _propagate(self, guide: np.ndarray, cur: "_Guide", output: np.ndarray) -> np.ndarray:
-        size = (guide.shape[1], guide.shape[0])
-        prev = self._prev_guide
-        backward, forward = flows_between(cur.flow, prev.flow, self._engine)
-        consistent = consistent_flows(backward, forward, size, self.cfg.round_trip)
-        maps = sample_maps(upscale_flow(backward, size))  # one set of maps warps the line-art and the colour
-        mask = self._reliability(cur, maps, consistent)
-        carried = remap(self._prev_result, maps)
-        if self.cfg.regions:
-            carried, mask = flatten_regions(guide, carried, mask, self.cfg.region_reliable)
-        return blend(output, carried, mask, self.cfg.carry)
+        return carried
 
 
 @dataclass(frozen=True)
-class _Guide:
+class Guide:
     """One frame's line-art as the propagator uses it: `flow` (h x w uint8, scaled and blurred for
     the flow) and `check` (H x W uint8, blurred for the line check)."""
 
     flow: np.ndarray
     check: np.ndarray
+
+
+@dataclass(frozen=True)
+class Carried:
+    """One step of the chain: `result` (H x W x 3 uint8 RGB), the frame's prepared `guide`, the
+    `flows` (backward this -> previous, forward previous -> this; h x w x 2 float32 at the flow size)
+    when they were measured, and, when colour was carried, the `mask` (H x W float32 reliability)
+    and the sampling `maps` (this frame -> previous, full size) it was carried with."""
+
+    result: np.ndarray
+    guide: Guide
+    flows: tuple[np.ndarray, np.ndarray] | None = None
+    mask: np.ndarray | None = None
+    maps: tuple[np.ndarray, np.ndarray] | None = None
+
+
+def prepare_guide(guide: np.ndarray, cfg: TemporalConfig) -> Guide:
+    """The H x W uint8 guide as the flow sees it (scaled to the flow size, blurred by flow_blur) and
+    as the line check sees it (blurred by check_blur at full size); both new arrays."""
+    flow = cfg.flow.prepare(guide)
+    flow = flow.copy() if flow is guide else flow
+    check = cv2.GaussianBlur(guide, (0, 0), cfg.check_blur) if cfg.check_blur > 0 else guide.copy()
+    return Guide(flow, check)
+
+
+def carry_frame(cfg: TemporalConfig, guide: np.ndarray, cur: Guide, prev: Guide,
+                flows: tuple[np.ndarray, np.ndarray], prev_result: np.ndarray, output: np.ndarray) -> Carried:
+    """One step of the chain: `prev_result` (H x W x 3 uint8, the neighbour frame's result) moved
+    onto this frame (line-art `guide`, H x W uint8, prepared as `cur`) along `flows` = (this ->
+    neighbour, neighbour -> this) at the flow size, kept where reliable and blended with this
+    frame's generator `output` (H x W x 3 uint8). The neighbour is the previous frame going forwards,
+    the next one going backwards (keyed.py): the step does not care which."""
+    size = (guide.shape[1], guide.shape[0])
+    backward, forward = flows
+    consistent = consistent_flows(backward, forward, size, cfg.round_trip)
+    maps = sample_maps(upscale_flow(backward, size))  # one set of maps warps the line-art and the colour
+    mask = reliability(cfg, cur, prev, maps, consistent)
+    carried = remap(prev_result, maps)
+    if cfg.regions:
+        carried, mask = flatten_regions(guide, carried, mask, cfg.region_reliable)
+    if cfg.detail > 0:
+        result = blend_detail(output, carried, mask, cfg.carry, cfg.detail)
+    else:
+        result = blend(output, carried, mask, cfg.carry)
+    return Carried(result, cur, flows, mask, maps)
+
+
+def reliability(cfg: TemporalConfig, cur: Guide, prev: Guide, maps: tuple[np.ndarray, np.ndarray],
+                consistent: np.ndarray) -> np.ndarray:
+    """H x W float32 in [0, 1]: the share of the carried colour pixel x may take (times cfg.carry).
+
+    1 where the flows agree and the warped neighbour line-art matches this one; cfg.unsure
+    where only the flows disagree (on real drawings mostly flat paint, where flow is ambiguous,
+    rather than occlusions: the lines of what appears or is uncovered fail the line check); 0
+    where the line check fails or the flow leaves the frame. Both line-arts are blurred by
+    cfg.check_blur for the check, so a line that moved by a pixel still matches.
+    """
+    matches = line_matches(remap(prev.check, maps), cur.check, cfg.photometric_tolerance)
+    unsure = matches & ~consistent & inside(maps)
+    weight = (consistent & matches).astype(np.float32) + np.float32(cfg.unsure) * unsure
+    return feathered(weight, cfg.feather)
+
+
+def blend_detail(output: np.ndarray, carried: np.ndarray, mask: np.ndarray, carry: float, sigma: float
+                 ) -> np.ndarray:
+    """Key detail kept: m * (w + (1 - carry) * (lowpass(o) - lowpass(w))) + (1 - m) * o, uint8 RGB.
+
+    The pull towards the generator output o corrects the carried colour w only in its low
+    frequencies (Gaussian of `sigma` px), so w's texture, shading and line colour are kept whole
+    where the flow is reliable; output, carried: H x W x 3 uint8; mask: H x W float32 in [0, 1].
+    """
+    o, w = output.astype(np.float32), carried.astype(np.float32)
+    pull = cv2.GaussianBlur(o, (0, 0), sigma) - cv2.GaussianBlur(w, (0, 0), sigma)
+    kept = w + np.float32(1.0 - carry) * pull
+    m = mask[..., None]
+    return np.clip(np.rint(m * kept + (1.0 - m) * o), 0, 255).astype(np.uint8)
 
 
 def carry_colours(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None

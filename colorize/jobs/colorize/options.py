@@ -64,6 +64,7 @@ class ColorizeOptions:
                                      # auto: flat for line-art input, free for colour input (docs/cel.md)
     lines: str = "auto"              # keep: the line-art's own lines over the paint; drop: paint only;
                                      # auto: keep for line-art input, drop for colour input
+    sheet: tuple[Path, ...] = ()     # model sheets (images or folders): the reference of shots no keyframe covers
 
     def __post_init__(self) -> None:
         from colorize.engine.backends import BACKENDS
@@ -94,6 +95,13 @@ class ColorizeOptions:
         """Whether keyframes were given (--reference or --references)."""
         return self.reference is not None or self.references is not None
 
+    @property
+    def sheets(self) -> list[Path]:
+        """The model sheet images: each --sheet image, and the images of each --sheet folder."""
+        from colorize.jobs.colorize.references import sheet_files
+
+        return sheet_files(self.sheet)
+
 
 #: Every option's default, by name (the CLI and the API take theirs from here).
 DEFAULTS = {f.name: f.default for f in fields(ColorizeOptions)}
@@ -112,14 +120,18 @@ def colour_plan(options: ColorizeOptions, colorizer: "Colorizer", keyed: bool) -
     """The ColourPlan of a stream these options colour with `colorizer`: follow references (keyframes
     when `keyed`, self-reference; references.follows_references decides and refuses keyframes for a
     model without references), the temporal mode (as asked, else on for a reference-guided model;
-    its flow at the working size), smoothing, ink and paint. InputError for keyframes and a plain model."""
+    its flow at the working size; with keys, carried backwards from each key too), smoothing, the
+    model sheets' mosaic, ink and paint. InputError for keyframes or sheets and a plain model, or an unreadable sheet."""
     from colorize.filters.temporal import TemporalConfig
-    from colorize.jobs.colorize.references import follows_references
+    from colorize.jobs.colorize.references import follows_references, model_sheet
     from colorize.jobs.colorize.stream import ColourPlan
 
-    follow = follows_references(colorizer, keyed, options.self_reference)
+    sheets = options.sheets
+    follow = follows_references(colorizer, keyed or bool(sheets), options.self_reference)
     carry = colorizer.takes_reference if options.temporal is None else options.temporal
     return ColourPlan(lineart=options.lineart, batch_size=options.batch_size, follow=follow,
                       self_reference=options.self_reference,
                       temporal=TemporalConfig.at_working_size(colorizer.size) if carry else None,
-                      smooth=options.smooth, cel=options.cel())
+                      both_ways=keyed and carry, smooth=options.smooth,
+                      sheet=model_sheet(sheets, colorizer) if sheets and follow else None,
+                      cel=options.cel())

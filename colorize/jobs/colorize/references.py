@@ -15,6 +15,10 @@ Rules, applied frame by frame as the video streams (nothing is looked ahead, so 
   so its colours stay put for the whole shot instead of being guessed anew every frame. Only the
   shot's first frame is used, never a chain of outputs: feeding each output back drifts
   (benchmarks/bench_reference.py measures it).
+* With model sheets (--sheet: coloured character or prop sheets not tied to a frame), a shot
+  without a keyframe follows the sheets instead, combined into one mosaic at the frames' shape
+  (`ModelSheet`): the generator's reference attention matches the frame's regions to the sheets'
+  by line-art features, so a character no key shows takes the sheet's colours.
 """
 
 from __future__ import annotations
@@ -101,6 +105,69 @@ def attach_keys(frames: Iterable, keyframes: Keyframes) -> Iterator:
         yield frame
 
 
+def sheet_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
+    """The model sheet images `paths` names: each image, and each folder's images (sorted, not
+    recursive); InputError for a missing path or a folder without images."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found = list_images(path, recursive=False)
+            if not found:
+                raise InputError(f"--sheet folder {path} holds no images")
+            files += found
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(f"--sheet image not found: {path}")
+    return files
+
+
+class ModelSheet:
+    """Model sheets as one reference: the sheets laid out in a grid on white paper at the frames'
+    shape (each scaled to fit its cell, aspect kept), with the line-art the model's recipe draws
+    from it; one Reference per frame shape, made when a shot first needs it."""
+
+    def __init__(self, images: list[np.ndarray], colorizer: Colorizer):
+        if not images:
+            raise ValueError("a model sheet needs at least one image")
+        self.images, self.colorizer = images, colorizer
+        self._by_shape: dict[tuple[int, int], Reference] = {}
+
+    def reference(self, height: int, width: int) -> Reference:
+        """The sheets' Reference at H x W (colour H x W x 3 uint8, line-art H x W uint8)."""
+        if (height, width) not in self._by_shape:
+            colour = sheet_mosaic(self.images, height, width)
+            drawn = self.colorizer.lineart_arrays(colour[None], self.colorizer.lineart_config is None)[0]
+            self._by_shape[(height, width)] = Reference(colour, drawn)
+        return self._by_shape[(height, width)]
+
+
+def sheet_mosaic(images: list[np.ndarray], height: int, width: int) -> np.ndarray:
+    """H x W x 3 uint8: `images` (H_i x W_i x 3 uint8) in the grid that shows them largest, each
+    scaled to fit its cell (aspect kept) and centred on white."""
+    def scale_of(cols: int) -> float:
+        rows = -(-len(images) // cols)
+        return min(min(height / rows / im.shape[0], width / cols / im.shape[1]) for im in images)
+
+    cols = max(range(1, len(images) + 1), key=scale_of)
+    rows = -(-len(images) // cols)
+    canvas = np.full((height, width, 3), 255, np.uint8)
+    cell_h, cell_w = height // rows, width // cols
+    for n, image in enumerate(images):
+        scale = min(cell_h / image.shape[0], cell_w / image.shape[1])
+        h, w = max(1, int(image.shape[0] * scale)), max(1, int(image.shape[1] * scale))
+        small = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+        top = (n // cols) * cell_h + (cell_h - h) // 2
+        left = (n % cols) * cell_w + (cell_w - w) // 2
+        canvas[top:top + h, left:left + w] = small
+    return canvas
+
+
+def model_sheet(paths: list[Path], colorizer: Colorizer) -> ModelSheet:
+    """The ModelSheet of sheet image files (read once, here); InputError for an unreadable one."""
+    return ModelSheet([read_rgb(p) for p in paths], colorizer)
+
+
 @dataclass(frozen=True)
 class Segment:
     """Frames [start, end) of a batch that share one reference.
@@ -108,6 +175,7 @@ class Segment:
     keyframe: a keyframe image (H x W x 3 uint8) that becomes the reference at `start`; None keeps the
     current one. new_shot: a cut at `start` drops the current reference first. self_reference: the
     frame at `start` is colorized without a reference and its output becomes the shot's reference.
+    sheet: the model sheets become the reference at `start`.
     """
 
     start: int
@@ -115,6 +183,7 @@ class Segment:
     keyframe: np.ndarray | None = None
     new_shot: bool = False
     self_reference: bool = False
+    sheet: bool = False
 
 
 class ReferenceGuide:
@@ -124,8 +193,9 @@ class ReferenceGuide:
     Holds two counters: memory is flat at any video length.
     """
 
-    def __init__(self, self_reference: bool = True):
+    def __init__(self, self_reference: bool = True, sheet: bool = False):
         self.self_reference = self_reference
+        self.sheet = sheet     # a shot without a keyframe follows the model sheets
         self.cuts = 0          # shots started so far (the first frame starts one)
         self.used = 0          # keyframes applied so far
 
@@ -143,7 +213,8 @@ class ReferenceGuide:
                 starts.append(Segment(i, i, keyframe=key, new_shot=cut))
                 self.used += 1
             elif cut:
-                starts.append(Segment(i, i, new_shot=True, self_reference=self.self_reference))
+                starts.append(Segment(i, i, new_shot=True, sheet=self.sheet,
+                                      self_reference=self.self_reference and not self.sheet))
         return _close(starts, len(frames))
 
 
@@ -160,7 +231,7 @@ def _close(starts: list[Segment], length: int) -> list[Segment]:
             segments.append(Segment(seg.start, seg.start + 1, new_shot=seg.new_shot, self_reference=True))
             segments.append(Segment(seg.start + 1, end))
         else:
-            segments.append(Segment(seg.start, end, seg.keyframe, seg.new_shot, seg.self_reference))
+            segments.append(dataclasses.replace(seg, end=end))
     return segments
 
 
@@ -174,13 +245,14 @@ def follows_references(colorizer: Colorizer, keyed: bool, self_reference: bool) 
 
 
 def follow_references(frames: Iterable, colorizer: Colorizer, is_lineart: bool, batch_size: int,
-                      self_reference: bool = True) -> Iterator[ColorizedFrame]:
+                      self_reference: bool = True, sheet: ModelSheet | None = None) -> Iterator[ColorizedFrame]:
     """Colorizer.iter_colorized for consecutive frames of a reference-guided model (cuts marked by
     media.shots.mark_cuts, keyframes attached by attach_keys): each shot follows its keyframe or,
-    with `self_reference`, its own first output; a shot without either is coloured frame by frame.
-    A reference (keyframe or own first output) is encoded once per shot and reused."""
+    the model `sheet` when given, else with `self_reference` its own first output; a shot without
+    any is coloured frame by frame. A reference is encoded once per shot (a sheet once per frame
+    shape) and reused."""
     colorizer.check_takes_reference()
-    guide = ReferenceGuide(self_reference=self_reference)
+    guide = ReferenceGuide(self_reference=self_reference, sheet=sheet is not None)
     reference: Reference | None = None
     for group in batch_by_size(frames, batch_size):
         lines = colorizer.group_lineart(group, is_lineart)
@@ -190,6 +262,8 @@ def follow_references(frames: Iterable, colorizer: Colorizer, is_lineart: bool, 
                 reference = None
             if seg.keyframe is not None:
                 reference = Reference(seg.keyframe, lines[seg.start])
+            elif seg.sheet:
+                reference = sheet.reference(*lines[seg.start].shape)
             colour = colorizer.colour_arrays(lines[seg.start:seg.end], reference)
             if seg.self_reference:
                 # the written (uint8) frame, so a re-run from the saved frame gives the same result

@@ -190,12 +190,13 @@ def colour_sequences(seqs: Iterable[Sequence], colorizer: Colorizer, plan: Colou
         target_of = dict(zip(seq.numbers, seq.targets))
         start = resume_start(seq, pending[0], shots)
         frames = attach_keys(read_frames(seq, start, None, shots, unreadable), seq.keyframes)
-        follow = follows_references(colorizer, bool(seq.keyframes), plan.self_reference)
+        follow = follows_references(colorizer, bool(seq.keyframes) or plan.sheet is not None, plan.self_reference)
         if follow and seq.keyframes:  # keyed: line-art drawn in the read thread, the advisor beside it
             frames = advise_keys(colorizer.draw_lineart(frames, plan.lineart), seq.keyframes.by_frame,
                                  prefix=f"{seq.files[0].parent.name}: ")
         frames = prefetch(frames, maxsize=queue_size, name="read")
-        items = colour_stream(frames, colorizer, dataclasses.replace(plan, follow=follow))
+        both_ways = plan.both_ways and bool(seq.keyframes)  # without keys nothing goes backwards
+        items = colour_stream(frames, colorizer, dataclasses.replace(plan, follow=follow, both_ways=both_ways))
         try:
             for item in items:
                 if item.source.index in missing:

@@ -126,18 +126,22 @@ def test_keyframes_change_their_own_shots_only(workdir, frames_dir, reference_mo
     colorize_folder(frames_dir, tmp_path / "self", options(reference_model))
     colorize_folder(frames_dir, tmp_path / "keyed", options(reference_model, references=late_key))
     plain, keyed = folder_outputs(tmp_path / "self"), folder_outputs(tmp_path / "keyed")
-    assert all(np.array_equal(plain[i], keyed[i]) for i in range(8))  # before the key: untouched
-    assert not any(np.array_equal(plain[i], keyed[i]) for i in range(8, 12))
+    assert all(np.array_equal(plain[i], keyed[i]) for i in range(6))  # the shot before the key's: untouched
+    # the key's shot (cut at 6): its frames before the key take it backwards (filters/keyed.py), the rest forwards
+    assert not any(np.array_equal(plain[i], keyed[i]) for i in range(6, 12))
 
 
-@pytest.mark.parametrize("temporal", [False, True])
-def test_a_resumed_sequence_restarts_at_its_shot_start(workdir, frames_dir, reference_model, monkeypatch,
-                                                       temporal):
-    opts = options(reference_model, temporal=temporal)
-    colorize_folder(frames_dir, workdir / f"whole_{temporal}", opts)
-    whole = folder_outputs(workdir / f"whole_{temporal}")
+@pytest.mark.parametrize("temporal, keyed", [(False, False), (True, False), (True, True)])
+def test_a_resumed_sequence_restarts_at_its_shot_start(workdir, frames_dir, keys, reference_model, monkeypatch,
+                                                       temporal, keyed):
+    """Killed after 8 outputs, rerun: the same files. With keys at 0 and 8 the second shot's frames
+    6-7 wait for key 8 (carried backwards) before they are written."""
+    opts = options(reference_model, temporal=temporal, references=keys if keyed else None)
+    name = f"{temporal}_{keyed}"
+    colorize_folder(frames_dir, workdir / f"whole_{name}", opts)
+    whole = folder_outputs(workdir / f"whole_{name}")
 
-    out = workdir / f"resumed_{temporal}"
+    out = workdir / f"resumed_{name}"
     real_write = colorize_jobs.write_image
     written: list[Path] = []
 
@@ -173,7 +177,7 @@ def test_a_resumed_sequence_restarts_at_its_shot_start(workdir, frames_dir, refe
         # batches start elsewhere after a resume, which may move float sums by a rounding step
         # (on this CPU the files come out identical, carried colours included)
         assert np.abs(a.astype(int) - b.astype(int)).max() <= 1, f"frame {i}"
-    if temporal:  # the colours carried into frames 8-11 came from frames 6-7: a chain begun at 8 differs
+    if temporal and not keyed:  # the colours carried into frames 8-11 came from frames 6-7: a chain begun at 8 differs
         late = workdir / "late_frames"
         for i in range(8, 12):
             write_image(late / f"frame_{i}.png", read_rgb(frames_dir / f"frame_{i}.png"))

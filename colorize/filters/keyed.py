@@ -1,0 +1,276 @@
+"""Keys on both sides: a frame between two keyframes takes its colours from both.
+
+The temporal mode (temporal.py) carries a keyframe's colours forwards only, so the frames before a
+later key never see it: whatever enters the shot after the first key is painted with the generator's
+guess until the later key arrives, then jumps. `carry_both_ways` runs the same chain twice:
+
+    for item in carry_both_ways(items, cfg):      # ColorizedFrames in, ColorizedFrames out, in order
+        ...
+
+* forwards, exactly as `temporal.carry_colours` (same propagator, same results), also keeping each
+  pixel's confidence c_f: the product of the propagator's reliability along the chain since the
+  key (c = 1 on the key's frame, c_t = m_t(x) * c_{t-1}(x + b(x)));
+* backwards from the next key, over the frames since the last key (or the cut), reusing the
+  forward pass's flows (the step from t+1 to t is the step from t to t+1 with the two flows
+  swapped) and its prepared line-art, so no flow is measured twice: B_t and c_b;
+* blended per pixel: with keys at a < t < b, w_f = c_f * (b - t), w_b = c_b * (t - a) and
+
+      alpha = (w_b + eps * (t - a)) / (w_f + w_b + eps * (b - a)),    r_t = F_t + alpha * (B_t - F_t)
+
+  (eps, tiny, fades by distance alone where neither chain is reliable; there both are the
+  generator's colours, carried). Before a shot's first key (no earlier one) alpha = c_b: the key's
+  colours go backwards wherever the motion holds, the shot's own forward colours elsewhere.
+  The two chains blended between keys carry more (KEY_CARRY 0.97 against the temporal mode's 0.9:
+  the nearer key bounds their drift) and take the generator's pull through a low-pass (KEY_DETAIL,
+  TemporalConfig.detail: the keys' texture and line colour are kept, only drift in colour is
+  corrected); the figures that chose them are in docs/keyframes.md.
+
+Streaming: the filter cannot know a later key exists until it arrives, so after a key (or a cut)
+each frame is spilled to a private temporary folder (line-art, generator colour, forward result and
+confidence, prepared line-art, flows; the source frame's arrays) until the next key, the next cut or
+the end. A key runs the backward pass over the spill in reverse (each blended frame written back),
+then yields the spilled frames in order; a cut or the end yields them forward-only, so a shot with
+one key (or none) comes out exactly as the temporal mode makes it. Memory holds two frames and a few
+numbers per spilled frame; disk holds the frames since the last key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import pickle
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable, Iterator
+
+import cv2
+import numpy as np
+
+from colorize.filters.flow import remap
+from colorize.filters.temporal import Carried, Guide, TemporalConfig, TemporalPropagator, carry_frame
+
+if TYPE_CHECKING:
+    from colorize.engine.model import ColorizedFrame
+
+#: Weight per frame of distance where neither chain is reliable (a cross-fade by distance alone).
+EPS = 1e-3
+#: Carry weight of the chains between two keys: each is re-anchored by the nearer key, so it needs
+#: less of the generator's pull against drift than a chain with no key ahead (the temporal mode's 0.9).
+#: Held-out real-art clips, keys at each shot's first and last frames (benchmarks/bench_keys_both.py,
+#: PSNR dB / ΔE / TC): 0.9 22.89 / 6.05 / 1.29, 0.95 23.47 / 5.47 / 1.31, 0.97 23.71 / 5.19 / 1.34.
+KEY_CARRY = 0.97
+#: Sigma (px) of a blur of the blend weights (0: none; 3 and 8 px measured no better).
+ALPHA_BLUR = 0.0
+#: TemporalConfig.detail of those chains: the generator's pull low-passed, the keys' detail kept
+#: (at carry 0.97: 23.71 / 5.19 / 1.34 without, 23.82 / 5.10 / 1.36 with a 4 px low-pass).
+KEY_DETAIL = 4.0
+
+
+def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None,
+                    key_carry: float | None = KEY_CARRY, key_detail: float | None = KEY_DETAIL
+                    ) -> Iterator["ColorizedFrame"]:
+    """The temporal mode with keys on both sides (see the module docstring), over ColorizedFrames
+    with cuts marked (`source.cut`) and keyframes attached (`source.key`). Frames come out in order,
+    one per frame in, but those after a key or cut only once the next key, cut or the end arrives.
+    `key_carry`, `key_detail`: the carry weight and TemporalConfig.detail of the two chains blended
+    between keys (None: cfg's); frames after a shot's last key keep the temporal mode's own chain.
+    ValueError for frames whose cuts were never marked."""
+    cfg = cfg if cfg is not None else TemporalConfig()
+    changes = {k: v for k, v in (("carry", key_carry), ("detail", key_detail)) if v is not None and v != getattr(cfg, k)}
+    key_cfg = dataclasses.replace(cfg, **changes) if changes else cfg
+    with tempfile.TemporaryDirectory(prefix="colorize-keys-") as folder:
+        yield from _BothWays(cfg, key_cfg, Path(folder)).run(items)
+
+
+@dataclass(frozen=True)
+class _Spilled:
+    """A frame waiting on disk: its file and its position in the shot (all else is in the file,
+    the ColorizedFrame without its arrays pickled beside them)."""
+
+    path: Path
+    position: int
+
+
+@dataclass
+class _Spill:
+    """The frames waiting on disk: consecutive frames of one shot in consecutive files, so three
+    numbers describe any number of them (memory stays flat however far apart the keys are)."""
+
+    folder: Path
+    first_file: int = 0
+    first_position: int = 0
+    count: int = 0
+
+    def __bool__(self) -> bool:
+        return self.count > 0
+
+    def add(self, position: int) -> Path:
+        """The file of a new frame at `position` in the shot (the one after the last spilled)."""
+        if not self.count:
+            self.first_position = position
+        self.count += 1
+        return self.folder / f"{self.first_file + self.count - 1:08d}.npz"
+
+    def take(self) -> "_Records":
+        """The spilled frames in order (made as they are read), and an empty spill after them."""
+        first, start, count = self.first_file, self.first_position, self.count
+        self.first_file, self.count = first + count, 0
+        return _Records(self.folder, first, start, count)
+
+
+class _Records:
+    """A lazy sequence of _Spilled: file first_file + i holds the frame at position start + i."""
+
+    def __init__(self, folder: Path, first_file: int, start: int, count: int):
+        self.folder, self.first_file, self.start, self.count = folder, first_file, start, count
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, i: int) -> _Spilled:
+        return _Spilled(self.folder / f"{self.first_file + i:08d}.npz", self.start + i)
+
+    def __iter__(self) -> Iterator[_Spilled]:
+        return (self[i] for i in range(self.count))
+
+    def __reversed__(self) -> Iterator[_Spilled]:
+        return (self[i] for i in reversed(range(self.count)))
+
+
+class _BothWays:
+    """The filter's state: the forward propagator, the previous frame's forward confidence, the
+    frames spilled since the last key or cut, and where that key was."""
+
+    def __init__(self, cfg: TemporalConfig, key_cfg: TemporalConfig, folder: Path):
+        self.cfg, self.key_cfg, self.folder = cfg, key_cfg, folder
+        self.forward = TemporalPropagator(cfg)
+        self.confidence: np.ndarray | None = None  # None: 0 everywhere (no key yet in this shot)
+        self.keyed: Carried | None = None  # the previous frame's key chain at key_cfg.carry (None: no key yet)
+        self.pending = _Spill(folder)
+        self.position = 0            # frames since the cut
+        self.key_at: int | None = None  # position of the shot's last key so far
+
+    def run(self, items: Iterable["ColorizedFrame"]) -> Iterator["ColorizedFrame"]:
+        for item in items:
+            if item.source.cut is None:
+                raise ValueError("the temporal mode needs frames with shot cuts marked (media.shots.mark_cuts)")
+            if item.source.cut:
+                yield from self.flush()
+                self.forward.reset()
+                self.confidence, self.position, self.key_at, self.keyed = None, 0, None, None
+            key = getattr(item.source, "key", None)
+            step = self.forward.step(item.lineart, item.colour, key, key_flows=bool(self.pending))
+            self.confidence = self._confidence(step, key is not None)
+            self.keyed = self._key_chain(item, step, key is not None)
+            if key is not None:
+                yield from self.backward(step)
+                self.key_at = self.position
+                yield dataclasses.replace(item, colour=step.result)
+            else:
+                self.spill(item, step)
+            self.position += 1
+        yield from self.flush()
+
+    def _confidence(self, step: Carried, keyed: bool) -> np.ndarray | None:
+        """This frame's forward confidence (H x W float32) from the previous one's (None: zero)."""
+        if keyed:
+            return np.ones(step.result.shape[:2], np.float32)
+        if self.confidence is None or step.mask is None:
+            return None
+        return step.mask * remap(self.confidence, step.maps)
+
+    def _key_chain(self, item: "ColorizedFrame", step: Carried, keyed: bool) -> Carried | None:
+        """This frame of the chain from the last key at key_cfg.carry (the temporal mode's own
+        step when the carries agree), on the step's flows and mask; None before a shot's first key."""
+        if keyed or (self.keyed is not None and self.key_cfg is self.cfg):
+            return step
+        if self.keyed is None or step.flows is None or step.mask is None:
+            return None
+        return carry_frame(self.key_cfg, item.lineart, step.guide, self.keyed.guide,
+                           step.flows, self.keyed.result, item.colour)
+
+    def spill(self, item: "ColorizedFrame", step: Carried) -> None:
+        """Write the frame's arrays to the spill folder and keep its light record."""
+        arrays = {"lineart": item.lineart, "output": item.colour, "forward": step.result,
+                  "guide_flow": step.guide.flow, "guide_check": step.guide.check}
+        if self.confidence is not None:
+            arrays["confidence"] = self.confidence.astype(np.float16)
+        if self.keyed is not None and self.keyed is not step:
+            arrays["forward_key"] = self.keyed.result
+        if step.flows is not None:
+            arrays["flow_back"], arrays["flow_fwd"] = step.flows
+        source, names = item.source, ()
+        if dataclasses.is_dataclass(source):
+            names = tuple(f.name for f in dataclasses.fields(source)
+                          if isinstance(getattr(source, f.name), np.ndarray))
+            arrays.update({f"source_{n}": getattr(source, n) for n in names})
+            source = dataclasses.replace(source, **{n: None for n in names})
+        light = dataclasses.replace(item, source=source, lineart=None, colour=None)
+        arrays["record"] = np.frombuffer(pickle.dumps((light, names)), np.uint8)  # our own file, read back below
+        np.savez(self.pending.add(self.position), **arrays)
+
+    def flush(self) -> Iterator["ColorizedFrame"]:
+        """The spilled frames in order, as they were spilled (forward-only: no later key came)."""
+        for record in self.pending.take():
+            yield _restored(record, "forward")
+
+    def backward(self, key_step: Carried) -> Iterator["ColorizedFrame"]:
+        """Carry the key of `key_step` (this frame's step) backwards over the spill, blend each
+        spilled frame with its forward result, and yield them in order."""
+        pending = self.pending.take()
+        if not pending:
+            return
+        later = self.position
+        prev_guide, prev_result, prev_flows = key_step.guide, key_step.result, key_step.flows
+        confidence: np.ndarray | None = np.ones(key_step.result.shape[:2], np.float32)
+        for record in reversed(pending):
+            with np.load(record.path) as data:
+                arrays = {k: data[k] for k in data.files}
+            output = arrays["output"]
+            guide = Guide(arrays["guide_flow"], arrays["guide_check"])
+            if prev_flows is None or self.key_cfg.carry == 0 or confidence is None:
+                back, confidence = output, None
+            else:
+                step = carry_frame(self.key_cfg, arrays["lineart"], guide, prev_guide, (prev_flows[1], prev_flows[0]),
+                                   prev_result, output)
+                back, confidence = step.result, step.mask * remap(confidence, step.maps)
+            forward_conf = arrays["confidence"].astype(np.float32) if "confidence" in arrays else None
+            arrays["blended"] = blend_chains(arrays.get("forward_key", arrays["forward"]), forward_conf, back, confidence,
+                                             record.position, self.key_at, later)
+            np.savez(record.path, **arrays)
+            prev_guide, prev_result = guide, back
+            prev_flows = (arrays["flow_back"], arrays["flow_fwd"]) if "flow_back" in arrays else None
+        for record in pending:
+            yield _restored(record, "blended")
+
+
+def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarray, c_b: np.ndarray | None,
+                 t: int, a: int | None, b: int) -> np.ndarray:
+    """r = F + alpha * (B - F) (see the module docstring) as H x W x 3 uint8, for frame position t
+    between keys at positions a (None: no earlier key in the shot) and b. forward, backward: H x W x 3
+    uint8; c_f, c_b: H x W float32 confidences in [0, 1] (None: 0 everywhere)."""
+    shape = forward.shape[:2]
+    c_b = np.zeros(shape, np.float32) if c_b is None else c_b
+    if a is None:
+        alpha = c_b
+    else:
+        c_f = np.zeros(shape, np.float32) if c_f is None else c_f
+        w_f, w_b = c_f * np.float32(b - t), c_b * np.float32(t - a)
+        alpha = (w_b + np.float32(EPS * (t - a))) / (w_f + w_b + np.float32(EPS * (b - a)))
+    alpha = np.ascontiguousarray(alpha, np.float32)
+    if ALPHA_BLUR > 0:
+        alpha = cv2.GaussianBlur(alpha, (0, 0), ALPHA_BLUR)
+    return cv2.blendLinear(backward, forward, alpha, 1.0 - alpha)
+
+
+def _restored(record: _Spilled, colour: str) -> "ColorizedFrame":
+    """The spilled frame as a ColorizedFrame again, with colour `colour` ("forward" or "blended");
+    its file is deleted."""
+    with np.load(record.path) as data:
+        light, names = pickle.loads(data["record"].tobytes())
+        item = dataclasses.replace(light, lineart=data["lineart"], colour=data[colour])
+        if names:
+            item = dataclasses.replace(item, source=dataclasses.replace(
+                item.source, **{n: data[f"source_{n}"] for n in names}))
+    record.path.unlink()
+    return item
