@@ -1,6 +1,6 @@
 """Write samples/real/sample.mp4: a 3.5 s clip of real cartoon art (Kenney's CC0 sprites; 256x192,
-12 fps, two shots, 523 Hz tone), and samples/real/keys/: the true coloured first frame of each shot,
-named by frame number, as an artist's keyframes.
+12 fps, two shots, 523 Hz tone), and samples/real/keys/: the true coloured first and last frames of each
+shot, named by frame number, as an artist's key poses on both sides of the in-betweens.
 
 Everything comes from samples/real/art/ (CC0, see SOURCES.md), so this runs offline:
   shot 1 (frames 0-20): a meadow built from grass tiles; the camera pans right while an adventurer
@@ -107,8 +107,9 @@ def main(argv: list[str]) -> None:
     path = write_video(iter(clip), out, CFG.fps, tone_hz=TONE_HZ, crf=14)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} KiB, {CFG.n_frames} frames, "
           f"{CFG.width}x{CFG.height} at {CFG.fps:g} fps, {TONE_HZ:g} Hz tone, cuts at {clip.cuts})")
-    for shot in clip.shots:
-        print(f"wrote {write_image(out.parent / 'keys' / f'{shot.start:06d}.png', clip.frame(shot.start))}")
+    for shot in clip.shots:  # keys on both sides of each shot's move: its first and last frames
+        for number in (shot.start, shot.end - 1):
+            print(f"wrote {write_image(out.parent / 'keys' / f'{number:06d}.png', clip.frame(number))}")
 
 
 if __name__ == "__main__":

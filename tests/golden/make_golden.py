@@ -46,7 +46,7 @@ TOON_CASES = {
     "frames_no_shots": ("frames", "reference", ["--no-shots", "--reference", "{keys}/a/frame_000000.png"]),
 }
 REAL_CASES = {
-    "real_video_keys": ("video", "shipped", ["--references", str(SAMPLE / "keys")]),
+    "real_video_keys": ("video", "shipped", ["--references", "{first_keys}"]),
     "real_frames_keys": ("frames", "shipped", ["--references", "{real_keys}"]),
 }
 
@@ -101,10 +101,16 @@ def _inputs(work: Path) -> dict[str, Path]:
     for frame in iter_frames(SAMPLE / "sample.mp4"):
         if frame.index < 24:
             write_image(real_frames / f"{frame.index:06d}.png", frame.image)
+    # the sample's keys as they were when the golden files were made: each shot's first frame (the
+    # last frames' keys came later, with keys on both sides); the folder job's first 24 frames hold 0 and 21
+    first_keys = work / "first_keys"
     real_keys.mkdir()
-    for key in sorted((SAMPLE / "keys").glob("*.png")):
-        shutil.copy(key, real_keys / key.name)
-    return {"clip": clip, "frames": frames, "keys": keys, "frame_keys": work / "frame_keys", "real_frames": real_frames, "real_keys": real_keys}
+    first_keys.mkdir()
+    for name in ("000000.png", "000021.png"):
+        shutil.copy(SAMPLE / "keys" / name, first_keys / name)
+        shutil.copy(SAMPLE / "keys" / name, real_keys / name)
+    return {"clip": clip, "frames": frames, "keys": keys, "frame_keys": work / "frame_keys", "real_frames": real_frames,
+            "real_keys": real_keys, "first_keys": first_keys}
 
 
 def _outputs(path: Path, job: str) -> np.ndarray:
@@ -120,7 +126,7 @@ def _outputs(path: Path, job: str) -> np.ndarray:
 def run_case(work: Path, name: str, inputs: dict[str, Path], models: dict[str, Path]) -> np.ndarray:
     job, model, flags = {**TOON_CASES, **REAL_CASES}[name]
     keys = inputs["keys" if job == "video" else "frame_keys"]
-    flags = [f.format(keys=keys, real_keys=inputs["real_keys"]) for f in flags]
+    flags = [f.format(keys=keys, real_keys=inputs["real_keys"], first_keys=inputs["first_keys"]) for f in flags]
     real = name.startswith("real")
     source = inputs["real_frames" if real else "frames"] if job == "frames" else (
         SAMPLE / "sample.mp4" if real else inputs["clip"])
