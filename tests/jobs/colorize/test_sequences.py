@@ -54,8 +54,9 @@ def options(model: Path, **kw) -> ColorizeOptions:
     return ColorizeOptions(model=model, device="cpu", batch_size=4, **kw)
 
 
-def video_job_frames(clip: Path, opts: ColorizeOptions, monkeypatch) -> list[np.ndarray]:
-    """What `colorize_video` hands its encoder, frame by frame (before any compression)."""
+def video_job_frames(clip: Path, opts: ColorizeOptions, monkeypatch, colorizer=None) -> list[np.ndarray]:
+    """What `colorize_video` (with `colorizer`, if given) hands its encoder, frame by frame (before any
+    compression)."""
     recorded: list[np.ndarray] = []
 
     class RecordingWriter:
@@ -73,7 +74,7 @@ def video_job_frames(clip: Path, opts: ColorizeOptions, monkeypatch) -> list[np.
 
     with monkeypatch.context() as patch:
         patch.setattr("colorize.media.encode.VideoWriter", RecordingWriter)
-        colorize_video(clip, clip.with_name("unused.mp4"), opts)
+        colorize_video(clip, clip.with_name("unused.mp4"), opts, colorizer)
     return recorded
 
 

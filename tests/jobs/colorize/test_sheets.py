@@ -13,9 +13,10 @@ from colorize.errors import InputError
 from colorize.images import read_rgb, write_image
 from colorize.jobs.colorize.options import ColorizeOptions
 from colorize.jobs.colorize.references import sheet_files, sheet_mosaic
-from colorize.jobs.colorize.run import colorize_folder, colorize_video
+from colorize.jobs.colorize.run import colorize_folder
 from colorize.media.video import iter_frames
 from tests.cli.test_video_cli import reference_model  # noqa: F401  (a fixture)
+from tests.jobs.colorize.test_sequences import video_job_frames
 
 CLIP = ToonConfig(width=100, height=60, n_frames=12, fps=10.0, cut_every=6)
 GREEN, RED = (40, 200, 60), (220, 30, 30)
@@ -98,25 +99,7 @@ def test_the_folder_job_follows_sheets_as_the_video_job_does(workdir, clip, shee
 
 def video_job_frames_with(clip: Path, opts: ColorizeOptions, colorizer: Colorizer, monkeypatch) -> list[np.ndarray]:
     """What colorize_video (with `colorizer`) hands its encoder, frame by frame."""
-    recorded: list[np.ndarray] = []
-
-    class RecordingWriter:
-        def __init__(self, *args, **kwargs):
-            pass
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def write(self, rgb):
-            recorded.append(np.array(rgb))
-
-    with monkeypatch.context() as patch:
-        patch.setattr("colorize.media.encode.VideoWriter", RecordingWriter)
-        colorize_video(clip, clip.with_name("unused.mp4"), opts, colorizer)
-    return recorded
+    return video_job_frames(clip, opts, monkeypatch, colorizer)
 
 
 def test_sheets_make_one_mosaic_at_the_frames_shape():
