@@ -2,6 +2,8 @@
 
     python benchmarks/bench_keys_both.py --clips /work/art/realart/clips/heldout [--backend openvino]
         [--detail 0 3] [--save /tmp/keys_outputs] [--max-clips N]
+    python benchmarks/bench_keys_both.py --clips /work/art/realart/clips/heldout --suggest 3 --only-main \
+        --cache /tmp/keys_cache --max-clips 4 --json bench_keys_suggested   (adds `colorize keys --max 3`'s keys)
     python benchmarks/bench_keys_both.py --save /tmp/keys_outputs --strip docs/real/keys_strip.png \
         --strip-clip clip_0001 --strip-frames 8 13 18 23      (a strip from saved outputs, no run)
 
@@ -13,7 +15,11 @@ each clip's shots.json for the scores, and from the shot detector in the stream,
 
 Scores: PSNR / ΔE2000 on the frames strictly between a shot's first and last frame (neither key is
 scored in any row), TC (warp error of the output over the truth's, colorize.metrics.temporal) pooled
-over those frames per shot, also per clip. The generator runs once per clip and key set; the
+over those frames per shot, also per clip. `--suggest N` adds the row "keys suggested by `colorize keys
+--max N`" (colorize.jobs.keys.suggest_keys on the clip's colour frames, the true frames at those numbers
+are the keys, both ways) and then scores, in every row, only the frames that are a key in no row: the
+frames strictly between a shot's first and last frame less the suggested keys, TC over each run of
+consecutive scored frames. The generator runs once per clip and key set; the
 filters then run on its outputs. Cost: the generator pass and the filter pass, timed per clip
 (generator + filter of "two keys, both ways" over "one key"). Never run by the tests.
 """
@@ -31,10 +37,12 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_real import Scores, read_clip  # noqa: E402
+from common import save_results  # noqa: E402
 
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.keyed import carry_both_ways  # noqa: E402
 from colorize.filters.temporal import TemporalConfig, carry_colours  # noqa: E402
+from colorize.jobs.keys import suggest_keys  # noqa: E402
 from colorize.jobs.colorize.references import follow_references  # noqa: E402
 
 
@@ -65,6 +73,22 @@ def keyed_frames(frames, numbers: set[int]):
     import dataclasses
 
     return [dataclasses.replace(f, key=f.image.copy()) if f.index in numbers else f for f in frames]
+
+
+def scored_runs(starts: list[int], ends: list[int], keys: set[int]) -> list[range]:
+    """Runs of consecutive frames strictly between each shot's first and last frame that are not in
+    `keys` (runs of one frame included; a run of 2+ gives TC pairs)."""
+    runs = []
+    for start, end in zip(starts, ends):
+        run: list[int] = []
+        for i in range(start + 1, end - 1):
+            if i in keys:
+                runs.append(run)
+                run = []
+            else:
+                run.append(i)
+        runs.append(run)
+    return [range(r[0], r[-1] + 1) for r in runs if r]
 
 
 def generate(colorizer: Colorizer, frames, cache: Path | None) -> tuple[list, float]:
@@ -146,6 +170,9 @@ def main() -> None:
     parser.add_argument("--speed", type=int, default=0, help="only time N interleaved rounds end to end")
     parser.add_argument("--max-clips", type=int, default=None)
     parser.add_argument("--save", type=Path, default=None, help="folder for each clip's outputs (npz)")
+    parser.add_argument("--suggest", type=int, default=0, help="add the keys `colorize keys --max N` suggests")
+    parser.add_argument("--only-main", action="store_true", help="only the rows one key, two keys both ways (and suggested)")
+    parser.add_argument("--json", default=None, help="save the table as benchmarks/results/NAME.json")
     args = parser.parse_args()
     if args.strip is not None:
         save_strip(args.save, args.strip_clip, args.strip_frames, args.strip, tuple(args.strip_rows))
@@ -157,6 +184,11 @@ def main() -> None:
         speed(colorizer, folders, args.speed)
         return
     rows = modes(args.detail, args.key_carry)
+    if args.only_main:
+        rows = [rows[0], rows[2]]
+    if args.suggest:
+        rows.append(Mode(f"keys suggested by `colorize keys --max {args.suggest}`, both ways", "suggested", True))
+    suggested: dict[str, list[int]] = {}
     total = {m.name: Scores() for m in rows}
     per_clip: dict[str, dict[str, Scores]] = {}
     cost = {"gen one": 0.0, "gen two": 0.0, "filter one": 0.0, "filter two both": 0.0, "filter two fwd": 0.0}
@@ -165,25 +197,29 @@ def main() -> None:
         n = len(frames)
         ends = [*starts[1:], n]
         key_sets = {"one": set(starts), "two": set(starts) | {e - 1 for e in ends}}
+        if args.suggest:
+            suggested[folder.name] = suggest_keys(folder, max_keys=args.suggest)
+            key_sets["suggested"] = set(suggested[folder.name])
+        runs = scored_runs(starts, ends, key_sets["suggested"] if args.suggest else set())
         generated = {}
         for name, numbers in key_sets.items():
+            if not any(m.keys == name for m in rows):
+                continue
             cache = args.cache / f"{folder.name}_{name}.npz" if args.cache else None
             generated[name], seconds = generate(colorizer, keyed_frames(frames, numbers), cache)
-            cost[f"gen {name}"] += seconds
+            cost[f"gen {name}"] = cost.get(f"gen {name}", 0.0) + seconds
         per_clip[folder.name] = {m.name: Scores() for m in rows}
         saved = {}
         for mode in rows:
             outputs, seconds = run_filter(generated[mode.keys], mode)
-            if mode.detail == 0:
+            if mode.detail == 0 and mode.keys != "suggested":
                 cost[{"one": "filter one", "two": "filter two fwd"}[mode.keys] if not mode.both_ways
                      else "filter two both"] += seconds
             saved[mode.name] = np.stack(outputs)
-            for start, end in zip(starts, ends):
-                shot = range(start + 1, end - 1)
-                if len(shot) > 1:
-                    outs, truth = [outputs[i] for i in shot], [frames[i].image for i in shot]
-                    total[mode.name].add_shot(outs, truth)
-                    per_clip[folder.name][mode.name].add_shot(outs, truth)
+            for shot in runs:
+                outs, truth = [outputs[i] for i in shot], [frames[i].image for i in shot]
+                total[mode.name].add_shot(outs, truth)
+                per_clip[folder.name][mode.name].add_shot(outs, truth)
         if args.save:
             args.save.mkdir(parents=True, exist_ok=True)
             np.savez_compressed(args.save / f"{folder.name}.npz", truth=np.stack([f.image for f in frames]),
@@ -201,6 +237,21 @@ def main() -> None:
     for clip, table in per_clip.items():
         print(f"  {clip}: " + " | ".join(f"{table[m.name].row()['PSNR']:.2f} / {table[m.name].row()['ΔE']:.2f} / "
                                           f"{table[m.name].row()['TC']:.2f}" for m in rows))
+    if suggested:
+        print("suggested keys: " + ", ".join(f"{c} {k}" for c, k in suggested.items()))
+    if args.json:
+        table = [[m.name, total[m.name].row()["PSNR"], total[m.name].row()["ΔE"], total[m.name].row()["TC"],
+                  max(per_clip[c][m.name].row()["TC"] for c in per_clip), total[m.name].row()["n"]] for m in rows]
+        path = save_results(args.json, {
+            "script": "benchmarks/bench_keys_both.py " + " ".join(sys.argv[1:]),
+            "conditions": f"{len(folders)} held-out real-art clips (48 frames, 256x256); scored: frames strictly "
+                          "between each shot's first and last frame" + (", less the suggested keys" if suggested else ""),
+            "columns": ["keys (held-out real-art clips)", "PSNR dB", "ΔE2000", "TC", "worst clip TC", "frames"],
+            "formats": [None, "{:.2f}", "{:.2f}", "{:.2f}", "{:.2f}", None], "rows": table,
+            "per_clip": {c: {m.name: {k: v for k, v in t[m.name].row().items()} for m in rows}
+                         for c, t in per_clip.items()},
+            "suggested_keys": suggested})
+        print(f"saved {path}")
     one = cost["gen one"] + cost["filter one"]
     two = cost["gen two"] + cost["filter two both"]
     print(f"\ncost over {len(folders)} clips: generator {cost['gen one']:.1f} s (one key) / {cost['gen two']:.1f} s "
