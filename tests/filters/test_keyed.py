@@ -147,9 +147,10 @@ def _run_gap(gap: int) -> tuple[int, int]:
 @pytest.mark.slow
 def test_memory_is_flat_between_two_far_keys():
     """The frames between the keys wait on disk: with 320 frames between them no more is held than
-    with 40 (an RGB frame is 4.6 kB; runs differ by up to ~12 kB of allocator noise, measured 105 /
-    106 / 101 kB held at 40 / 320 / 640 frames), and the peak (which includes reference cycles
-    np.savez leaves for the collector) stays far below holding the frames."""
+    with 40 (an RGB frame is 4.6 kB, so holding the 280 extra frames would add over 1.3 MB; runs
+    differ by allocator noise: 105 / 106 / 101 kB held at 40 / 320 / 640 frames alone, up to 21 kB
+    apart inside the full suite, hence a margin of 25 frames), and the peak (which includes
+    reference cycles np.savez leaves for the collector) stays far below holding the frames."""
     (held_short, peak_short), (held_long, peak_long) = _run_gap(40), _run_gap(320)
-    assert held_long < held_short + 4 * 4_600, (held_short, held_long)
+    assert held_long < held_short + 25 * 4_600, (held_short, held_long)
     assert peak_long < peak_short + 280 * 4_600 // 4, (peak_short, peak_long)
