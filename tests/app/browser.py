@@ -175,6 +175,20 @@ def error_toast(page, timeout_ms: int = 30_000) -> str:
     return toast.inner_text()
 
 
+def close_toasts(page, timeout_ms: int = 10_000) -> None:
+    """Close every toast on the page and wait until none is left (Gradio can show one message twice,
+    and a toast left open would be read as the next action's message)."""
+    close = page.locator("[data-testid='toast-close']")
+    deadline = time.monotonic() + timeout_ms / 1000
+    while close.count() and time.monotonic() < deadline:
+        try:
+            close.first.click(timeout=1_000)
+        except Exception:  # noqa: BLE001  (the toast went by itself between count() and click())
+            pass
+        page.wait_for_timeout(100)
+    page.locator("[data-testid='toast-body']").first.wait_for(state="detached", timeout=timeout_ms)
+
+
 def open_example(page, url: str) -> str:
     """Load the page and click the bundled sample's example (the clip and its keys); returns the timeline."""
     page.goto(url)

@@ -155,15 +155,14 @@ def test_a_path_outside_the_root_is_refused_as_a_missing_one_and_uploads_are_cap
         assert "up to 20 KB" in page.locator("#clip-upload").inner_text()
         page.locator("#clip-upload input[type=file]").set_input_files(str(big))  # over the cap: refused
         assert "exceed the maximum allowed size" in browser.error_toast(page)
-        page.locator("[data-testid='toast-close']").first.click()
+        browser.close_toasts(page)
         messages = []
         for path in (str(clip), str(root / "missing.mp4")):
             page.get_by_role("tab", name="Path").click()
             page.fill("#server-path textarea, #server-path input", path)
             page.click("#open-path")
             messages.append(browser.error_toast(page).replace(path, "PATH"))
-            page.locator("[data-testid='toast-close']").first.click()
-            page.wait_for_timeout(300)
+            browser.close_toasts(page)
     assert messages[0] == messages[1] and "no video or frame folder at 'PATH'" in messages[0]
 
 
