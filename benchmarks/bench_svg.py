@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from colorize.images import read_rgb, write_image
-from colorize.jobs.colorize.model import Colorizer, tensor_to_uint8
+from colorize.engine.model import Colorizer, tensor_to_uint8
 from colorize.metrics.image import delta_e2000, delta_e2000_lab, psnr
 
 

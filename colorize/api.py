@@ -39,10 +39,12 @@ ModelLike = Union["Colorizer", str, os.PathLike, None]
 __all__ = ["load_model", "colorize_image", "colorize_video", "colorize_folder", "lineart", "draw_lineart"]
 
 
-def load_model(path: str | os.PathLike | None = None, device: str = "auto", **settings: Any) -> "Colorizer":
+def load_model(path: str | os.PathLike | None = None, device: str = "auto", lineart: bool = False,
+               **settings: Any) -> "Colorizer":
     """Load a generator file once and return the colorizer that applies it (pass it as `model=`).
 
-    path: a `.safetensors` generator or a training checkpoint; None loads the shipped default model.
+    path: a `.safetensors` generator or a training checkpoint; None loads the shipped model for the
+    input: the drawings model when `lineart` (an artist's line-art will be given), else the default.
     device: "auto" (CUDA when available), "cpu", "cuda" or "cuda:N".
     settings: precision ("bf16" | "fp16" | "fp32", GPU only), tile, tile_overlap, max_pixels, backend
     ("auto" | "torch" | "onnxruntime" | "openvino": where the generator runs on the CPU; `colorize_video`
@@ -58,13 +60,13 @@ def load_model(path: str | os.PathLike | None = None, device: str = "auto", **se
     if path is not None and Path(path).suffix.lower() in IMAGE_SUFFIXES and Path(path).is_file():
         raise InputError(f"{path} is an image, not a model file: give a .safetensors generator or a training "
                          f"checkpoint (None: the shipped model)")
-    return Colorizer.from_file(path, device=device, **settings)
+    return Colorizer.from_file(path, device=device, lineart=lineart, **settings)
 
 
-def _colorizer(model: ModelLike, device: str = "auto") -> "Colorizer":
+def _colorizer(model: ModelLike, device: str = "auto", lineart: bool = False) -> "Colorizer":
     from colorize.engine.model import Colorizer
 
-    return model if isinstance(model, Colorizer) else load_model(model, device)
+    return model if isinstance(model, Colorizer) else load_model(model, device, lineart=lineart)
 
 
 def _read_image(image: ImageLike, what: str = "image") -> np.ndarray:
@@ -115,7 +117,8 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
 
     image_or_path: a colour or gray image (its line-art is drawn with the model's recipe) or, with
         `lineart=True`, line-art (dark lines on light paper; light-on-dark is inverted).
-    model: from `load_model` (load once, reuse), a generator path, or None for the shipped model.
+    model: from `load_model` (load once, reuse), a generator path, or None for the shipped model
+        (for `lineart=True` the drawings model; see load_model).
     reference: a colour keyframe, H x W x 3 uint8 RGB or a path (reference-guided models such as the
         shipped one): a colouring of this drawing, or of one close to it, whose colours the result
         takes, as a keyframe does in `colorize_video` (resized to the image when its size differs).
@@ -130,7 +133,7 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
     from colorize.engine.model import tensor_to_uint8, uint8_to_tensor
     from colorize.media.frames import resize_to
 
-    colorizer = _colorizer(model)
+    colorizer = _colorizer(model, lineart=lineart)
     image = _read_image(image_or_path)
     cel = cel_config(paint, lines, lineart)  # checked before the model runs
     drawn = colorizer.lineart_of(image[None], lineart)

@@ -1,6 +1,7 @@
 """Files shipped inside the package (colorize/assets/): the default model and the default configs.
 
     default_model_path()          # .../colorize/assets/model/generator.safetensors
+    drawings_model_path()         # .../colorize/assets/drawings/generator.safetensors (line-art input)
     config_path("train_cpu")      # a shipped config by name, or any existing TOML file by path
     shipped_configs()             # ["gans/acgan", ..., "train", "train_cpu", "train_default_model"]
 
@@ -26,6 +27,12 @@ def assets_dir() -> Path:
 def default_model_path() -> Path:
     """The model `colorize video` uses without --model: assets/model/generator.safetensors."""
     return assets_dir() / "model" / "generator.safetensors"
+
+
+def drawings_model_path() -> Path:
+    """The model for line-art input (`--lineart`) without --model: assets/drawings/generator.safetensors,
+    the default model fine-tuned on artists' line-art on white paper (docs/cel.md)."""
+    return assets_dir() / "drawings" / "generator.safetensors"
 
 
 def configs_dir() -> Path:

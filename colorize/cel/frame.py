@@ -24,6 +24,8 @@ LINE_MODES = ("keep", "drop")
 AUTO = "auto"
 DEFAULT_GAP = 3
 DEFAULT_MIN_AREA = 16
+#: Line-art input: regions painted within this Lab distance of white are left paper (docs/cel.md).
+LINEART_PAPER = 12.0
 
 
 @dataclass(frozen=True)
@@ -36,12 +38,15 @@ class CelConfig:
         "drop" (paint only; line pixels take the paint of the region under them).
     gap: line openings up to this many pixels still close a region (0 to MAX_GAP).
     min_area: regions smaller than this many pixels merge into a neighbour (0 keeps all).
+    paper: flat / shaded regions whose paint lies within this CIE Lab distance of white are left
+        white paper (0: off; see colorize.cel.paint).
     """
 
     paint: str = "flat"
     lines: str = "keep"
     gap: int = DEFAULT_GAP
     min_area: int = DEFAULT_MIN_AREA
+    paper: float = 0.0
 
     def __post_init__(self) -> None:
         if self.paint not in PAINT_MODES:
@@ -52,6 +57,8 @@ class CelConfig:
             raise ValueError(f"gap must be a whole number of pixels from 0 to {MAX_GAP}, got {self.gap!r}")
         if isinstance(self.min_area, bool) or not isinstance(self.min_area, int) or self.min_area < 0:
             raise ValueError(f"min_area must be a whole number of pixels >= 0, got {self.min_area!r}")
+        if isinstance(self.paper, bool) or not isinstance(self.paper, (int, float)) or not 0 <= self.paper <= 100:
+            raise ValueError(f"paper must be a Lab distance from 0 to 100, got {self.paper!r}")
 
 
 def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.ndarray:
@@ -62,7 +69,7 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
         painted = colour
     else:
         regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
-        painted = paint_regions(colour, regions, cfg.paint)
+        painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper)
     if cfg.lines == "keep":
         return composite_lines(painted, lineart)
     return painted.copy() if painted is colour else painted
@@ -71,7 +78,8 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
 def cel_config(paint: str, lines: str, lineart: bool) -> CelConfig:
     """The CelConfig for `paint` / `lines`, where "auto" is chosen by the input (ValueError for a bad name).
 
-    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept.
+    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept, and
+    regions painted almost white left white paper (LINEART_PAPER).
     Colour input (the lines are the model's recipe, the art is painted): free paint, lines dropped,
     the colour path as it was before ink and paint; on held-out real-art clips with keyframes, flat
     paint and recipe lines cost 3-4 dB and several ΔE (benchmarks/bench_real.py, docs/cel.md).
@@ -80,10 +88,10 @@ def cel_config(paint: str, lines: str, lineart: bool) -> CelConfig:
         paint = "flat" if lineart else "free"
     if lines == AUTO:
         lines = "keep" if lineart else "drop"
-    return CelConfig(paint=paint, lines=lines)
+    return CelConfig(paint=paint, lines=lines, paper=LINEART_PAPER if lineart else 0.0)
 
 
 def cel_frame(colour: np.ndarray, lineart: np.ndarray, paint: str = "flat", lines: str = "keep",
-              gap: int = DEFAULT_GAP, min_area: int = DEFAULT_MIN_AREA) -> np.ndarray:
+              gap: int = DEFAULT_GAP, min_area: int = DEFAULT_MIN_AREA, paper: float = 0.0) -> np.ndarray:
     """render_cel with the settings as keywords (ValueError for a bad setting, InputError for bad arrays)."""
-    return render_cel(colour, lineart, CelConfig(paint=paint, lines=lines, gap=gap, min_area=min_area))
+    return render_cel(colour, lineart, CelConfig(paint=paint, lines=lines, gap=gap, min_area=min_area, paper=paper))

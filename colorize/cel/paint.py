@@ -13,6 +13,11 @@ Modes:
   crosses a line.
 * "free": the source unchanged, pixel for pixel.
 
+Paper (`paper` > 0, flat and shaded): a region whose flat paint lies within `paper` (CIE Lab
+distance, L 0-100) of white is left white paper, unshaded. A colorizer that sees a drawing on white
+paper paints the paper a faint tint (cream, blue-grey); an animator expects the paper back as paper,
+and so do the areas inside a drawing that the model leaves almost white.
+
 Line pixels (label 0) get the paint of the region under them (`Regions.fill`), so a frame painted
 without its lines ("lines drop") has no dark seams.
 
@@ -37,6 +42,8 @@ PAINT_MODES = ("flat", "shaded", "free")
 _CHUNK = 4096
 # Blurred mask weight below which the shading estimate is shrunk towards 0 (flat).
 MIN_SUPPORT = 0.1
+# White paper in 8-bit OpenCV Lab.
+PAPER_LAB = np.array([255, 128, 128], np.uint8)
 
 
 def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
@@ -51,11 +58,12 @@ def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
 
 
 def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
-          shade_sigma: float | None = None) -> np.ndarray:
+          shade_sigma: float | None = None, paper: float = 0.0) -> np.ndarray:
     """Paint `regions` from `colour` (H x W x 3 uint8 RGB, the line-art's size); H x W x 3 uint8 RGB.
 
     mode: "flat", "shaded" or "free" (see the module doc). shade_sigma: the shading's Gaussian in
-    pixels for "shaded" (default 1 % of the frame's longer side, at least 1).
+    pixels for "shaded" (default 1 % of the frame's longer side, at least 1). paper: regions painted
+    within this Lab distance of white are left white (0: off; ignored by "free").
     """
     if mode not in PAINT_MODES:
         raise InputError(f"paint must be flat, shaded or free, got {mode!r}")
@@ -63,6 +71,8 @@ def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
     if mode == "free":
         return colour.copy()
     flat_lab = region_medians(colour, regions)                   # (count + 1) x 3 uint8 Lab
+    blank = paper_regions(flat_lab, paper)
+    flat_lab[blank] = PAPER_LAB
     if mode == "flat":
         flat_rgb = cv2.cvtColor(flat_lab[:, None, :], cv2.COLOR_Lab2RGB)[:, 0, :]
         return per_region(flat_rgb, regions.fill)
@@ -70,10 +80,24 @@ def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
         shade_sigma = max(1.0, 0.01 * max(regions.shape))
     lightness = cv2.cvtColor(np.ascontiguousarray(colour), cv2.COLOR_RGB2Lab)[..., 0]
     shading = region_shading(lightness, regions, flat_lab[:, 0], shade_sigma)
+    if blank.any():
+        shading[blank[regions.fill]] = 0.0
     out = per_region(flat_lab, regions.fill)
     shaded = out[..., 0].astype(np.float32) + shading
     out[..., 0] = np.clip(shaded + 0.5, 0, 255).astype(np.uint8)
     return cv2.cvtColor(out, cv2.COLOR_Lab2RGB)
+
+
+def paper_regions(flat_lab: np.ndarray, paper: float) -> np.ndarray:
+    """(count + 1) bool: which regions' flat paint (8-bit OpenCV Lab rows) lies within `paper` of white.
+
+    The distance is CIE76 in true Lab units (L 0-100): OpenCV stores L * 255 / 100 and a, b + 128.
+    """
+    if paper <= 0:
+        return np.zeros(len(flat_lab), bool)
+    lab = flat_lab.astype(np.float32)
+    distance = np.sqrt(((255.0 - lab[:, 0]) * (100.0 / 255.0)) ** 2 + (lab[:, 1] - 128) ** 2 + (lab[:, 2] - 128) ** 2)
+    return distance <= paper
 
 
 def per_region(table: np.ndarray, ids: np.ndarray) -> np.ndarray:

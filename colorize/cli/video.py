@@ -4,7 +4,8 @@
     colorize frames lineart_frames/ colour_frames/ --lineart      # resumable; torchrun shards it
     colorize export -o colorizer.pt                                # or .onnx (pip install "colorize[export]")
 
-Without --model the shipped default model (colorize/assets/model/generator.safetensors) is used.
+Without --model the shipped default model (colorize/assets/model/generator.safetensors) is used, and
+for --lineart input the drawings model (colorize/assets/drawings/), fine-tuned on artists' line-art.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from colorize.media.encode import X264_PRESETS
 DEFAULT_SIZE_HELP = DEFAULTS["size"]
 
 _MODEL_HELP = ("Generator file (.safetensors or a training checkpoint). Default: the shipped model "
-               "(colorize/assets/model/).")
+               "(colorize/assets/model/; with --lineart the drawings model, colorize/assets/drawings/).")
 
 
 def _inference_options(command):

@@ -48,13 +48,18 @@ from colorize.runtime import Precision, autocast, prepare_module, resolve_device
 
 
 
-def resolve_model_path(model: str | os.PathLike | None) -> Path:
-    """The model file to load: `model` if given, else the default model; InputError if it is missing."""
+def resolve_model_path(model: str | os.PathLike | None, lineart: bool = False) -> Path:
+    """The model file to load: `model` if given, else the shipped one for the input (the drawings
+    model for line-art input when it is installed, the default model otherwise); InputError if it
+    is missing."""
     if model is not None:
         path = Path(model)
         if not path.is_file():
             raise InputError(f"model file not found: {path}")
         return path
+    drawings = resources.drawings_model_path()
+    if lineart and drawings.is_file():
+        return drawings
     path = resources.default_model_path()  # shipped in the package (colorize/assets/model/)
     if not path.is_file():
         raise InputError(f"no --model given and the default model {path} is missing "
@@ -115,11 +120,12 @@ class Colorizer:
 
     @classmethod
     def from_file(cls, model: str | os.PathLike | None = None, device: torch.device | str = "auto",
-                  **settings) -> "Colorizer":
-        """Load a generator file (default model when `model` is None) once, with its stride and recipe."""
+                  lineart: bool = False, **settings) -> "Colorizer":
+        """Load a generator file once, with its stride and recipe. `model` None: the shipped model
+        for the input (`lineart`: an artist's line-art is given; see resolve_model_path)."""
         from colorize.nets.files import load_generator
 
-        path = resolve_model_path(model)
+        path = resolve_model_path(model, lineart)
         dev = resolve_device(device)
         net, meta = load_generator(path, dev)
         stride = int(meta.get("stride") or getattr(net, "stride", 1))

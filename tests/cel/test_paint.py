@@ -170,7 +170,8 @@ def test_colour_source_must_match_the_lineart():
 
 @pytest.mark.parametrize("kwargs, field", [({"paint": "glossy"}, "paint"), ({"lines": "maybe"}, "lines"),
                                            ({"gap": -1}, "gap"), ({"gap": 2.5}, "gap"),
-                                           ({"min_area": -1}, "min_area"), ({"gap": True}, "gap")])
+                                           ({"min_area": -1}, "min_area"), ({"gap": True}, "gap"),
+                                           ({"paper": -1.0}, "paper"), ({"paper": "white"}, "paper")])
 def test_cel_config_rejects_bad_settings_in_one_line(kwargs, field):
     with pytest.raises(ValueError, match=field) as info:
         CelConfig(**kwargs)
@@ -212,3 +213,35 @@ def test_many_regions_take_the_chunked_histograms(monkeypatch):
     monkeypatch.setattr(paint_module, "_CHUNK", 7)
     assert regions.count > 7
     assert np.array_equal(paint(colour, regions, "flat"), whole)
+
+
+def tinted_paper() -> tuple[np.ndarray, np.ndarray]:
+    """A closed square drawn on paper; the source paints the paper a faint cream (Lab distance ~7
+    from white) and the square a light but clearly coloured pink (~25 from white)."""
+    art, _ = two_halves()
+    colour = np.zeros(art.shape + (3,), np.uint8)
+    colour[:] = (250, 244, 230)
+    colour[16:48, 16:48] = (250, 200, 210)
+    return art, colour
+
+
+@pytest.mark.parametrize("mode", ["flat", "shaded"])
+def test_paint_near_white_is_left_paper_and_colour_is_kept(mode):
+    art, colour = tinted_paper()
+    regions = segment_regions(art)
+    out = paint(colour, regions, mode, paper=12.0)
+    assert (out[2, 2] == 255).all() and (out[regions.fill == regions.labels[2, 2]] == 255).all()
+    assert np.abs(out[32, 32].astype(int) - (250, 200, 210)).max() <= 3      # the pink is paint, not paper
+    assert np.array_equal(paint(colour, regions, mode), paint(colour, regions, mode, paper=0.0))
+    assert not (paint(colour, regions, mode)[2, 2] == 255).all()             # off: the cream stays
+
+
+def test_line_art_input_leaves_paper_white_and_colour_input_does_not():
+    from colorize.cel import cel_config
+    from colorize.cel.frame import LINEART_PAPER
+
+    assert cel_config("auto", "auto", lineart=True).paper == LINEART_PAPER > 0
+    assert cel_config("flat", "keep", lineart=False).paper == 0
+    art, colour = tinted_paper()
+    out = render_cel(colour, art, cel_config("auto", "auto", lineart=True))
+    assert (out[2, 2] == 255).all() and (out[art == 0] == 0).all()

@@ -111,7 +111,8 @@ def load_colorizer(options: ColorizeOptions) -> "Colorizer":
     """The Colorizer these options describe (the model is loaded once, here)."""
     from colorize.engine.model import Colorizer
 
-    return Colorizer.from_file(options.model, device=options.device, precision=options.precision,
+    return Colorizer.from_file(options.model, device=options.device, lineart=options.lineart,
+                               precision=options.precision,
                                tile=options.tile, tile_overlap=options.tile_overlap,
                                max_pixels=options.max_pixels, size=options.size, backend=options.backend)
 
