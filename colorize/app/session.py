@@ -76,6 +76,15 @@ class Clip:
     def keys_dir(self) -> Path:
         return self.workdir / "keys"
 
+    @property
+    def sheets_dir(self) -> Path:
+        """The clip's model sheets (see add_sheet), as `--sheet DIR` reads them."""
+        return self.workdir / "sheets"
+
+    def sheets(self) -> list[Path]:
+        """The model sheets added so far, in the order they were added."""
+        return sorted(self.sheets_dir.glob("*.png")) if self.sheets_dir.is_dir() else []
+
     def describe(self) -> str:
         """One line for the page: what was opened."""
         what = self.source.name if self.kind == "video" else f"{self.frames[0].name} … {self.frames[-1].name}"
@@ -296,6 +305,24 @@ def remove_keyframes(clip: Clip) -> None:
     shutil.rmtree(clip.keys_dir, ignore_errors=True)
 
 
+def add_sheet(clip: Clip, sheet: str | os.PathLike, name: str | None = None) -> Path:
+    """Keep a copy of model sheet image `sheet` (any image file; InputError if it is not one) with the
+    clip, after the sheets added before: sheets/NNN-<name>.png in the clip's work folder (mode 0700),
+    which the preview and the render give `colorize video --sheet`. name: the file's name as the user
+    knows it (default: `sheet`'s). Returns the copy's path."""
+    image = read_rgb(sheet)
+    stem = re.sub(r"[^\w-]+", "_", Path(name or sheet).stem)[:40] or "sheet"
+    clip.sheets_dir.mkdir(mode=0o700, exist_ok=True)
+    numbers = (p.name.partition("-")[0] for p in clip.sheets())
+    number = 1 + max((int(n) for n in numbers if n.isdigit()), default=0)
+    return write_image(clip.sheets_dir / f"{number:03d}-{stem}.png", image)
+
+
+def remove_sheets(clip: Clip) -> None:
+    """Forget every model sheet of the clip."""
+    shutil.rmtree(clip.sheets_dir, ignore_errors=True)
+
+
 def fit_note(colour_size: tuple[int, int], clip: Clip) -> str:
     """'' when a key of (width, height) has the clip's aspect ratio; else a sentence saying it was
     stretched to the frame, as `colorize video --references` stretches it."""
@@ -313,7 +340,7 @@ def coverage(clip: Clip) -> str:
     for number, shot in enumerate(clip.shots(), 1):
         keyed = [position for position in keys if position in shot]
         follows = (f"key{'s' if len(keyed) > 1 else ''} at {', '.join(map(str, keyed))}" if keyed
-                   else "no key: follows its own first frame")
+                   else "no key: follows the model sheets" if clip.sheets() else "no key: follows its own first frame")
         parts.append(f"shot {number} (frames {shot.start}–{shot.stop - 1}): {follows}")
     return "\n\n".join(parts)
 
@@ -331,7 +358,8 @@ def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike | None, 
 
     The frames [key, key + seconds) are written to a short lossless clip and coloured by
     `colorize_video` with the key as frame 0's reference (so shots, self-reference and the temporal
-    mode act as in the full render). key None (a model that cannot follow keys): from `start` on, with no
+    mode act as in the full render), and the clip's model sheets (add_sheet) for a shot no key covers
+    when `model` follows references. key None (a model that cannot follow keys): from `start` on, with no
     reference. Returns workdir/preview/preview.mp4, yuv420p H.264 (see playable).
     """
     from colorize.media.encode import write_video
@@ -349,8 +377,9 @@ def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike | None, 
     excerpt = write_video(frames, folder / "excerpt.mp4", clip.fps, crf=0)
     kwargs = settings.api_kwargs()
     keys = _excerpt_keys(clip, range(start, start + count), folder / "keys") if key is not None else None
+    sheets = [clip.sheets_dir] if clip.sheets() and model.takes_reference else []
     preview = api.colorize_video(excerpt, folder / "preview.mp4", model, references=keys, side_by_side=True,
-                                 lineart=is_lineart, **kwargs)
+                                 lineart=is_lineart, sheet=sheets, **kwargs)
     return playable(preview)[0]
 
 
@@ -370,8 +399,10 @@ class RenderStopped(ColorizeError):
 
 
 class Render:
-    """The whole clip coloured with the keyframe (none: each shot follows its own first frame), in a
-    child process that `stop()` can end at any frame.
+    """The whole clip coloured with the keyframe (none: each shot follows its own first frame) and,
+    with `sheets`, the clip's model sheets (add_sheet: a shot no key covers follows them; False for a
+    model without references, which the command line would refuse them), in a child process that
+    `stop()` can end at any frame.
 
     The child is the command line itself (`python -m colorize video|frames`, the same functions as
     colorize.api with the same defaults): the page's server keeps its cores' time for scrubbing
@@ -382,9 +413,10 @@ class Render:
     """
 
     def __init__(self, clip: Clip, model: str | os.PathLike | None, key: str | os.PathLike | None = None,
-                 is_lineart: bool = False, device: str = "auto", settings: Settings | None = None):
+                 is_lineart: bool = False, device: str = "auto", settings: Settings | None = None,
+                 sheets: bool = True):
         self.clip, self.model, self.key, self.is_lineart, self.device = clip, model, key, is_lineart, device
-        self.settings = settings
+        self.settings, self.sheets = settings, sheets
         self.notes: list[str] = []  # said in the result line (a video padded to even sides)
         self.folder = clip.workdir / "render"
         self._process: subprocess.Popen | None = None
@@ -400,6 +432,7 @@ class Render:
         args += ["--device", self.device]
         args += ["--model", str(self.model)] if self.model is not None else []
         args += ["--references", str(clip.keys_dir)] if self.key is not None else []
+        args += ["--sheet", str(clip.sheets_dir)] if self.sheets and clip.sheets() else []
         args += ["--lineart"] if self.is_lineart else []
         args += self.settings.cli_args(clip.kind) if self.settings is not None else []
         return [sys.executable, "-m", "colorize", *args]
@@ -419,6 +452,9 @@ class Render:
             message = errors[-1].removeprefix("error: ") if errors else f"exit code {self._process.returncode}"
             raise ColorizeError(f"render failed: {message}")
         outputs = sorted(self.folder.glob("*_colour.mp4")) if self.clip.kind == "video" else self._pack_frames()
+        sheets = len(self.clip.sheets()) if self.sheets else 0
+        if sheets:
+            self.notes.append(f"with {sheets} model sheet{'s' if sheets > 1 else ''} for the shots no key covers")
         for video in outputs:
             if video.suffix == ".mp4":
                 note = playable(video)[1]
