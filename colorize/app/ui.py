@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+import colorize.app.render as render
 import colorize.app.session as session
 import colorize.app.guard as guard
 import colorize.app.keying as keying
@@ -64,7 +65,7 @@ class Handlers(BucketHandlers):
         self.model_path = model_path
         self.device = device
         self.root = root
-        self.renders: dict[Path, session.Render] = {}  # running renders by their clip's work folder
+        self.renders: dict[Path, render.Render] = {}  # running renders by their clip's work folder
 
     # -- sessions -----------------------------------------------------------------------------------
     def session_dir(self, request: gr.Request | None) -> Path:
@@ -250,15 +251,15 @@ class Handlers(BucketHandlers):
     @reported
     def render(self, clip: session.Clip | None, is_lineart: bool, temporal: bool = True, smooth: float = 0.0,
                size: str = DEFAULT_SIZE, paint: str = "auto", lines: str = "auto", progress=gr.Progress()) -> tuple:
-        """Render the whole clip (in a child process, see session.Render) with a progress bar."""
+        """Render the whole clip (in a child process, see render.Render) with a progress bar."""
         clip = _need_clip(clip)
         keyed = bool(clip.keys()) and self.model.takes_reference
-        job = session.Render(clip, self.model_path, clip.keys_dir if keyed else None, is_lineart, self.device,
+        job = render.Render(clip, self.model_path, clip.keys_dir if keyed else None, is_lineart, self.device,
                              settings(temporal, smooth, size, paint, lines), sheets=self.model.takes_reference)
         self.renders[clip.workdir] = job
         try:
             outputs = job.run(lambda done, total: progress((done, total), desc="rendering", unit="frames"))
-        except session.RenderStopped as stopped:
+        except render.RenderStopped as stopped:
             return gr.File(value=None, visible=False), str(stopped)
         finally:
             self.renders.pop(clip.workdir, None)

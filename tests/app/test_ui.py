@@ -12,7 +12,7 @@ import pytest
 gr = pytest.importorskip("gradio", reason="the [app] extra (gradio) is not installed")
 
 from colorize import api  # noqa: E402
-from colorize.app import session, ui  # noqa: E402
+from colorize.app import render, session, ui  # noqa: E402
 from colorize.data.toon import ToonConfig, write_toon_video  # noqa: E402
 from colorize.errors import InputError  # noqa: E402
 from colorize.images import write_image  # noqa: E402
@@ -129,10 +129,10 @@ def test_model_sheets_are_kept_with_the_clip_and_reach_the_render_and_the_previe
     assert [200, 60, 50] in swatches["sheet"] and [60, 120, 200] in swatches["sheet"]
     assert [p.name for p in work.sheets()] == ["001-hero.png", "002-prop.png"]
     assert work.sheets_dir.stat().st_mode & 0o777 == 0o700
-    command = session.Render(work, handlers.model_path, None, device="cpu").command()
+    command = render.Render(work, handlers.model_path, None, device="cpu").command()
     folder = Path(command[command.index("--sheet") + 1])
     assert folder == work.sheets_dir and work.workdir in folder.parents  # inside the clip's private work folder
-    assert "--sheet" not in session.Render(work, handlers.model_path, sheets=False).command()
+    assert "--sheet" not in render.Render(work, handlers.model_path, sheets=False).command()
     given = {}
     real = session.api.colorize_video
     monkeypatch.setattr(session.api, "colorize_video", lambda *a, **kw: given.update(kw) or real(*a, **kw))
@@ -140,7 +140,7 @@ def test_model_sheets_are_kept_with_the_clip_and_reach_the_render_and_the_previe
     assert given["sheet"] == [work.sheets_dir]
     swatches, _, status, timeline = handlers.clear_sheets(work, swatches)
     assert work.sheets() == [] and swatches["sheet"] == [] and "cleared" in status and "its first frame" in timeline
-    assert "--sheet" not in session.Render(work, handlers.model_path).command()
+    assert "--sheet" not in render.Render(work, handlers.model_path).command()
     handlers.load_sheet(work, str(tmp_path / "hero.png"), swatches)
     outputs = handlers.open_video(str(video), own)  # another clip starts with no sheet and no sheet swatch
     assert outputs[0].sheets() == [] and outputs[-2] is None and not work.workdir.exists()
@@ -194,6 +194,6 @@ def test_a_model_that_cannot_follow_keys_says_so_when_the_clip_opens(workdir, pl
         plain.load_sheet(opened[0], str(sheet), None)
     assert opened[0].sheets() == []
     session.add_sheet(opened[0], sheet)  # and a render the page starts for it leaves sheets out (sheets=False)
-    assert "--sheet" not in session.Render(opened[0], plain_model, sheets=False).command()
+    assert "--sheet" not in render.Render(opened[0], plain_model, sheets=False).command()
     video, still, _ = plain.preview(opened[0], None, 1.0, False, True, 0.0, ui.DEFAULT_SIZE, 1)  # no key needed
     assert Path(video).is_file() and still.shape == (48, 3 * 64, 3)
