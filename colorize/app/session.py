@@ -3,11 +3,13 @@
     clip = open_video("shot.mp4", workdir)                  # or open_frames([...png], workdir, fps=12)
     frame, lines = frame_view(clip, 12, model)             # scrub: the frame and its line-art
     key = save_keyframe(clip, 12, guess_keyframe(clip, 12, model))   # or a coloured key the user drew
+    add_sheet(clip, "hero.png")                            # a model sheet for the shots no key covers
     preview_clip(clip, model, key, seconds=2)              # line-art | colour | original MP4 from frame 12
-    outputs = Render(clip, "generator.safetensors", key).run(on_progress)   # the whole clip; .stop() ends it
+
+The whole clip is rendered by colorize.app.render.Render (the command line in a child process).
 
 A `Clip` is one browser session's work: its source (a video, or a folder of frames in natural order)
-and a private work folder holding small scrub images, the keyframe, the preview and the renders. All
+and a private work folder holding small scrub images, the keys, model sheets, the preview and the renders. All
 colouring goes through colorize.api (the functions behind `colorize video` / `colorize frames`; a
 render runs those commands in a child process, so it can be stopped), so the app shows exactly what
 the command line would produce. Nothing here imports gradio; errors are
@@ -20,22 +22,17 @@ import math
 import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import threading
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import cv2
 import numpy as np
 
 from colorize import api
-from colorize.errors import ColorizeError, InputError
+from colorize.errors import InputError
 from colorize.app.media import describe_outputs, first_frame, middle_frame, playable, seek_frame  # noqa: F401
-from colorize.images import atomic_path, is_image, list_images, read_rgb, write_image
+from colorize.images import is_image, list_images, read_rgb, write_image
 from colorize.media.frames import resize_to
 from colorize.progress import progress
 
@@ -75,6 +72,15 @@ class Clip:
     @property
     def keys_dir(self) -> Path:
         return self.workdir / "keys"
+
+    @property
+    def sheets_dir(self) -> Path:
+        """The clip's model sheets (see add_sheet), as `--sheet DIR` reads them."""
+        return self.workdir / "sheets"
+
+    def sheets(self) -> list[Path]:
+        """The model sheets added so far, in the order they were added."""
+        return sorted(self.sheets_dir.glob("*.png")) if self.sheets_dir.is_dir() else []
 
     def describe(self) -> str:
         """One line for the page: what was opened."""
@@ -296,6 +302,24 @@ def remove_keyframes(clip: Clip) -> None:
     shutil.rmtree(clip.keys_dir, ignore_errors=True)
 
 
+def add_sheet(clip: Clip, sheet: str | os.PathLike, name: str | None = None) -> Path:
+    """Keep a copy of model sheet image `sheet` (any image file; InputError if it is not one) with the
+    clip, after the sheets added before: sheets/NNN-<name>.png in the clip's work folder (mode 0700),
+    which the preview and the render give `colorize video --sheet`. name: the file's name as the user
+    knows it (default: `sheet`'s). Returns the copy's path."""
+    image = read_rgb(sheet)
+    stem = re.sub(r"[^\w-]+", "_", Path(name or sheet).stem)[:40] or "sheet"
+    clip.sheets_dir.mkdir(mode=0o700, exist_ok=True)
+    numbers = (p.name.partition("-")[0] for p in clip.sheets())
+    number = 1 + max((int(n) for n in numbers if n.isdigit()), default=0)
+    return write_image(clip.sheets_dir / f"{number:03d}-{stem}.png", image)
+
+
+def remove_sheets(clip: Clip) -> None:
+    """Forget every model sheet of the clip."""
+    shutil.rmtree(clip.sheets_dir, ignore_errors=True)
+
+
 def fit_note(colour_size: tuple[int, int], clip: Clip) -> str:
     """'' when a key of (width, height) has the clip's aspect ratio; else a sentence saying it was
     stretched to the frame, as `colorize video --references` stretches it."""
@@ -313,7 +337,7 @@ def coverage(clip: Clip) -> str:
     for number, shot in enumerate(clip.shots(), 1):
         keyed = [position for position in keys if position in shot]
         follows = (f"key{'s' if len(keyed) > 1 else ''} at {', '.join(map(str, keyed))}" if keyed
-                   else "no key: follows its own first frame")
+                   else "no key: follows the model sheets" if clip.sheets() else "no key: follows its own first frame")
         parts.append(f"shot {number} (frames {shot.start}–{shot.stop - 1}): {follows}")
     return "\n\n".join(parts)
 
@@ -331,7 +355,8 @@ def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike | None, 
 
     The frames [key, key + seconds) are written to a short lossless clip and coloured by
     `colorize_video` with the key as frame 0's reference (so shots, self-reference and the temporal
-    mode act as in the full render). key None (a model that cannot follow keys): from `start` on, with no
+    mode act as in the full render), and the clip's model sheets (add_sheet) for a shot no key covers
+    when `model` follows references. key None (a model that cannot follow keys): from `start` on, with no
     reference. Returns workdir/preview/preview.mp4, yuv420p H.264 (see playable).
     """
     from colorize.media.encode import write_video
@@ -349,8 +374,9 @@ def preview_clip(clip: Clip, model: "Colorizer", key: str | os.PathLike | None, 
     excerpt = write_video(frames, folder / "excerpt.mp4", clip.fps, crf=0)
     kwargs = settings.api_kwargs()
     keys = _excerpt_keys(clip, range(start, start + count), folder / "keys") if key is not None else None
+    sheets = [clip.sheets_dir] if clip.sheets() and model.takes_reference else []
     preview = api.colorize_video(excerpt, folder / "preview.mp4", model, references=keys, side_by_side=True,
-                                 lineart=is_lineart, **kwargs)
+                                 lineart=is_lineart, sheet=sheets, **kwargs)
     return playable(preview)[0]
 
 
@@ -363,117 +389,6 @@ def _excerpt_keys(clip: Clip, span: range, folder: Path) -> Path:
         if position in span:
             shutil.copyfile(path, folder / f"{position - span.start:06d}.png")
     return folder
-
-
-class RenderStopped(ColorizeError):
-    """The user stopped a render; nothing was written under the result's name."""
-
-
-class Render:
-    """The whole clip coloured with the keyframe (none: each shot follows its own first frame), in a
-    child process that `stop()` can end at any frame.
-
-    The child is the command line itself (`python -m colorize video|frames`, the same functions as
-    colorize.api with the same defaults): the page's server keeps its cores' time for scrubbing
-    and previews, and a stopped render cleans up as after Ctrl-C (SIGTERM: no output under its final
-    name). A video becomes render/<name>_colour.mp4 (frame count, fps, size and audio kept); a cut's
-    frames become render/frames/ (PNG, same names), zipped as render/<cut>_colour.zip, plus an MP4 of
-    them at the clip's fps (<cut>: the first frame's name without its number).
-    """
-
-    def __init__(self, clip: Clip, model: str | os.PathLike | None, key: str | os.PathLike | None = None,
-                 is_lineart: bool = False, device: str = "auto", settings: Settings | None = None):
-        self.clip, self.model, self.key, self.is_lineart, self.device = clip, model, key, is_lineart, device
-        self.settings = settings
-        self.notes: list[str] = []  # said in the result line (a video padded to even sides)
-        self.folder = clip.workdir / "render"
-        self._process: subprocess.Popen | None = None
-        self._stopped = threading.Event()
-
-    def command(self) -> list[str]:
-        """The child's command line."""
-        clip = self.clip
-        if clip.kind == "video":
-            args = ["video", str(clip.source), "-o", str(self.folder / f"{clip.source.stem}_colour.mp4")]
-        else:
-            args = ["frames", str(clip.source), str(self.folder / "frames")]
-        args += ["--device", self.device]
-        args += ["--model", str(self.model)] if self.model is not None else []
-        args += ["--references", str(clip.keys_dir)] if self.key is not None else []
-        args += ["--lineart"] if self.is_lineart else []
-        args += self.settings.cli_args(clip.kind) if self.settings is not None else []
-        return [sys.executable, "-m", "colorize", *args]
-
-    def run(self, on_progress: Callable[[int, int], None] | None = None) -> list[Path]:
-        """Render, calling on_progress(frames done, total) as the child reports; returns the files to
-        download. ColorizeError with the child's one-line message if it fails, RenderStopped if stopped."""
-        if self.folder.exists():
-            shutil.rmtree(self.folder)
-        self.folder.mkdir()
-        on_progress = on_progress or (lambda done, total: None)
-        on_progress(0, self.clip.frame_count)  # the child takes seconds to import torch and load the model
-        errors = self._run_child(on_progress)
-        if self._stopped.is_set():
-            raise RenderStopped("render stopped; nothing was written")
-        if self._process.returncode != 0:
-            message = errors[-1].removeprefix("error: ") if errors else f"exit code {self._process.returncode}"
-            raise ColorizeError(f"render failed: {message}")
-        outputs = sorted(self.folder.glob("*_colour.mp4")) if self.clip.kind == "video" else self._pack_frames()
-        for video in outputs:
-            if video.suffix == ".mp4":
-                note = playable(video)[1]
-                self.notes += [note] if note else []
-        return outputs
-
-    def stop(self) -> None:
-        """End the render as Ctrl-C would (the child cleans up its partial output)."""
-        self._stopped.set()
-        if self._process is not None and self._process.poll() is None:
-            self._process.send_signal(signal.SIGTERM)
-
-    def _run_child(self, on_progress: Callable[[int, int], None]) -> list[str]:
-        """Run the child, turning its progress bar (tqdm's `N/M` on stderr) into on_progress calls;
-        returns the lines of its stderr that are not progress."""
-        self._process = subprocess.Popen(self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                         text=True, errors="replace")
-        if self._stopped.is_set():  # stopped while starting
-            self._process.send_signal(signal.SIGTERM)
-        other: list[str] = []
-        for line in _stderr_lines(self._process.stderr):
-            counts = _PROGRESS.findall(line)
-            if counts:
-                on_progress(int(counts[-1][0]), int(counts[-1][1]))
-            elif line.strip():
-                other.append(line.strip())
-        self._process.wait()
-        return other
-
-    def _pack_frames(self) -> list[Path]:
-        """The coloured frames of a cut as a zip of PNGs and an MP4 at the clip's fps."""
-        from colorize.media.encode import write_video
-
-        # output names follow the inputs' (frame_2.jpg -> frame_2.png): order them as the inputs
-        order = {p.with_suffix(".png").name: i for i, p in enumerate(self.clip.frames)}
-        outputs = sorted((self.folder / "frames").glob("*.png"), key=lambda p: order.get(p.name, len(order)))
-        name = f"{cut_name(self.clip.frames)}_colour"
-        video = write_video((read_rgb(p) for p in outputs), self.folder / f"{name}.mp4", self.clip.fps, even=True)
-        return [_zip(outputs, self.folder / f"{name}.zip"), video]
-
-
-# tqdm's count: "12/42" (a rate such as "3.2frame/s" has no digit after its slash)
-_PROGRESS = re.compile(r"(\d+)/(\d+)")
-
-
-def _stderr_lines(stream) -> Iterator[str]:
-    """A child's stderr line by line as it arrives; a text stream reads tqdm's carriage returns as
-    line ends too (universal newlines), so each redraw of the bar is a line."""
-    for line in stream:
-        yield line.rstrip("\n")
-
-
-def cut_name(frames: list[Path]) -> str:
-    """A name for a cut's outputs: its first frame's name without the frame number (cut01_0001 -> cut01)."""
-    return re.sub(r"[\W_]*\d+$", "", frames[0].stem) or "frames"
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -517,12 +432,3 @@ def _link(source: Path, target: Path) -> Path:
     except OSError:
         shutil.copyfile(source, target)
     return target
-
-
-def _zip(files: list[Path], path: Path) -> Path:
-    """The files in one zip (stored: PNGs do not compress further), written under a temporary name."""
-    with atomic_path(path) as tmp:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as archive:
-            for file in files:
-                archive.write(file, file.name)
-    return path

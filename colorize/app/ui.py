@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
+import colorize.app.render as render
 import colorize.app.session as session
 import colorize.app.guard as guard
 import colorize.app.keying as keying
 from colorize.app.messages import hide_internal_paths, reported  # noqa: F401  (re-exported for tests)
-from colorize.app.ui_keys import BucketHandlers, _forget_paints, bucket_controls, canvas_image, timeline
+from colorize.app.ui_keys import (BucketHandlers, _forget_paints, bucket_controls, canvas_image, palette_image,
+                                  timeline)
 from colorize.errors import ColorizeError
 
 if TYPE_CHECKING:
@@ -44,6 +46,7 @@ NO_KEYS = ("this model cannot follow keyframes (it was trained without reference
            "line-art alone — preview and render need no key")
 SIZES = ["default (384)", "256", "512", "768", "full"]
 DEFAULT_SIZE = SIZES[0]
+KEY_STATUS = 13  # the key's message among the outputs of opening a clip (build's `opened`)
 
 
 class Handlers(BucketHandlers):
@@ -62,7 +65,7 @@ class Handlers(BucketHandlers):
         self.model_path = model_path
         self.device = device
         self.root = root
-        self.renders: dict[Path, session.Render] = {}  # running renders by their clip's work folder
+        self.renders: dict[Path, render.Render] = {}  # running renders by their clip's work folder
 
     # -- sessions -----------------------------------------------------------------------------------
     def session_dir(self, request: gr.Request | None) -> Path:
@@ -101,8 +104,8 @@ class Handlers(BucketHandlers):
 
     def _opened(self, clip: session.Clip, request: gr.Request | None) -> tuple:
         """Outputs after a clip opens (build's `opened`): the clip, the slider over its frames, frame 0,
-        its line-art, a summary, the timeline; the last clip's keys, preview and result cleared, its
-        render stopped and its folders gone."""
+        its line-art, a summary, the timeline; the last clip's keys, preview, result, model sheets and
+        palette cleared, its render stopped and its folders gone."""
         folder = self.session_dir(request)
         self._stop_all(folder)
         for other in folder.iterdir():
@@ -114,7 +117,7 @@ class Handlers(BucketHandlers):
         if not self.model.takes_reference:
             summary += "\n\n" + NO_KEYS
         return ((clip, slider, frame, lines, summary, timeline(clip)) + (None,) * 6
-                + (gr.File(value=None, visible=False), "", ""))
+                + (gr.File(value=None, visible=False), "", "", None, palette_image(None)))
 
     def _clip_dir(self, request: gr.Request | None) -> Path:
         return self.session_dir(request) / f"clip-{uuid.uuid4().hex[:12]}"
@@ -163,7 +166,7 @@ class Handlers(BucketHandlers):
                 if key.stem.isdigit() and int(key.stem) in clip.numbers:
                     session.save_keyframe(clip, clip.numbers.index(int(key.stem)), key, keep_others=True)
             outputs[5] = timeline(clip)
-            outputs[-2] = f"the sample's {len(clip.keys())} keys are set — preview or render"
+            outputs[KEY_STATUS] = f"the sample's {len(clip.keys())} keys are set — preview or render"
         return tuple(outputs)
 
     # -- frames and keys ----------------------------------------------------------------------------
@@ -248,15 +251,15 @@ class Handlers(BucketHandlers):
     @reported
     def render(self, clip: session.Clip | None, is_lineart: bool, temporal: bool = True, smooth: float = 0.0,
                size: str = DEFAULT_SIZE, paint: str = "auto", lines: str = "auto", progress=gr.Progress()) -> tuple:
-        """Render the whole clip (in a child process, see session.Render) with a progress bar."""
+        """Render the whole clip (in a child process, see render.Render) with a progress bar."""
         clip = _need_clip(clip)
         keyed = bool(clip.keys()) and self.model.takes_reference
-        job = session.Render(clip, self.model_path, clip.keys_dir if keyed else None, is_lineart, self.device,
-                             settings(temporal, smooth, size, paint, lines))
+        job = render.Render(clip, self.model_path, clip.keys_dir if keyed else None, is_lineart, self.device,
+                             settings(temporal, smooth, size, paint, lines), sheets=self.model.takes_reference)
         self.renders[clip.workdir] = job
         try:
             outputs = job.run(lambda done, total: progress((done, total), desc="rendering", unit="frames"))
-        except session.RenderStopped as stopped:
+        except render.RenderStopped as stopped:
             return gr.File(value=None, visible=False), str(stopped)
         finally:
             self.renders.pop(clip.workdir, None)
@@ -414,7 +417,8 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                                          height=IMAGE_HEIGHT // 2, elem_id="preview-still")
 
         opened = [clip, slider, frame_image, lines_image, summary, timeline_text,
-                  position, key, key_canvas, key_colour, preview_still, preview_video, result, key_status, result_status]
+                  position, key, key_canvas, key_colour, preview_still, preview_video, result, key_status, result_status,
+                  swatches, tools["palette"]]
         if (SAMPLE / "sample.mp4").is_file():
             with examples_slot:
                 gr.Examples([[str(SAMPLE / "sample.mp4"), str(SAMPLE / "keys")]], [video_file, example_keys],
@@ -441,7 +445,9 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
         tools["undo"].click(h.undo, bucket_state, [key_canvas, key_status], show_progress="hidden")
         tools["use"].click(h.use_key, bucket_state, [key, key_colour, key_status, timeline_text])
         tools["palette"].select(h.pick_swatch, [swatches], [tools["colour"]], show_progress="hidden")
-        tools["sheet"].upload(h.load_sheet, [tools["sheet"], swatches], [swatches, tools["palette"]])
+        sheet_outputs = [swatches, tools["palette"], key_status, timeline_text]
+        tools["sheet"].upload(h.load_sheet, [clip, tools["sheet"], swatches], sheet_outputs)
+        tools["clear_sheets"].click(h.clear_sheets, [clip, swatches], sheet_outputs)
         preview_button.click(h.preview, [clip, key, seconds, is_lineart, temporal, smooth, size, slider, paint_mode,
                                          lines_mode],
                              [preview_video, preview_still, result_status],

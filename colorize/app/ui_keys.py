@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 
 DEFAULT_COLOUR = "#e05a47"
 SWATCH = 28  # px per palette square
+MAX_SHEET_SWATCHES = 3 * bucket.PALETTE_SIZE  # the model sheets' colours, all sheets together
+NO_SHEETS = ("this model cannot follow model sheets (it was trained without references): it colours from the "
+             "line-art alone, so the sheet was not kept")
 
 
 def canvas_image(paint: bucket.KeyPaint) -> np.ndarray:
@@ -47,12 +50,13 @@ def timeline(clip: session.Clip | None) -> str:
     if clip is None:
         return ""
     keys = clip.keys()
+    unkeyed = "*no key (follows the model sheets)*" if clip.sheets() else "*no key (follows its first frame)*"
     covered = {c.first: c for c in keying.shot_coverage(clip, keying.coverage_tables(clip))}
     marks = []
     for number, shot in enumerate(clip.shots(), 1):
         keyed = [p for p in keys if p in shot]
         mark = (f"**shot {number}** {shot.start}–{shot.stop - 1}: "
-                + (f"key {', '.join(map(str, keyed))}" if keyed else "*no key (follows its first frame)*"))
+                + (f"key {', '.join(map(str, keyed))}" if keyed else unkeyed))
         cover = covered.get(shot.start)
         if cover is not None and keyed:
             mark += f" · {cover.covered:.0%} covered"
@@ -128,14 +132,39 @@ class BucketHandlers:
         return bucket.hex_colour(colour) if colour is not None else gr.skip()
 
     @reported
-    def load_sheet(self, sheet: str | None, swatches: dict | None) -> tuple:
-        """A model sheet's main colours join the palette (they replace an earlier sheet's)."""
+    def load_sheet(self, clip: session.Clip | None, sheet: str | None, swatches: dict | None) -> tuple:
+        """A model sheet joins the clip's (session.add_sheet: the preview and the render follow them where no
+        key covers a shot) and its main colours join the palette; (swatches, palette, message, timeline)."""
         if not sheet:
-            return gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if clip is None:
+            raise ColorizeError("open a clip first (step 1): a model sheet is kept with its clip")
+        if not getattr(self.model, "takes_reference", True):
+            raise ColorizeError(NO_SHEETS)
         path = sheet if isinstance(sheet, str) else getattr(sheet, "name", str(sheet))
         colours = bucket.sheet_palette(read_rgb(path))
-        swatches = {"guess": (swatches or {}).get("guess", []), "sheet": [list(c) for c in colours]}
-        return swatches, palette_image(swatches)
+        session.add_sheet(clip, path)
+        had = [list(c) for c in (swatches or {}).get("sheet", [])]
+        merged = (had + [list(c) for c in colours if list(c) not in had])[:MAX_SHEET_SWATCHES]
+        swatches = {"guess": (swatches or {}).get("guess", []), "sheet": merged}
+        return swatches, palette_image(swatches), sheets_note(clip), timeline(clip)
+
+    @reported
+    def clear_sheets(self, clip: session.Clip | None, swatches: dict | None) -> tuple:
+        """Forget the clip's model sheets and their swatches."""
+        if clip is not None:
+            session.remove_sheets(clip)
+        swatches = {"guess": (swatches or {}).get("guess", []), "sheet": []}
+        return (swatches, palette_image(swatches), "model sheets cleared: a shot without a key follows its first frame",
+                timeline(clip))
+
+
+def sheets_note(clip: session.Clip) -> str:
+    """The clip's model sheets in one line for the page."""
+    count = len(clip.sheets())
+    added = "model sheet added" if count == 1 else f"model sheet added to the other {count - 1} ({count} in all)"
+    return (f"{added}: in preview and render, a shot no key covers follows "
+            f"{'it' if count == 1 else 'them'}; {'its' if count == 1 else 'their'} colours are in the palette")
 
 
 def bucket_controls() -> dict[str, gr.components.Component]:
@@ -144,10 +173,13 @@ def bucket_controls() -> dict[str, gr.components.Component]:
         colour = gr.ColorPicker(value=DEFAULT_COLOUR, label="Colour", elem_id="bucket-colour", scale=1, min_width=90)
         palette = gr.Image(value=palette_image(None), label="Palette: click a swatch", format="png",
                            interactive=False, height=56, elem_id="palette", scale=3, buttons=[])
-        sheet = gr.UploadButton("Model sheet…", file_types=["image"], elem_id="model-sheet", size="sm",
-                                scale=1, min_width=90)
+        with gr.Column(scale=1, min_width=90):
+            sheet = gr.UploadButton("Model sheet…", file_types=["image"], elem_id="model-sheet", size="sm",
+                                    min_width=90)
+            clear_sheets = gr.Button("Clear sheets", elem_id="clear-sheets", size="sm", min_width=90)
     with gr.Row():
         fill_all = gr.Button("Fill all from the guess", elem_id="fill-guess", size="sm", min_width=90, scale=2)
         undo = gr.Button("Undo", elem_id="bucket-undo", size="sm", min_width=60, scale=1)
         use = gr.Button("Use as key", elem_id="use-key", size="sm", variant="primary", min_width=90, scale=2)
-    return {"colour": colour, "palette": palette, "sheet": sheet, "fill_all": fill_all, "undo": undo, "use": use}
+    return {"colour": colour, "palette": palette, "sheet": sheet, "clear_sheets": clear_sheets, "fill_all": fill_all,
+            "undo": undo, "use": use}

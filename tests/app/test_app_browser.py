@@ -215,7 +215,9 @@ def _paper_pixel(model_path: Path, video: Path, index: int) -> tuple[int, int, n
 @pytest.mark.slow
 def test_a_key_painted_with_the_bucket_and_rendered(workdir, clip, reference_model, tmp_path):
     """Key frame 3, click a closed region of its canvas (the picker's colour fills it), use it as the key:
-    the key written has that colour there and the drawing's lines; the render follows it and probes right."""
+    the key written has that colour there and the drawing's lines. Upload a model sheet (kept in the clip's
+    work folder, its colours in the palette): the render follows key and sheet (its result line says so)
+    and probes right."""
     x, y, lineart = _paper_pixel(reference_model, clip, 3)
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
@@ -231,7 +233,17 @@ def test_a_key_painted_with_the_bucket_and_rendered(workdir, clip, reference_mod
         assert "key 3" in browser.wait_text(page, "timeline", "covered")
         [key] = (tmp_path / "tmp").glob("colorize-app-*/s-*/clip-*/keys/000003.png")
         written = read_rgb(key)
+        sheet = np.full((80, 120, 3), 255, np.uint8)  # two paints on white paper: the second shot has no key
+        sheet[10:70, 10:55], sheet[10:70, 65:110] = (40, 150, 90), (230, 200, 40)
+        with page.expect_file_chooser(timeout=browser.STEP_TIMEOUT_MS) as chooser:
+            page.click("#model-sheet")  # as a user does: the button opens the file chooser
+        chooser.value.set_files(str(write_image(tmp_path / "hero sheet.png", sheet)))
+        browser.wait_text(page, "key-status", "model sheet added")
+        page.screenshot(path=str(tmp_path / "sheet_uploaded.png"))
+        [kept] = (tmp_path / "tmp").glob("colorize-app-*/s-*/clip-*/sheets/*.png")
+        assert kept.name == "001-hero_sheet.png" and (read_rgb(kept) == sheet).all()  # a lossless copy
         [video] = browser.render_and_download(page, tmp_path, "toon_colour.mp4")
+        assert "1 model sheet for the shots no key covers" in page.locator("#result-status").inner_text()
         assert page.locator("#result-status").bounding_box()["y"] < 900  # above the fold
         assert app.poll() is None
     assert tuple(written[y, x]) == (0xE0, 0x5A, 0x47)  # the picker's default colour, where the click landed

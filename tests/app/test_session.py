@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from colorize import api
-from colorize.app import session
+from colorize.app import render, session
 from colorize.data.toon import ToonConfig, write_toon_video
 from colorize.errors import ColorizeError, InputError
 from colorize.images import read_rgb, write_image
@@ -64,8 +64,8 @@ def test_scrub_images_are_small_and_keep_the_aspect():
 
 
 def test_a_cut_is_named_after_its_frames():
-    assert session.cut_name([Path("cut01_0001.png")]) == "cut01"
-    assert session.cut_name([Path("0001.png")]) == "frames"
+    assert render.cut_name([Path("cut01_0001.png")]) == "cut01"
+    assert render.cut_name([Path("0001.png")]) == "frames"
 
 
 def test_frames_open_in_natural_order_with_the_numbers_of_their_names(frames_dir, tmp_path):
@@ -137,7 +137,7 @@ def test_an_odd_size_clip_previews_and_renders_as_yuv420p(model, reference_model
     info = probe(preview)
     assert (info.width, info.height, info.frame_count) == (3 * 63 + 1, 46, 6)
     assert "yuv420p" in _pixel_format(preview)
-    job = session.Render(clip, reference_model, clip.keys_dir, device="cpu")
+    job = render.Render(clip, reference_model, clip.keys_dir, device="cpu")
     [out] = job.run()
     assert (probe(out).width, probe(out).height) == (64, 46) and "yuv420p" in _pixel_format(out)
     assert job.notes == ["odd_colour.mp4: padded from 63x45 to 64x46 (one black pixel) so that browsers play it"]
@@ -177,7 +177,7 @@ def test_a_rendered_video_follows_the_keyframe_as_colorize_video_references_does
     clip = session.open_video(clip_file, tmp_path / "work")
     key = session.save_keyframe(clip, 10, np.full((64, 96, 3), (230, 40, 40), np.uint8))
     reported: list[tuple[int, int]] = []
-    [out] = session.Render(clip, reference_model, key, device="cpu").run(lambda *counts: reported.append(counts))
+    [out] = render.Render(clip, reference_model, key, device="cpu").run(lambda *counts: reported.append(counts))
     info = probe(out)
     assert (out.name, info.frame_count, info.width, info.height, info.fps) == ("toon_colour.mp4", 16, 96, 64, 8.0)
     assert reported and reported[-1][1] == 16 and all(0 <= done <= 16 for done, _ in reported)
@@ -194,20 +194,20 @@ def test_a_rendered_video_follows_the_keyframe_as_colorize_video_references_does
 @pytest.mark.slow
 def test_a_stopped_render_leaves_no_result_and_a_failed_one_says_why(clip_file, reference_model, tmp_path):
     clip = session.open_video(clip_file, tmp_path / "work")
-    job = session.Render(clip, reference_model, device="cpu")
+    job = render.Render(clip, reference_model, device="cpu")
     job.stop()  # before the child even starts: it is ended as soon as it does
-    with pytest.raises(session.RenderStopped):
+    with pytest.raises(render.RenderStopped):
         job.run()
     assert not list((clip.workdir / "render").glob("*.mp4"))
     with pytest.raises(ColorizeError, match="render failed: .*missing.safetensors"):
-        session.Render(clip, tmp_path / "missing.safetensors", device="cpu").run()
+        render.Render(clip, tmp_path / "missing.safetensors", device="cpu").run()
 
 
 @pytest.mark.slow
 def test_rendered_frames_come_back_as_pngs_in_a_zip_and_as_a_video(frames_dir, reference_model, tmp_path):
     clip = session.open_frames(frames_dir, tmp_path / "work", fps=8)
     key = session.save_keyframe(clip, 2, np.full((64, 96, 3), (40, 40, 230), np.uint8))
-    archive, video = session.Render(clip, reference_model, key, device="cpu").run()
+    archive, video = render.Render(clip, reference_model, key, device="cpu").run()
     assert (archive.name, video.name) == ("frame_colour.zip", "frame_colour.mp4")
     with zipfile.ZipFile(archive) as zf:
         assert sorted(zf.namelist()) == sorted(f"frame_{i}.png" for i in range(16))
@@ -220,7 +220,7 @@ def test_each_shot_follows_its_own_key_in_the_render_and_the_preview(clip_file, 
     clip = session.open_video(clip_file, tmp_path / "work")
     first = session.save_keyframe(clip, 0, np.full((64, 96, 3), (230, 40, 40), np.uint8), keep_others=True)
     session.save_keyframe(clip, 8, np.full((64, 96, 3), (40, 40, 230), np.uint8), keep_others=True)
-    [out] = session.Render(clip, reference_model, clip.keys_dir, device="cpu").run()
+    [out] = render.Render(clip, reference_model, clip.keys_dir, device="cpu").run()
     rendered = [f.image.astype(int) for f in iter_frames(out)]
     both = api.colorize_video(clip_file, tmp_path / "both.mp4", model, references=clip.keys_dir)
     assert all(np.abs(a - f.image.astype(int)).max() <= 1 for a, f in zip(rendered, iter_frames(both)))

@@ -12,9 +12,10 @@ import pytest
 gr = pytest.importorskip("gradio", reason="the [app] extra (gradio) is not installed")
 
 from colorize import api  # noqa: E402
-from colorize.app import session, ui  # noqa: E402
+from colorize.app import render, session, ui  # noqa: E402
 from colorize.data.toon import ToonConfig, write_toon_video  # noqa: E402
 from colorize.errors import InputError  # noqa: E402
+from colorize.images import write_image  # noqa: E402
 from tests.cli.test_video_cli import model as plain_model  # noqa: E402,F401  (a fixture: no references)
 from tests.cli.test_video_cli import reference_model  # noqa: E402,F401  (a fixture)
 
@@ -107,9 +108,43 @@ def test_the_bucket_on_the_page_fills_undoes_picks_and_keys(handlers, clip, tmp_
     assert tuple(read_rgb(key)[y, x]) == tuple(swatches["guess"][0])
     sheet = np.full((40, 60, 3), 255, np.uint8)
     sheet[5:35, 5:30], sheet[5:35, 32:55] = (200, 60, 50), (60, 120, 200)
-    swatches, strip = handlers.load_sheet(str(write_image(tmp_path / "sheet.png", sheet)), swatches)
+    swatches, strip, status, _ = handlers.load_sheet(clip, str(write_image(tmp_path / "sheet.png", sheet)), swatches)
     assert swatches["sheet"][:2] == [[200, 60, 50], [60, 120, 200]] and strip.shape[1] == 28 * (
         len(swatches["guess"]) + len(swatches["sheet"]))
+    assert "model sheet added" in status
+    handlers.clear_sheets(clip, swatches)
+
+
+def test_model_sheets_are_kept_with_the_clip_and_reach_the_render_and_the_preview(handlers, tmp_path, monkeypatch):
+    own = SimpleNamespace(session_hash="sheets")  # a session of its own: opening a clip there leaves `clip` be
+    video = write_toon_video(tmp_path / "sheets.mp4", ToonConfig(width=64, height=48, n_frames=4, fps=4.0))
+    work = handlers.open_video(str(video), own)[0]
+    red, blue = (np.full((40, 60, 3), 255, np.uint8) for _ in range(2))
+    red[5:35, 5:55], blue[5:35, 5:55] = (200, 60, 50), (60, 120, 200)
+    swatches, _, status, timeline = handlers.load_sheet(work, str(write_image(tmp_path / "hero.png", red)), None)
+    assert "model sheet added:" in status and swatches["sheet"][0] == [200, 60, 50]
+    assert "no key (follows the model sheets)" in timeline
+    swatches, strip, status, _ = handlers.load_sheet(work, str(write_image(tmp_path / "prop.png", blue)), swatches)
+    assert "added to the other 1 (2 in all)" in status  # a second sheet adds to the first, colours too
+    assert [200, 60, 50] in swatches["sheet"] and [60, 120, 200] in swatches["sheet"]
+    assert [p.name for p in work.sheets()] == ["001-hero.png", "002-prop.png"]
+    assert work.sheets_dir.stat().st_mode & 0o777 == 0o700
+    command = render.Render(work, handlers.model_path, None, device="cpu").command()
+    folder = Path(command[command.index("--sheet") + 1])
+    assert folder == work.sheets_dir and work.workdir in folder.parents  # inside the clip's private work folder
+    assert "--sheet" not in render.Render(work, handlers.model_path, sheets=False).command()
+    given = {}
+    real = session.api.colorize_video
+    monkeypatch.setattr(session.api, "colorize_video", lambda *a, **kw: given.update(kw) or real(*a, **kw))
+    session.preview_clip(work, handlers.model, None, seconds=0.5)
+    assert given["sheet"] == [work.sheets_dir]
+    swatches, _, status, timeline = handlers.clear_sheets(work, swatches)
+    assert work.sheets() == [] and swatches["sheet"] == [] and "cleared" in status and "its first frame" in timeline
+    assert "--sheet" not in render.Render(work, handlers.model_path).command()
+    handlers.load_sheet(work, str(tmp_path / "hero.png"), swatches)
+    outputs = handlers.open_video(str(video), own)  # another clip starts with no sheet and no sheet swatch
+    assert outputs[0].sheets() == [] and outputs[-2] is None and not work.workdir.exists()
+    handlers.end_session(own)
 
 
 def test_internal_paths_never_reach_a_message():
@@ -154,5 +189,11 @@ def test_a_model_that_cannot_follow_keys_says_so_when_the_clip_opens(workdir, pl
     assert "cannot follow keyframes" in opened[4]
     with pytest.raises(gr.Error, match="cannot follow keyframes"):
         plain.take_keyframe(opened[0], 1)
+    sheet = write_image(workdir / "plain_sheet.png", np.full((20, 20, 3), (200, 60, 50), np.uint8))
+    with pytest.raises(gr.Error, match="cannot follow model sheets"):  # said once, and nothing kept
+        plain.load_sheet(opened[0], str(sheet), None)
+    assert opened[0].sheets() == []
+    session.add_sheet(opened[0], sheet)  # and a render the page starts for it leaves sheets out (sheets=False)
+    assert "--sheet" not in render.Render(opened[0], plain_model, sheets=False).command()
     video, still, _ = plain.preview(opened[0], None, 1.0, False, True, 0.0, ui.DEFAULT_SIZE, 1)  # no key needed
     assert Path(video).is_file() and still.shape == (48, 3 * 64, 3)
