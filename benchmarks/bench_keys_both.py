@@ -5,7 +5,9 @@
     python benchmarks/bench_keys_both.py --clips /work/art/realart/clips/heldout --suggest 3 --only-main \
         --cache /tmp/keys_cache --max-clips 4 --json bench_keys_suggested   (adds `colorize keys --max 3`'s keys)
     python benchmarks/bench_keys_both.py --save /tmp/keys_outputs --strip docs/real/keys_strip.png \
-        --strip-clip clip_0001 --strip-frames 8 13 18 23      (a strip from saved outputs, no run)
+        --strip-clip clip_0001 --strip-frames 12 15 18 22 25 --strip-rows 0 1 2
+        (a strip from saved outputs, no run; rows 0 1 2 of a --suggest --only-main run: one key, two
+        keys, suggested keys, under the truth)
 
 Each shot gets the true colour frame as its key at its first frame ("one key", today's keyframe +
 temporal mode) or at its first and last frames ("two keys"): forwards only (the temporal mode as it

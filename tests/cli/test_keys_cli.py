@@ -36,7 +36,7 @@ def test_max_one_gives_one_frame_and_json_has_the_shots(tmp_path):
     result = CliRunner().invoke(cli, ["-q", "keys", str(tmp_path / "clip"), "--max", "1", "--json", "--lineart"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert len(data["keys"]) == 1
+    assert len(data["keys"]) == 1 and data["max_per_shot"] == 1
     (shot,) = data["shots"]
     assert set(shot) == {"shot", "first", "last", "keys", "coverage", "min_coverage"}
     assert (shot["first"], shot["last"], shot["keys"]) == (100, 123, data["keys"])

@@ -119,6 +119,18 @@ def test_blend_weights_follow_confidence_and_distance():
                           _flat((125, 30, 125), 2, 2))  # before the first key: alpha = c_b
 
 
+def test_between_keys_only_what_neither_key_reaches_is_low_passed():
+    rng = np.random.default_rng(0)
+    forward = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)  # fine texture: the generator's re-guess
+    reached = np.zeros((24, 24), np.float32)
+    reached[:, :12] = 1.0  # the forward chain reaches the left half only
+    out = blend_chains(forward, reached, forward, reached, t=5, a=0, b=10)
+    assert np.array_equal(out[:, :8], forward[:, :8])  # a key's carried detail kept whole
+    assert out[:, 16:].astype(float).std() < forward[:, 16:].astype(float).std() / 3  # the fill smoothed
+    before_first = blend_chains(forward, None, forward, reached, t=5, a=None, b=10)
+    assert np.array_equal(before_first, forward)  # before a shot's first key: as before
+
+
 def _run_gap(gap: int) -> tuple[int, int]:
     """Colour a still shot of gap + 1 frames (32 x 48) with keys at both ends: (traced bytes held
     just before the later key, after a garbage collection; peak traced bytes of the whole run)."""

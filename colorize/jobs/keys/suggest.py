@@ -1,15 +1,17 @@
 """Which frames to key: greedy key choice per shot on the coverage table (colorize.jobs.keys.coverage).
 
     suggest_keys("clip.mp4")                 # [0, 14, 57]: every frame >= cfg.threshold covered
-    suggest_keys("frames/", max_keys=3)      # the 3 frames that cover most
+    suggest_keys("frames/", max_keys=3)      # per shot: first, last and the frame that covers most
     plans = plan_clip("clip.mp4")            # ShotPlan per shot: keys and each frame's coverage
 
 suggest_keys works per shot (cuts from media.shots.mark_cuts, on the full-size frames, as `colorize
 video` finds them) on the table score(k, t) for every candidate k and frame t of the shot: without
 max_keys, the shot's first frame (`first_frame`, since today's keys colour forwards only) and then
 greedily the frame that raises the shot's coverage, capped at `threshold`, most, until every frame is
-at `threshold`; with max_keys, greedy set cover over the whole clip (the gain of a key: the coverage
-it adds to the frames of its shot), which is the per-shot greedy sequences merged by gain.
+at `threshold`; with max_keys, a budget of max_keys keys per shot (keys carry both ways within a shot,
+colorize.filters.keyed, and coverage is per shot, so a clip-wide budget left short shots keyless): the
+shot's first and last frames when max_keys >= 2 (`bracket_keys`), then greedily the frames that add the
+most coverage.
 """
 
 from __future__ import annotations
@@ -81,40 +83,41 @@ def greedy_keys(scores: np.ndarray, threshold: float | None, limit: int | None =
     return added, gains
 
 
+def bracket_keys(length: int, max_keys: int) -> list[int]:
+    """The positions a shot of `length` frames is keyed at before any greedy pick, with a budget of
+    `max_keys`: its first and last frames when the budget allows two (one frame for a one-frame shot),
+    none with a budget of one. Why the ends: keys carry both ways (colorize.filters.keyed), so a frame
+    between two keys is coloured from both sides, each chain re-anchored by the nearer key, and no
+    frame of the shot is left to a single chain running away from its key; a mid-shot key leaves the
+    frames beyond it with one chain only, and the frames before the shot's first key get the
+    generator's guess wherever its motion does not reach back."""
+    if max_keys < 2:
+        return []
+    return [0] if length == 1 else [0, length - 1]
+
+
 def plan_shots(frames: Iterable[Frame], max_keys: int | None = None, cfg: KeysConfig | None = None
                ) -> list[ShotPlan]:
     """Suggested keys for a stream of line-art Frames (cuts marked), per shot (see suggest_keys).
 
-    Holds one shot's score table at a time; with max_keys, each shot keeps only the score rows of
-    its own greedy picks (at most max_keys x n) until the picks of all shots are merged by gain.
+    max_keys: a budget per shot (each shot, or piece of max_shot frames): bracket_keys, then greedily
+    the frames that add most coverage, until the budget is spent or nothing adds coverage. Holds one
+    shot's score table at a time.
     """
     cfg = cfg if cfg is not None else KeysConfig()
     if max_keys is not None and max_keys < 1:
         raise ValueError(f"max_keys must be at least 1, got {max_keys}")
-    plans, rows, candidates = [], [], []  # candidates: (gain, plan number, pick number)
+    plans = []
     for piece in iter_shot_linearts(frames, cfg):
         scores = shot_scores(piece.arts, list(range(len(piece.arts))), cfg)
         if max_keys is None:
             chosen = [0] if cfg.first_frame else []
             added, _ = greedy_keys(scores, cfg.threshold, chosen=chosen)
-            positions = sorted(set(chosen + added))
-            plans.append(ShotPlan(piece.shot, piece.numbers, positions, _best(scores, positions)))
-            continue
-        added, gains = greedy_keys(scores, None, limit=max_keys)
-        candidates += [(gain, len(plans), pick) for pick, gain in enumerate(gains)]
-        plans.append(ShotPlan(piece.shot, piece.numbers, added, []))
-        rows.append(scores[added])
-    if max_keys is not None:
-        candidates.sort(key=lambda c: (-c[0], c[1], c[2]))
-        taken: dict[int, int] = {}
-        for _, p, pick in candidates[:max_keys]:
-            taken[p] = max(taken.get(p, 0), pick + 1)  # a shot's picks are taken in their own order
-        for p, plan in enumerate(plans):
-            count = taken.get(p, 0)
-            order = np.argsort(plan.keys[:count])
-            plan.keys = [plan.keys[i] for i in order]
-            plan.coverage = _best(rows[p][:count][order], list(range(count))) if count else _best(
-                np.zeros((1, len(plan.numbers)), np.float32), [])
+        else:
+            chosen = bracket_keys(len(piece.arts), max_keys)
+            added, _ = greedy_keys(scores, None, limit=max_keys - len(chosen), chosen=chosen)
+        positions = sorted(set(chosen + added))
+        plans.append(ShotPlan(piece.shot, piece.numbers, positions, _best(scores, positions)))
     for plan in plans:
         plan.keys = [plan.numbers[k] for k in plan.keys]
     return plans
@@ -189,7 +192,8 @@ def suggest_keys(clip: str | os.PathLike, max_keys: int | None = None, cfg: Keys
                  ) -> list[int]:
     """The frame numbers to colour, sorted: per shot (cuts respected), the shot's first frame and
     then greedily the frames that see most of what is not yet covered, until every frame's coverage
-    is at least cfg.threshold; with max_keys, the max_keys frames of the whole clip that cover most.
+    is at least cfg.threshold; with max_keys, at most max_keys per shot: its first and last frames
+    (max_keys >= 2), then the frames that add most coverage (plan_shots).
 
     clip: a video file or a folder of frames (its own images, natural order; numbers from the names).
     """

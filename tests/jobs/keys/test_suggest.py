@@ -1,10 +1,10 @@
-"""jobs/keys/suggest.py: keys suggested per shot, cuts respected, --max over the whole clip."""
+"""jobs/keys/suggest.py: keys suggested per shot, cuts respected, --max a budget per shot."""
 
 from __future__ import annotations
 
 import pytest
 
-from colorize.jobs.keys import KeysConfig, coverage, lineart_frames, plan_shots, small_lineart
+from colorize.jobs.keys import KeysConfig, bracket_keys, coverage, lineart_frames, plan_shots, small_lineart
 from colorize.media.frames import Frame
 from tests.jobs.keys.clips import pan_clip, scenery, two_shots
 
@@ -35,12 +35,26 @@ def test_cuts_are_respected():
     assert all(seen[i] == 0 for i in range(12, 24))  # a key never covers frames across a cut
 
 
-def test_max_keys_picks_that_many_over_the_whole_clip():
+def test_max_keys_is_a_budget_per_shot_that_brackets_each_shot_first():
     clip = two_shots()
     frames = list(lineart_frames(clip, KeysConfig()))
-    assert sum(len(p.keys) for p in plan_shots(iter(frames), max_keys=1)) == 1
+    one = plan_shots(iter(frames), max_keys=1)
+    assert [len(p.keys) for p in one] == [1, 1]  # every shot gets its budget: none is left keyless
     two = plan_shots(iter(frames), max_keys=2)
-    assert [len(p.keys) for p in two] == [1, 1]  # one key per shot covers more than two in one shot
+    assert [p.keys for p in two] == [[0, 11], [12, 23]]  # keys at both ends: both-ways carry serves them best
+
+
+def test_a_budget_brackets_the_shot_and_then_keys_the_frame_where_a_character_enters():
+    frames = list(lineart_frames(pan_clip(), KeysConfig()))
+    (three,) = plan_shots(iter(frames), max_keys=3)
+    assert three.keys[0] == 0 and three.keys[-1] == three.last == 23 and len(three.keys) == 3
+    (four,) = plan_shots(iter(frames), max_keys=4)
+    assert set(three.keys) < set(four.keys)
+    assert any(12 <= k <= 16 for k in set(four.keys) - set(three.keys)), four.keys  # still half in view
+
+
+def test_bracket_keys():
+    assert bracket_keys(10, 1) == [] and bracket_keys(10, 2) == [0, 9] and bracket_keys(1, 3) == [0]
 
 
 def test_long_shots_are_analysed_in_pieces_of_max_shot_frames():
