@@ -45,7 +45,7 @@ import torch
 from common import Scores, save_results  # noqa: E402  (benchmarks/common.py; this folder is on sys.path)
 
 from colorize.cel import CelConfig, composite_lines, render_cel, segment_regions  # noqa: E402
-from colorize.cel.frame import DEFAULT_GAP, DEFAULT_MIN_AREA  # noqa: E402
+from colorize.cel.frame import DEFAULT_GAP, DEFAULT_MIN_AREA, PAPER_TINT  # noqa: E402
 from colorize.cel.paint import paint as paint_regions  # noqa: E402
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.temporal import TemporalConfig  # noqa: E402
@@ -58,7 +58,9 @@ from colorize.media.shots import mark_cuts  # noqa: E402
 
 CLIP_MODES = ("line-art only", "keyframe", "keyframe + temporal")
 CEL = (("free", "drop"), ("free", "keep"), ("flat", "drop"), ("flat", "keep"), ("shaded", "drop"),
-       ("shaded", "keep"))
+       ("shaded", "keep"), ("flat + paper", "keep"))
+# "flat + paper": flat paint with CelConfig(paper=PAPER_TINT) (regions painted within that Lab distance
+# of white left white; colorize.cel.paint), an option measured here, off by default.
 BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
 Pair = tuple[np.ndarray, np.ndarray]   # (colour before paint H x W x 3, line-art H x W uint8)
 
@@ -81,7 +83,9 @@ class Row(Scores):
 
 
 def cel_outputs(pairs: list[Pair], paint: str, lines: str) -> list[np.ndarray]:
-    return [render_cel(colour, line, CelConfig(paint=paint, lines=lines)) for colour, line in pairs]
+    cfg = (CelConfig(paint="flat", lines=lines, paper=PAPER_TINT) if paint == "flat + paper"
+           else CelConfig(paint=paint, lines=lines))
+    return [render_cel(colour, line, cfg) for colour, line in pairs]
 
 
 def baseline_outputs(name: str, pairs: list[Pair], truth: list[np.ndarray]) -> list[np.ndarray]:
@@ -163,12 +167,12 @@ def svg_pairs(root: Path, sources: list[str], per_source: int) -> list[tuple[str
 # --- runs ---------------------------------------------------------------------------------------
 
 
-def score_stills(colorizer: Colorizer, stills: list[np.ndarray], rows: dict) -> dict:
-    """Stills rows; returns {input: pairs} for the grid."""
+def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndarray], rows: dict) -> dict:
+    """Stills rows (`drawings`: the model for line-art input); returns {input: pairs} for the grid."""
     kept = {}
     for key, images, is_lineart in (("line-art only", stills, False),
                                     ("clean line-art (`--lineart`)", [ink_lineart(s) for s in stills], True)):
-        pairs = colour_pairs(colorizer, images, is_lineart)
+        pairs = colour_pairs(drawings if is_lineart else colorizer, images, is_lineart)
         score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only")
         kept[key] = pairs
     return kept
@@ -263,7 +267,8 @@ def main() -> None:
     parser.add_argument("--svg", type=Path, default=None, help="vector pairs root (pairs/SOURCE/{lineart,colour})")
     parser.add_argument("--svg-sources", default="", help="comma-separated held-out vector sources")
     parser.add_argument("--svg-max", type=int, default=0, help="at most N pairs per vector source (0: all)")
-    parser.add_argument("--model", default=None, help="generator file (default: the bundled default model)")
+    parser.add_argument("--model", default=None, help="generator file for every input (default: the bundled "
+                        "models: the drawings model for `--lineart` inputs, the default model otherwise)")
     parser.add_argument("--max-clips", type=int, default=None, help="score only the first N clips")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: stills, clips, svg")
     parser.add_argument("--check", action="store_true",
@@ -274,12 +279,13 @@ def main() -> None:
     torch.set_grad_enabled(False)
     skip = set(filter(None, args.skip.split(",")))
     colorizer = Colorizer.from_file(args.model, device="cpu")
-    model = Path(args.model).name if args.model else "the bundled default model"
+    drawings = Colorizer.from_file(args.model, device="cpu", lineart=True)   # as `colorize frames --lineart`
+    model = Path(args.model).name if args.model else "the bundled models (drawings model for `--lineart`)"
     grid_parts = {}
     if "stills" not in skip:
         stills = [read_rgb(p) for p in list_images(args.stills)]
         rows: dict = {}
-        grid_parts["stills"] = (score_stills(colorizer, stills, rows), stills)
+        grid_parts["stills"] = (score_stills(colorizer, drawings, stills, rows), stills)
         t = table(ordered(rows), f"{len(stills)} raster stills", f"{model}; {len(stills)} held-out stills "
                   "(256x256); each setting applied to the same generator output", tc=False)
         print_table(t)
@@ -297,7 +303,7 @@ def main() -> None:
         sources = [s for s in args.svg_sources.split(",") if s]
         items = svg_pairs(args.svg, sources, args.svg_max)
         rows = {}
-        grid_parts["svg"] = (score_svg(colorizer, items, rows), items)
+        grid_parts["svg"] = (score_svg(drawings, items, rows), items)
         t = table(ordered(rows), f"{len(items)} vector drawings", f"{model}; held-out vector sources "
                   f"{', '.join(sources)}" + (f", at most {args.svg_max} each" if args.svg_max else ""), tc=False)
         print_table(t)

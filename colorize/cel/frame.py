@@ -24,8 +24,10 @@ LINE_MODES = ("keep", "drop")
 AUTO = "auto"
 DEFAULT_GAP = 3
 DEFAULT_MIN_AREA = 16
-#: Line-art input: regions painted within this Lab distance of white are left paper (docs/cel.md).
-LINEART_PAPER = 12.0
+#: A paper setting for drawings on white paper (CelConfig.paper): regions painted within this Lab
+#: distance of white are left paper. Off by default: on held-out art it trades ΔE on drawings on paper
+#: against art on coloured grounds (docs/cel.md).
+PAPER_TINT = 12.0
 
 
 @dataclass(frozen=True)
@@ -78,8 +80,7 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
 def cel_config(paint: str, lines: str, lineart: bool) -> CelConfig:
     """The CelConfig for `paint` / `lines`, where "auto" is chosen by the input (ValueError for a bad name).
 
-    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept, and
-    regions painted almost white left white paper (LINEART_PAPER).
+    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept.
     Colour input (the lines are the model's recipe, the art is painted): free paint, lines dropped,
     the colour path as it was before ink and paint; on held-out real-art clips with keyframes, flat
     paint and recipe lines cost 3-4 dB and several ΔE (benchmarks/bench_real.py, docs/cel.md).
@@ -88,7 +89,7 @@ def cel_config(paint: str, lines: str, lineart: bool) -> CelConfig:
         paint = "flat" if lineart else "free"
     if lines == AUTO:
         lines = "keep" if lineart else "drop"
-    return CelConfig(paint=paint, lines=lines, paper=LINEART_PAPER if lineart else 0.0)
+    return CelConfig(paint=paint, lines=lines)
 
 
 def cel_frame(colour: np.ndarray, lineart: np.ndarray, paint: str = "flat", lines: str = "keep",

@@ -236,12 +236,11 @@ def test_paint_near_white_is_left_paper_and_colour_is_kept(mode):
     assert not (paint(colour, regions, mode)[2, 2] == 255).all()             # off: the cream stays
 
 
-def test_line_art_input_leaves_paper_white_and_colour_input_does_not():
+def test_paper_is_an_option_off_by_default_and_kept_lines_stay_exact():
     from colorize.cel import cel_config
-    from colorize.cel.frame import LINEART_PAPER
+    from colorize.cel.frame import PAPER_TINT
 
-    assert cel_config("auto", "auto", lineart=True).paper == LINEART_PAPER > 0
-    assert cel_config("flat", "keep", lineart=False).paper == 0
+    assert cel_config("auto", "auto", lineart=True).paper == 0 == cel_config("flat", "keep", lineart=False).paper
     art, colour = tinted_paper()
-    out = render_cel(colour, art, cel_config("auto", "auto", lineart=True))
+    out = render_cel(colour, art, CelConfig(paint="flat", lines="keep", paper=PAPER_TINT))
     assert (out[2, 2] == 255).all() and (out[art == 0] == 0).all()

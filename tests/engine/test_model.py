@@ -106,6 +106,26 @@ def test_without_a_model_the_shipped_default_model_is_used():
     assert resolve_model_path(None) == resources.default_model_path()
 
 
+def test_line_art_input_without_a_model_takes_the_drawings_model_of_the_same_architecture():
+    from colorize import resources
+    from colorize.nets.files import load_generator
+
+    assert resolve_model_path(None, lineart=True) == resources.drawings_model_path()
+    assert resolve_model_path(None, lineart=False) == resources.default_model_path()
+    _, drawings = load_generator(resources.drawings_model_path())
+    _, default = load_generator(resources.default_model_path())
+    assert drawings["architecture"] == default["architecture"] and drawings["takes_reference"]
+
+
+def test_line_art_input_falls_back_to_the_default_model_without_a_drawings_model(tmp_path, monkeypatch):
+    from colorize import resources
+
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "generator.safetensors").write_bytes(b"")
+    monkeypatch.setattr(resources, "assets_dir", lambda: tmp_path)
+    assert resolve_model_path(None, lineart=True) == tmp_path / "model" / "generator.safetensors"
+
+
 def test_missing_default_model_names_the_path_and_the_way_out(tmp_path, monkeypatch):
     from colorize import resources
 
