@@ -44,9 +44,8 @@ import torch
 
 from common import Scores, save_results  # noqa: E402  (benchmarks/common.py; this folder is on sys.path)
 
-from colorize.cel import CelConfig, composite_lines, render_cel, segment_regions  # noqa: E402
-from colorize.cel.frame import DEFAULT_GAP, DEFAULT_MIN_AREA, PAPER_TINT  # noqa: E402
-from colorize.cel.paint import paint as paint_regions  # noqa: E402
+from colorize.cel import CelConfig, render_cel  # noqa: E402
+from colorize.cel.frame import PAPER_TINT  # noqa: E402
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.temporal import TemporalConfig  # noqa: E402
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
@@ -61,6 +60,9 @@ CEL = (("free", "drop"), ("free", "keep"), ("flat", "drop"), ("flat", "keep"), (
        ("shaded", "keep"), ("flat + paper", "keep"))
 # "flat + paper": flat paint with CelConfig(paper=PAPER_TINT) (regions painted within that Lab distance
 # of white left white; colorize.cel.paint), an option measured here, off by default.
+# Line-art input only: flat paint without the surround rule (the paper around a drawing painted as
+# the generator painted it), to show what CelConfig.surround changes.
+NO_SURROUND = "flat, surround off"
 BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
 Pair = tuple[np.ndarray, np.ndarray]   # (colour before paint H x W x 3, line-art H x W uint8)
 
@@ -82,9 +84,15 @@ class Row(Scores):
                 self.ink.append(float((out.max(axis=2) < 128)[ink].mean()))
 
 
-def cel_outputs(pairs: list[Pair], paint: str, lines: str) -> list[np.ndarray]:
-    cfg = (CelConfig(paint="flat", lines=lines, paper=PAPER_TINT) if paint == "flat + paper"
-           else CelConfig(paint=paint, lines=lines))
+def cel_outputs(pairs: list[Pair], paint: str, lines: str, lineart: bool = False) -> list[np.ndarray]:
+    """Each pair painted as `colorize` paints it: for line-art input (`lineart`) the paper around a
+    drawing on paper is left white (CelConfig.surround, as cel_config sets it without keys)."""
+    if paint == NO_SURROUND:
+        cfg = CelConfig(paint="flat", lines=lines)
+    elif paint == "flat + paper":
+        cfg = CelConfig(paint="flat", lines=lines, paper=PAPER_TINT, surround=lineart)
+    else:
+        cfg = CelConfig(paint=paint, lines=lines, surround=lineart)
     return [render_cel(colour, line, cfg) for colour, line in pairs]
 
 
@@ -95,13 +103,15 @@ def baseline_outputs(name: str, pairs: list[Pair], truth: list[np.ndarray]) -> l
 
 
 def score_settings(rows: dict, key: str, pairs: list[Pair], truth: list[np.ndarray], shot: bool,
-                   baselines: bool = True) -> None:
-    """Add `pairs` (one shot when `shot`) to rows[(key, paint, lines)] for every setting (and baselines)."""
-    settings = list(CEL) + ([(b, "") for b in BASELINES] if baselines else [])
+                   baselines: bool = True, lineart: bool = False) -> None:
+    """Add `pairs` (one shot when `shot`) to rows[(key, paint, lines)] for every setting (and baselines);
+    `lineart`: the input is line-art, painted with the surround rule (and a row without it)."""
+    settings = (list(CEL) + ([(NO_SURROUND, "keep")] if lineart else [])
+                + ([(b, "") for b in BASELINES] if baselines else []))
     lines = [line for _, line in pairs]
     for paint, line_mode in settings:
         outputs = (baseline_outputs(paint, pairs, truth) if paint in BASELINES
-                   else cel_outputs(pairs, paint, line_mode))
+                   else cel_outputs(pairs, paint, line_mode, lineart))
         row = rows.setdefault((key if paint not in BASELINES else "baseline", paint, line_mode), Row())
         if shot:
             row.add_shot(outputs, truth)
@@ -173,7 +183,7 @@ def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndar
     for key, images, is_lineart in (("line-art only", stills, False),
                                     ("clean line-art (`--lineart`)", [ink_lineart(s) for s in stills], True)):
         pairs = colour_pairs(drawings if is_lineart else colorizer, images, is_lineart)
-        score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only")
+        score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only", lineart=is_lineart)
         kept[key] = pairs
     return kept
 
@@ -206,26 +216,10 @@ def check_same_as_stream(colorizer, frames, key_dir, mode, pairs) -> None:
     print(f"  {mode}: stream with paint vs paint after the stream, max difference {diff}", flush=True)
 
 
-def border_paper(colour: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """An experiment, not a colorize setting: flat paint + kept lines, with every region that touches
-    the frame's border left white paper (a drawing on paper: the area around it is paper)."""
-    regions = segment_regions(line, gap=DEFAULT_GAP, min_area=DEFAULT_MIN_AREA)
-    flat = paint_regions(colour, regions, "flat")
-    fill = regions.fill
-    border = np.unique(np.concatenate([fill[0], fill[-1], fill[:, 0], fill[:, -1]]))
-    flat[np.isin(fill, border)] = 255
-    return composite_lines(flat, line)
-
-
 def score_svg(colorizer: Colorizer, items, rows: dict) -> list[Pair]:
     truth = [colour for _, _, colour in items]
     pairs = colour_pairs(colorizer, [line for _, line, _ in items], is_lineart=True)
-    score_settings(rows, "vector line-art (`--lineart`)", pairs, truth, shot=False)
-    row = rows.setdefault(("(experiment: flat + keep, border regions left paper)", "", ""), Row())
-    for (colour, line), true in zip(pairs, truth):
-        out = border_paper(colour, line)
-        row.add_frames([out], [true])
-        row.add_ink([out], [line])
+    score_settings(rows, "vector line-art (`--lineart`)", pairs, truth, shot=False, lineart=True)
     return pairs
 
 

@@ -135,7 +135,7 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
 
     colorizer = _colorizer(model, lineart=lineart)
     image = _read_image(image_or_path)
-    cel = cel_config(paint, lines, lineart)  # checked before the model runs
+    cel = cel_config(paint, lines, lineart, keyed=reference is not None)  # checked before the model runs
     drawn = colorizer.lineart_of(image[None], lineart)
     guide = None
     if reference is not None:

@@ -42,6 +42,9 @@ class CelConfig:
     min_area: regions smaller than this many pixels merge into a neighbour (0 keeps all).
     paper: flat / shaded regions whose paint lies within this CIE Lab distance of white are left
         white paper (0: off; see colorize.cel.paint).
+    surround: flat / shaded: when the line-art is a drawing on paper, the paper all around it stays
+        white (colorize.cel.regions.surround_region); cel_config turns it on for line-art input that
+        no keyframe or model sheet colours.
     """
 
     paint: str = "flat"
@@ -49,6 +52,7 @@ class CelConfig:
     gap: int = DEFAULT_GAP
     min_area: int = DEFAULT_MIN_AREA
     paper: float = 0.0
+    surround: bool = False
 
     def __post_init__(self) -> None:
         if self.paint not in PAINT_MODES:
@@ -61,6 +65,8 @@ class CelConfig:
             raise ValueError(f"min_area must be a whole number of pixels >= 0, got {self.min_area!r}")
         if isinstance(self.paper, bool) or not isinstance(self.paper, (int, float)) or not 0 <= self.paper <= 100:
             raise ValueError(f"paper must be a Lab distance from 0 to 100, got {self.paper!r}")
+        if not isinstance(self.surround, bool):
+            raise ValueError(f"surround must be true or false, got {self.surround!r}")
 
 
 def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.ndarray:
@@ -71,16 +77,18 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
         painted = colour
     else:
         regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
-        painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper)
+        painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper, surround=cfg.surround)
     if cfg.lines == "keep":
         return composite_lines(painted, lineart)
     return painted.copy() if painted is colour else painted
 
 
-def cel_config(paint: str, lines: str, lineart: bool) -> CelConfig:
+def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> CelConfig:
     """The CelConfig for `paint` / `lines`, where "auto" is chosen by the input (ValueError for a bad name).
 
-    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept.
+    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept, and
+    the paper around a drawing on paper left white unless `keyed` (a keyframe or model sheet gives
+    the frame its colours: a ground the artist painted in a key is theirs to keep).
     Colour input (the lines are the model's recipe, the art is painted): free paint, lines dropped,
     the colour path as it was before ink and paint; on held-out real-art clips with keyframes, flat
     paint and recipe lines cost 3-4 dB and several ΔE (benchmarks/bench_real.py, docs/cel.md).
@@ -89,10 +97,12 @@ def cel_config(paint: str, lines: str, lineart: bool) -> CelConfig:
         paint = "flat" if lineart else "free"
     if lines == AUTO:
         lines = "keep" if lineart else "drop"
-    return CelConfig(paint=paint, lines=lines)
+    return CelConfig(paint=paint, lines=lines, surround=lineart and not keyed)
 
 
 def cel_frame(colour: np.ndarray, lineart: np.ndarray, paint: str = "flat", lines: str = "keep",
-              gap: int = DEFAULT_GAP, min_area: int = DEFAULT_MIN_AREA, paper: float = 0.0) -> np.ndarray:
+              gap: int = DEFAULT_GAP, min_area: int = DEFAULT_MIN_AREA, paper: float = 0.0,
+              surround: bool = False) -> np.ndarray:
     """render_cel with the settings as keywords (ValueError for a bad setting, InputError for bad arrays)."""
-    return render_cel(colour, lineart, CelConfig(paint=paint, lines=lines, gap=gap, min_area=min_area, paper=paper))
+    return render_cel(colour, lineart, CelConfig(paint=paint, lines=lines, gap=gap, min_area=min_area,
+                                                 paper=paper, surround=surround))

@@ -18,6 +18,12 @@ distance, L 0-100) of white is left white paper, unshaded. A colorizer that sees
 paper paints the paper a faint tint (cream, blue-grey); an animator expects the paper back as paper,
 and so do the areas inside a drawing that the model leaves almost white.
 
+Surround (`surround`, flat and shaded): when the line-art is a drawing on paper, the one region all
+around it (colorize.cel.regions.surround_region) is left white paper, whatever the source painted
+there. A colorizer hedges on the area around a drawing (a pale grey, cream or blue-grey: it cannot
+know whether a ground was meant); with no key to say otherwise, the paper the artist drew on stays
+paper. Callers turn it on only where nothing else colours the frame (colorize.cel.frame.cel_config).
+
 Line pixels (label 0) get the paint of the region under them (`Regions.fill`), so a frame painted
 without its lines ("lines drop") has no dark seams.
 
@@ -33,7 +39,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from colorize.cel.regions import Regions
+from colorize.cel.regions import Regions, surround_region
 from colorize.errors import InputError
 
 PaintMode = Literal["flat", "shaded", "free"]
@@ -58,12 +64,13 @@ def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
 
 
 def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
-          shade_sigma: float | None = None, paper: float = 0.0) -> np.ndarray:
+          shade_sigma: float | None = None, paper: float = 0.0, surround: bool = False) -> np.ndarray:
     """Paint `regions` from `colour` (H x W x 3 uint8 RGB, the line-art's size); H x W x 3 uint8 RGB.
 
     mode: "flat", "shaded" or "free" (see the module doc). shade_sigma: the shading's Gaussian in
     pixels for "shaded" (default 1 % of the frame's longer side, at least 1). paper: regions painted
-    within this Lab distance of white are left white (0: off; ignored by "free").
+    within this Lab distance of white are left white (0: off; ignored by "free"). surround: the paper
+    around a drawing on paper is left white (see the module doc; ignored by "free").
     """
     if mode not in PAINT_MODES:
         raise InputError(f"paint must be flat, shaded or free, got {mode!r}")
@@ -72,6 +79,9 @@ def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
         return colour.copy()
     flat_lab = region_medians(colour, regions)                   # (count + 1) x 3 uint8 Lab
     blank = paper_regions(flat_lab, paper)
+    around = surround_region(regions) if surround else 0
+    if around:
+        blank[around] = True
     flat_lab[blank] = PAPER_LAB
     if mode == "flat":
         flat_rgb = cv2.cvtColor(flat_lab[:, None, :], cv2.COLOR_Lab2RGB)[:, 0, :]

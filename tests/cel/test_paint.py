@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
@@ -244,3 +246,35 @@ def test_paper_is_an_option_off_by_default_and_kept_lines_stay_exact():
     art, colour = tinted_paper()
     out = render_cel(colour, art, CelConfig(paint="flat", lines="keep", paper=PAPER_TINT))
     assert (out[2, 2] == 255).all() and (out[art == 0] == 0).all()
+
+
+@pytest.mark.parametrize("mode", ["flat", "shaded"])
+def test_surround_leaves_the_paper_around_a_drawing_white_and_paints_the_rest(mode):
+    art, colour = two_halves()                       # the source paints the paper blue, the square red
+    regions = segment_regions(art)
+    out = paint(colour, regions, mode, surround=True)
+    outside = regions.fill == regions.labels[2, 2]
+    assert (out[outside] == 255).all()
+    assert np.array_equal(out[~outside], paint(colour, regions, mode)[~outside])
+    scene = art.copy()
+    scene[:, 40] = 0                                 # a line across the frame: a scene, not a drawing
+    assert np.array_equal(paint(colour, segment_regions(scene), mode, surround=True),
+                          paint(colour, segment_regions(scene), mode))
+
+
+def test_surround_is_on_for_line_art_without_keys_only():
+    from colorize.cel import cel_config
+    from colorize.jobs.colorize.options import ColorizeOptions
+
+    assert cel_config("auto", "auto", lineart=True).surround
+    assert cel_config("flat", "keep", lineart=True).surround
+    assert not cel_config("auto", "auto", lineart=True, keyed=True).surround
+    assert not cel_config("flat", "keep", lineart=False).surround
+    assert ColorizeOptions(lineart=True).cel().surround
+    assert not ColorizeOptions(lineart=True, references=Path("keys")).cel().surround
+    assert not ColorizeOptions(lineart=True, sheet=(Path("sheet.png"),)).cel().surround
+    art, colour = two_halves()
+    out = render_cel(colour, art, CelConfig(paint="flat", lines="keep", surround=True))
+    assert (out[2, 2] == 255).all() and (out[art == 0] == 0).all()   # kept lines stay exact
+    with pytest.raises(ValueError, match="surround"):
+        CelConfig(surround="yes")

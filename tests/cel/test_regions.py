@@ -148,3 +148,23 @@ def test_bad_settings_are_input_errors():
         segment_regions(art, gap=-1)
     with pytest.raises(InputError, match="min_area"):
         segment_regions(art, min_area=-5)
+
+
+def test_surround_is_the_paper_around_a_drawing_and_none_in_a_scene():
+    from colorize.cel.regions import surround_region
+
+    drawing = segment_regions(circle_art())
+    inside, outside = inside_outside(drawing)
+    assert surround_region(drawing) == outside != inside
+    cut = circle_art()
+    cv2.rectangle(cut, (30, 70), (66, 95), 0, 2)          # a body cut by the bottom edge
+    regions = segment_regions(cut)
+    assert surround_region(regions) == regions.labels[2, 2]
+    assert regions.labels[93, 48] not in (0, regions.labels[2, 2])   # the cut body is its own region
+    scene = np.full((96, 96), 255, np.uint8)
+    cv2.line(scene, (0, 50), (95, 46), 0, 2)              # a horizon: sky and ground share the rim
+    cv2.circle(scene, (30, 20), 8, 0, 2)
+    assert surround_region(segment_regions(scene)) == 0
+    blank = segment_regions(np.full((40, 60), 255, np.uint8))
+    assert surround_region(blank) == 1                    # an empty sheet is all paper
+    assert surround_region(segment_regions(np.zeros((40, 60), np.uint8))) == 0   # all ink: no paper

@@ -84,11 +84,12 @@ class ColorizeOptions:
         self.cel()  # checks paint and lines
 
     def cel(self) -> "CelConfig":
-        """The ink-and-paint settings for this input ("auto" resolved by `lineart`, colorize.cel.cel_config;
-        ValueError names a bad paint or lines)."""
+        """The ink-and-paint settings for this input ("auto" resolved by `lineart`, the paper around a
+        drawing kept white unless keyframes or sheets colour it; colorize.cel.cel_config; ValueError
+        names a bad paint or lines)."""
         from colorize.cel import cel_config
 
-        return cel_config(self.paint, self.lines, self.lineart)
+        return cel_config(self.paint, self.lines, self.lineart, keyed=self.keyed or bool(self.sheet))
 
     @property
     def keyed(self) -> bool:
