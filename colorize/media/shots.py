@@ -182,6 +182,7 @@ class ShotDetector:
         self.cfg = cfg if cfg is not None else ShotConfig()
         self._engine = make_flow_engine()
         self._prev: Thumbnail | None = None
+        self._prev_size: tuple[int, int] | None = None
         self._frames_in_shot = 0
         self.shot = -1
         self.last_score = float("nan")
@@ -194,7 +195,9 @@ class ShotDetector:
         """
         cur = make_thumbnail(image, self.cfg)
         prev, self._prev = self._prev, cur
-        if prev is None or prev.gray.shape != cur.gray.shape:
+        # The frame's own size, not the thumbnail's: 341x341 and 369x369 drawings give the same thumbnail.
+        prev_size, self._prev_size = self._prev_size, image.shape[:2]
+        if prev is None or prev_size != image.shape[:2]:
             self.last_score = float("nan")
             return self._start_shot()
         self.last_score = shot_score(prev, cur, self.cfg, self._engine)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -100,6 +101,14 @@ def test_a_change_of_frame_size_starts_a_shot():
     detector = ShotDetector()
     assert [detector.update(image) for image in (small, small, large, large)] == [True, False, True, False]
     assert detector.shot == 1
+
+
+def test_a_size_change_that_keeps_the_thumbnail_still_starts_a_shot():
+    # Square drawings of 341 and 369 px give thumbnails of one size; the frames still differ.
+    art = np.full((341, 341), 255, np.uint8)
+    bigger = cv2.resize(art, (369, 369))
+    detector = ShotDetector()
+    assert [detector.update(image) for image in (art, bigger, bigger)] == [True, True, False]
 
 
 def test_gray_and_rgb_line_art_give_the_same_decisions():
