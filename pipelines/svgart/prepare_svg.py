@@ -104,6 +104,12 @@ SOURCES = {
     "khangman": ("train", "khangman", ["usr/share/khangman/themes/*.svg*"], "GPL-2+", "khangman artists (KDE)"),
     "bovo": ("train", "bovo", ["usr/share/bovo/themes/*/*.svg*"], "GPL-2+", "bovo artists (KDE)"),
     "kubrick": ("train", "kubrick", ["usr/share/kubrick/themes/*.svg*"], "GPL-2+", "kubrick artists (KDE)"),
+    # Icon themes by artists outside the Tango project: outlined, cartoon-like icons (objects on paper).
+    "gartoon": ("train", "gnome-icon-theme-gartoon", ["usr/share/icons/gartoon/scalable/*/*.svg"], "GPL-2+",
+                "Gartoon icon theme (Zeus, La Mula Francis)", "whole"),
+    "nuovo": ("train", "gnome-icon-theme-nuovo", ["usr/share/icons/Nuovo/scalable/*/*.svg",
+                                                  "usr/share/icons/Nuovo/scalable/*/*/*.svg"], "GPL-2+",
+              "Dropline Nuovo icon theme (Silvestre Herrera)", "whole"),
 }
 
 
