@@ -49,7 +49,9 @@ def _inference_options(command):
         click.option("--paint", type=click.Choice(["auto", "flat", "shaded", "free"]), default=DEFAULTS["paint"],
                      show_default=True, help="Ink and paint: each closed region of the line-art gets one colour "
                      "(flat), one colour with the model's soft shading (shaded), or the model's colour per "
-                     "pixel (free). auto: flat for --lineart input, free for colour video (docs/cel.md)."),
+                     "pixel (free). auto: flat for --lineart input, free for colour video (docs/cel.md). "
+                     "Flat and shaded line-art without keys or sheets leave the paper around a "
+                     "drawing on paper white."),
         click.option("--lines", type=click.Choice(["auto", "keep", "drop"]), default=DEFAULTS["lines"],
                      show_default=True,
                      help="keep: the line-art's own lines are put back over the paint, pixel for pixel (the "
