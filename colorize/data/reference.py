@@ -39,8 +39,8 @@ import numpy as np
 import torch
 
 from colorize.data.lineart_augment import LineArtAugmentConfig, LineArtAugmenter, recipe_path
-from colorize.data.paired import (ClipPairs, PairedDataConfig, PairIndex, Split, _to_tensor, read_color,
-                                  read_lineart)
+from colorize.data.paired import ClipPairs, PairedDataConfig, PairIndex, Split
+from colorize.data.paired_dataset import read_color, read_lineart, to_tensor
 from colorize.data.transforms import train_transform, val_transform
 from colorize.images import atomic_path
 
@@ -211,13 +211,13 @@ class ReferencePairDataset(torch.utils.data.Dataset):
         for name in ("lineart", "ref_lineart", "pair_lineart"):
             if name in out and not (name == "ref_lineart" and ref_position is None):
                 out[name] = self.augment(out[name], self._rng)
-        item = {"lineart": _to_tensor(out["lineart"]), "color": _to_tensor(out["color"]),
-                "ref_color": _to_tensor(out["ref_color"]), "ref_lineart": _to_tensor(out["ref_lineart"]),
+        item = {"lineart": to_tensor(out["lineart"]), "color": to_tensor(out["color"]),
+                "ref_color": to_tensor(out["ref_color"]), "ref_lineart": to_tensor(out["ref_lineart"]),
                 "has_ref": torch.tensor([0.0 if ref_position is None else 1.0]),
                 "clip": clip_no, "frame": ref.index}
         if self.pairs:
             flow, mask = pair_flow(out["pair_color"], out["color"], valid=pair_position is not None)
-            item.update(pair_lineart=_to_tensor(out["pair_lineart"]), pair_flow=flow, pair_mask=mask)
+            item.update(pair_lineart=to_tensor(out["pair_lineart"]), pair_flow=flow, pair_mask=mask)
         return item
 
     def _read_line(self, line_path, recipe: str) -> np.ndarray:

@@ -21,7 +21,8 @@ from typing import Any, Sequence
 from torch import nn
 
 from colorize.config import to_dict
-from colorize.data.paired import PairedDataConfig, PairedDataset, check_input, expand_clip_folders, prepare_pairs
+from colorize.data.paired import PairedDataConfig, check_input, expand_clip_folders, prepare_pairs
+from colorize.data.paired_dataset import PairedDataset
 from colorize.data.reference import ReferencePairDataset, ReferenceSampling
 from colorize.errors import ConfigError, InputError
 from colorize.gans.run_folder import RESUME_SAFE_KEYS, check_start

@@ -13,7 +13,8 @@ from colorize.config import from_dict
 from colorize.data import paired
 from colorize.data.given_lineart import is_pair_folder, iter_given_pairs, pair_files
 from colorize.data.lineart_augment import LineArtAugmentConfig
-from colorize.data.paired import PairedDataConfig, PairedDataset, expand_clip_folders, prepare_pairs
+from colorize.data.paired import PairedDataConfig, expand_clip_folders, prepare_pairs
+from colorize.data.paired_dataset import PairedDataset
 from colorize.data.reference import ReferencePairDataset, ReferenceSampling, clip_shots
 from colorize.errors import InputError
 

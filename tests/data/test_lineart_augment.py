@@ -11,7 +11,8 @@ import torch
 from colorize.config import ConfigError, from_dict
 from colorize.data.lineart_augment import (LineArtAugmentConfig, LineArtAugmenter, break_strokes,
                                            change_thickness, jitter, recipe_path, scan_tone)
-from colorize.data.paired import PairedDataConfig, PairedDataset, cache_key, prepare_pairs
+from colorize.data.paired import PairedDataConfig, cache_key, prepare_pairs
+from colorize.data.paired_dataset import PairedDataset
 from colorize.data.reference import ReferencePairDataset, ReferenceSampling
 from colorize.data.toon import ToonConfig, write_toon_frames
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy

@@ -13,7 +13,8 @@ import torch
 
 from colorize.config import from_dict
 from colorize.data import paired
-from colorize.data.paired import PairedDataConfig, PairedDataset, prepare_pairs, val_count, val_positions
+from colorize.data.paired import PairedDataConfig, prepare_pairs, val_count, val_positions
+from colorize.data.paired_dataset import PairedDataset
 from colorize.data.toon import ToonClip, ToonConfig, write_toon_frames, write_toon_video
 from colorize.data.transforms import train_transform, val_transform
 from colorize.errors import ConfigError, InputError
