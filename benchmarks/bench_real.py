@@ -45,7 +45,7 @@ import torch
 from common import Scores, save_results  # noqa: E402  (benchmarks/common.py; this folder is on sys.path)
 
 from colorize.cel import CelConfig, render_cel  # noqa: E402
-from colorize.cel.frame import PAPER_TINT  # noqa: E402
+from colorize.cel.frame import GUESS_CHROMA, PAPER_TINT  # noqa: E402
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.temporal import TemporalConfig  # noqa: E402
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402
@@ -61,8 +61,10 @@ CEL = (("free", "drop"), ("free", "keep"), ("flat", "drop"), ("flat", "keep"), (
 # "flat + paper": flat paint with CelConfig(paper=PAPER_TINT) (regions painted within that Lab distance
 # of white left white; colorize.cel.paint), an option measured here, off by default.
 # Line-art input only: flat paint without the surround rule (the paper around a drawing painted as
-# the generator painted it), to show what CelConfig.surround changes.
+# the generator painted it), and flat paint with the generator's full chroma, to show what
+# CelConfig.surround and CelConfig.chroma change.
 NO_SURROUND = "flat, surround off"
+FULL_CHROMA = "flat, full chroma"
 BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
 Pair = tuple[np.ndarray, np.ndarray]   # (colour before paint H x W x 3, line-art H x W uint8)
 
@@ -86,13 +88,17 @@ class Row(Scores):
 
 def cel_outputs(pairs: list[Pair], paint: str, lines: str, lineart: bool = False) -> list[np.ndarray]:
     """Each pair painted as `colorize` paints it: for line-art input (`lineart`) the paper around a
-    drawing on paper is left white (CelConfig.surround, as cel_config sets it without keys)."""
+    drawing on paper is left white and the guessed colours kept at GUESS_CHROMA (CelConfig.surround
+    and .chroma, as cel_config sets them without keys)."""
+    chroma = GUESS_CHROMA if lineart else 1.0
     if paint == NO_SURROUND:
-        cfg = CelConfig(paint="flat", lines=lines)
+        cfg = CelConfig(paint="flat", lines=lines, chroma=chroma)
+    elif paint == FULL_CHROMA:
+        cfg = CelConfig(paint="flat", lines=lines, surround=True)
     elif paint == "flat + paper":
-        cfg = CelConfig(paint="flat", lines=lines, paper=PAPER_TINT, surround=lineart)
+        cfg = CelConfig(paint="flat", lines=lines, paper=PAPER_TINT, surround=lineart, chroma=chroma)
     else:
-        cfg = CelConfig(paint=paint, lines=lines, surround=lineart)
+        cfg = CelConfig(paint=paint, lines=lines, surround=lineart, chroma=chroma)
     return [render_cel(colour, line, cfg) for colour, line in pairs]
 
 
@@ -105,8 +111,9 @@ def baseline_outputs(name: str, pairs: list[Pair], truth: list[np.ndarray]) -> l
 def score_settings(rows: dict, key: str, pairs: list[Pair], truth: list[np.ndarray], shot: bool,
                    baselines: bool = True, lineart: bool = False) -> None:
     """Add `pairs` (one shot when `shot`) to rows[(key, paint, lines)] for every setting (and baselines);
-    `lineart`: the input is line-art, painted with the surround rule (and a row without it)."""
-    settings = (list(CEL) + ([(NO_SURROUND, "keep")] if lineart else [])
+    `lineart`: the input is line-art, painted with the surround and chroma rules (and a row without
+    each)."""
+    settings = (list(CEL) + ([(NO_SURROUND, "keep"), (FULL_CHROMA, "keep")] if lineart else [])
                 + ([(b, "") for b in BASELINES] if baselines else []))
     lines = [line for _, line in pairs]
     for paint, line_mode in settings:

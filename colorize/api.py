@@ -127,7 +127,8 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
     paint, lines: ink and paint, as for `colorize_video` ("auto": flat paint per closed region and the
         drawing's own lines for line-art input, the model's colour as it is for a colour image). For
         line-art without a `reference`, flat and shaded paint leave the paper around a drawing on
-        paper white (colorize.cel.CelConfig.surround).
+        paper white and keep 0.7 of the model's guessed chroma (colorize.cel.CelConfig.surround,
+        .chroma).
     """
     import torch
 

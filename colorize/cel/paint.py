@@ -24,6 +24,10 @@ there. A colorizer hedges on the area around a drawing (a pale grey, cream or bl
 know whether a ground was meant); with no key to say otherwise, the paper the artist drew on stays
 paper. Callers turn it on only where nothing else colours the frame (colorize.cel.frame.cel_config).
 
+Chroma (`chroma` < 1, flat and shaded): each region's paint keeps that share of its Lab a, b (scaled
+towards the grey of the same lightness). Without a key the source's hues are the model's guess from
+line-art alone; a paler guess is nearer the truth when the hue is wrong (colorize.cel.frame.GUESS_CHROMA).
+
 Line pixels (label 0) get the paint of the region under them (`Regions.fill`), so a frame painted
 without its lines ("lines drop") has no dark seams.
 
@@ -64,13 +68,15 @@ def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
 
 
 def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
-          shade_sigma: float | None = None, paper: float = 0.0, surround: bool = False) -> np.ndarray:
+          shade_sigma: float | None = None, paper: float = 0.0, surround: bool = False,
+          chroma: float = 1.0) -> np.ndarray:
     """Paint `regions` from `colour` (H x W x 3 uint8 RGB, the line-art's size); H x W x 3 uint8 RGB.
 
     mode: "flat", "shaded" or "free" (see the module doc). shade_sigma: the shading's Gaussian in
     pixels for "shaded" (default 1 % of the frame's longer side, at least 1). paper: regions painted
     within this Lab distance of white are left white (0: off; ignored by "free"). surround: the paper
-    around a drawing on paper is left white (see the module doc; ignored by "free").
+    around a drawing on paper is left white (see the module doc; ignored by "free"). chroma: the
+    share of each region's Lab chroma kept (1: as the source; ignored by "free").
     """
     if mode not in PAINT_MODES:
         raise InputError(f"paint must be flat, shaded or free, got {mode!r}")
@@ -78,6 +84,8 @@ def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
     if mode == "free":
         return colour.copy()
     flat_lab = region_medians(colour, regions)                   # (count + 1) x 3 uint8 Lab
+    if chroma != 1:
+        flat_lab[:, 1:] = np.clip(128 + chroma * (flat_lab[:, 1:].astype(np.float32) - 128) + 0.5, 0, 255)
     blank = paper_regions(flat_lab, paper)
     around = surround_region(regions) if surround else 0
     if around:

@@ -51,7 +51,8 @@ def _inference_options(command):
                      "(flat), one colour with the model's soft shading (shaded), or the model's colour per "
                      "pixel (free). auto: flat for --lineart input, free for colour video (docs/cel.md). "
                      "Flat and shaded line-art without keys or sheets leave the paper around a "
-                     "drawing on paper white."),
+                     "drawing on paper white and lay the model's guessed colours on pale (0.7 of "
+                     "their chroma)."),
         click.option("--lines", type=click.Choice(["auto", "keep", "drop"]), default=DEFAULTS["lines"],
                      show_default=True,
                      help="keep: the line-art's own lines are put back over the paint, pixel for pixel (the "

@@ -278,3 +278,38 @@ def test_surround_is_on_for_line_art_without_keys_only():
     assert (out[2, 2] == 255).all() and (out[art == 0] == 0).all()   # kept lines stay exact
     with pytest.raises(ValueError, match="surround"):
         CelConfig(surround="yes")
+
+
+@pytest.mark.parametrize("mode", ["flat", "shaded"])
+def test_chroma_scales_each_regions_hue_towards_grey_and_keeps_its_lightness(mode):
+    art, colour = two_halves()                       # blue paper, red square
+    regions = segment_regions(art)
+    full = cv2.cvtColor(paint(colour, regions, mode), cv2.COLOR_RGB2Lab).astype(int)
+    half = cv2.cvtColor(paint(colour, regions, mode, chroma=0.5), cv2.COLOR_RGB2Lab).astype(int)
+    grey = paint(colour, regions, mode, chroma=0.0)
+    inside = regions.fill == regions.labels[20, 20]
+    assert (np.abs(half[..., 1:] - 128) < np.abs(full[..., 1:] - 128) - 10).any(axis=-1)[inside].all()
+    assert np.abs(half[..., 0] - full[..., 0]).max() <= 3       # the rounding of Lab <-> RGB only
+    assert np.abs(grey.astype(int) - grey[..., :1]).max() <= 2  # no hue left: R = G = B
+    assert np.array_equal(paint(colour, regions, "free", chroma=0.0), colour)   # free ignores it
+    around = paint(colour, regions, mode, surround=True, chroma=0.5)
+    assert (around[~inside & (regions.fill == regions.labels[2, 2])] == 255).all()
+
+
+def test_guessed_colours_are_paler_only_without_a_key():
+    from colorize.cel import cel_config
+    from colorize.cel.frame import GUESS_CHROMA
+    from colorize.jobs.colorize.options import ColorizeOptions
+
+    assert 0 < GUESS_CHROMA < 1
+    assert cel_config("auto", "auto", lineart=True).chroma == GUESS_CHROMA
+    assert cel_config("auto", "auto", lineart=True, keyed=True).chroma == 1
+    assert cel_config("flat", "keep", lineart=False).chroma == 1     # colour input: the model's colours
+    assert ColorizeOptions(lineart=True).cel().chroma == GUESS_CHROMA
+    assert ColorizeOptions(lineart=True, references=Path("keys")).cel().chroma == 1
+    art, colour = two_halves()
+    out = render_cel(colour, art, cel_config("auto", "auto", lineart=True))
+    assert (out[art == 0] == 0).all()                                # kept lines stay exact
+    for bad in (-0.1, 1.5, True, "0.5"):
+        with pytest.raises(ValueError, match="chroma"):
+            CelConfig(chroma=bad)

@@ -84,9 +84,9 @@ class ColorizeOptions:
         self.cel()  # checks paint and lines
 
     def cel(self) -> "CelConfig":
-        """The ink-and-paint settings for this input ("auto" resolved by `lineart`, the paper around a
-        drawing kept white unless keyframes or sheets colour it; colorize.cel.cel_config; ValueError
-        names a bad paint or lines)."""
+        """The ink-and-paint settings for this input ("auto" resolved by `lineart`; unless keyframes or
+        sheets colour it, the paper around a drawing kept white and the guessed colours laid on pale;
+        colorize.cel.cel_config; ValueError names a bad paint or lines)."""
         from colorize.cel import cel_config
 
         return cel_config(self.paint, self.lines, self.lineart, keyed=self.keyed or bool(self.sheet))
