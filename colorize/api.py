@@ -173,7 +173,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
     `colorize_image`. backend, precision, tile: where and how the generator runs. crf, preset: x264.
     paint: "flat" (one colour per closed region of the line-art), "shaded" (flat + the model's soft
     shading) or "free" (the model's colour per pixel); lines: "keep" (the line-art's own lines over
-    the paint) or "drop"; "auto" (both): flat + keep for line-art input, free + drop for colour video.
+    the paint) or "drop"; "auto" (both): flat + keep for line-art input (free + keep when keys or
+    sheets colour it), free + drop for colour video.
     sheet: model sheet images or folders of them, followed by shots no keyframe covers.
     settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
     output appears only complete.

@@ -202,7 +202,8 @@ class ColorizeStep:
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
     resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino);
     `paint` (auto, flat, shaded, free) and `lines` (auto, keep, drop) the ink and paint, as `--paint` /
-    `--lines` (auto: flat + keep for line-art input, free + drop for colour input).
+    `--lines` (auto: flat + keep for line-art input, free + keep for keyed line-art, free + drop for
+    colour input).
     `sheet` a list of model sheet images or folders (`--sheet`).
     """
 

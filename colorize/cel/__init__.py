@@ -5,7 +5,7 @@
     out = composite_lines(painted, lineart)                   # colorize.cel.lines (bit-exact lines)
     out = cel_frame(colour, lineart, paint="flat", lines="keep")  # all three (colorize.cel.frame)
     cfg = cel_config("auto", "auto", lineart=True)            # "auto": flat + keep for line-art input,
-                                                              # free + drop for colour input
+                                                              # free + keep with keys, free + drop for colour
 
 Arrays: line-art H x W uint8 (255 paper, 0 ink), colour H x W x 3 uint8 RGB of the same size. The painter is
 `colorize.cel.paint.paint` (not re-exported: it would hide its module). Floor 2 (beside lineart): imports only the ground floor, media and lineart.

@@ -99,16 +99,20 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
 def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> CelConfig:
     """The CelConfig for `paint` / `lines`, where "auto" is chosen by the input (ValueError for a bad name).
 
-    Line-art input (an artist's drawing): flat paint per closed region, the drawing's lines kept, and
-    unless `keyed` (a keyframe or model sheet gives the frame its colours: a ground the artist painted
-    in a key is theirs to keep) the paper around a drawing on paper left white and the model's guessed
-    hues kept at GUESS_CHROMA of their strength.
+    Line-art input (an artist's drawing), the drawing's lines kept over the paint:
+    * without keys: flat paint per closed region, the paper around a drawing on paper left white and
+      the model's guessed hues kept at GUESS_CHROMA of their strength;
+    * `keyed` (a keyframe or model sheet gives the frames their colours): free paint, the colours
+      carried from the keys pixel for pixel (their shading and texture, a ground the artist painted),
+      and no surround or chroma rule. On held-out line-art clips with keys, flat paint cost ~1 dB and
+      flickered (a line gap in one frame floods a region with its neighbour's paint);
+      benchmarks/bench_keyed_lineart.py.
     Colour input (the lines are the model's recipe, the art is painted): free paint, lines dropped,
     the colour path as it was before ink and paint; on held-out real-art clips with keyframes, flat
     paint and recipe lines cost 3-4 dB and several ΔE (benchmarks/bench_real.py, docs/cel.md).
     """
     if paint == AUTO:
-        paint = "flat" if lineart else "free"
+        paint = "flat" if lineart and not keyed else "free"
     if lines == AUTO:
         lines = "keep" if lineart else "drop"
     guess = lineart and not keyed

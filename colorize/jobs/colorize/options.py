@@ -61,7 +61,7 @@ class ColorizeOptions:
     self_reference: bool = True      # a shot without a keyframe follows its first output (guided models)
     shots: bool = True               # folders only: detect shot cuts within a sequence (off: one shot each)
     paint: str = "auto"              # ink and paint: flat / shaded paint per closed region, free (per pixel);
-                                     # auto: flat for line-art input, free for colour input (docs/cel.md)
+                                     # auto: flat for line-art input, free for keyed line-art and colour (docs/cel.md)
     lines: str = "auto"              # keep: the line-art's own lines over the paint; drop: paint only;
                                      # auto: keep for line-art input, drop for colour input
     sheet: tuple[Path, ...] = ()     # model sheets (images or folders): the reference of shots no keyframe covers

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+from pathlib import Path
 
 import pytest
 
@@ -59,6 +60,10 @@ def test_auto_paint_and_lines_follow_the_input():
     assert DEFAULTS["paint"] == "auto" and DEFAULTS["lines"] == "auto"
     drawn = ColorizeOptions(lineart=True).cel()
     assert (drawn.paint, drawn.lines) == ("flat", "keep")
+    keyed = ColorizeOptions(lineart=True, references=Path("keys")).cel()     # the keys' colours as carried
+    assert (keyed.paint, keyed.lines) == ("free", "keep")
+    sheet = ColorizeOptions(lineart=True, sheet=(Path("sheet.png"),)).cel()
+    assert (sheet.paint, sheet.lines) == ("free", "keep")
     colour = ColorizeOptions().cel()
     assert (colour.paint, colour.lines) == ("free", "drop") and filters(ColourPlan(cel=colour)) == []
     asked = ColorizeOptions(paint="shaded", lines="keep").cel()
