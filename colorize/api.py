@@ -158,8 +158,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                    side_by_side: bool = _D["side_by_side"], device: str = _D["device"],
                    batch_size: int = _D["batch_size"], size: int | str | None = None, backend: str = _D["backend"],
                    precision: str = _D["precision"], tile: int = _D["tile"], crf: int = _D["crf"],
-                   preset: str = _D["preset"], paint: str = _D["paint"], lines: str = _D["lines"],
-                   sheet: Iterable[str | os.PathLike] = _D["sheet"],
+                   preset: str = _D["preset"], even: bool = _D["even"], paint: str = _D["paint"],
+                   lines: str = _D["lines"], sheet: Iterable[str | os.PathLike] = _D["sheet"],
                    **settings: Any) -> Path:
     """Colorize video `input` into MP4 `output` (frame count, fps, size and audio kept); returns `output`.
 
@@ -171,6 +171,8 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
     motion (None: on for reference-guided models). lineart: the video is line-art already.
     side_by_side: write line-art | colour | original. size: working resolution, as for
     `colorize_image`. backend, precision, tile: where and how the generator runs. crf, preset: x264.
+    even: an odd width or height gets one black pixel column / row (right / bottom) and the video
+    is 4:2:0, which every player decodes (default: the size kept exactly, 4:4:4 when a side is odd).
     paint: "flat" (one colour per closed region of the line-art), "shaded" (flat + the model's soft
     shading) or "free" (the model's colour per pixel); lines: "keep" (the line-art's own lines over
     the paint) or "drop"; "auto" (both): flat + keep for line-art input (free + keep when keys or
@@ -186,7 +188,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
                                   size=working_size(size), side_by_side=side_by_side, smooth=smooth,
                                   reference=_path(reference), references=_path(references),
                                   self_reference=self_reference, temporal=temporal, backend=backend,
-                                  precision=precision, tile=tile, crf=crf, preset=preset, paint=paint,
+                                  precision=precision, tile=tile, crf=crf, preset=preset, even=even, paint=paint,
                                   lines=lines, sheet=_paths(sheet), **settings)
     return run.colorize_video(input, output, options, colorizer)
 

@@ -109,6 +109,10 @@ _temporal_option = click.option(
 @click.option("--preset", type=click.Choice(X264_PRESETS), default=DEFAULTS["preset"], show_default=True,
               help="x264 speed: ultrafast keeps the encoder out of the generator's way (larger files); "
                    "veryfast or medium make smaller files more slowly.")
+@click.option("--even", is_flag=True, default=DEFAULTS["even"],
+              help="Pad an odd width or height by one black pixel column / row (right / bottom) and "
+                   "encode 4:2:0 H.264, which every browser and player decodes. Default: the size is kept "
+                   "exactly, in 4:4:4 when a side is odd.")
 @click.option("--smooth", type=FiniteFloat(0.0, 1.0, max_open=True), default=DEFAULTS["smooth"], show_default=True,
               help="Temporal smoothing strength against flicker: blends each frame with the previous one "
                    "warped by optical flow where the flow is reliable; resets at shot cuts (0 = off).")
@@ -123,15 +127,15 @@ _temporal_option = click.option(
               help="A shot without a keyframe keeps the colours of its own first output frame "
                    "(reference-guided models); off: every frame is coloured alone.")
 @_sheet_option
-def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, smooth: float,
+def video_command(input: Path, output: Path, side_by_side: bool, crf: int, preset: str, even: bool, smooth: float,
                   temporal: bool | None, reference: Path | None, references: Path | None, self_reference: bool,
                   sheet: tuple[Path, ...], **inference) -> None:
     """Colorize video INPUT into OUTPUT (same frame count, fps, size and audio).
 
     A variable frame rate (phones, screen recordings) is kept frame by frame. Shot cuts are detected
     as the video streams; no colour is carried across a cut. An odd width or
-    height is kept exactly by encoding H.264 4:4:4 (yuv444p), which some players cannot open; even
-    sizes use the usual 4:2:0. OUTPUT must not be INPUT.
+    height is kept exactly by encoding H.264 4:4:4 (yuv444p), which some players cannot open (--even
+    pads it by one pixel instead); even sizes use the usual 4:2:0. OUTPUT must not be INPUT.
     """
     from colorize.media.encode import pixel_format
     from colorize.api import colorize_video
@@ -139,11 +143,16 @@ def video_command(input: Path, output: Path, side_by_side: bool, crf: int, prese
 
     created = new_folder(output)
     path = colorize_video(input, output, inference.pop("model"), reference, references, smooth,
-                          self_reference=self_reference, side_by_side=side_by_side, crf=crf, preset=preset,
+                          self_reference=self_reference, side_by_side=side_by_side, crf=crf, preset=preset, even=even,
                           temporal=temporal, sheet=sheet, **inference)
     info = probe(path)
     audio = "with audio" if info.has_audio else "no audio"
     odd = ", odd size: H.264 4:4:4" if pixel_format((info.width, info.height)) == "yuv444p" else ""
+    if even:
+        source = probe(input)
+        width = source.width * (3 if side_by_side else 1)   # line-art | colour | original
+        if (width, source.height) != (info.width, info.height):
+            odd = f", padded from {width}x{source.height} to even sides"
     rate = f"{info.fps:g} fps" if frame_times(info) is None else f"a variable frame rate (average {info.fps:g} fps)"
     click.echo(f"wrote {path} ({info.frame_count} frames, {info.width}x{info.height}{odd} at {rate}, "
                f"{audio}){created_note(created)}")

@@ -353,3 +353,17 @@ def test_sigterm_to_a_real_colorize_process(tmp_path, model):
     assert proc.returncode == 143, err
     assert err.strip() == "terminated"
     assert list(out_dir.iterdir()) == [] and digest(source) == before
+
+
+def test_video_even_pads_an_odd_size_by_one_pixel_and_says_so(tmp_path, model):
+    odd = write_toon_video(tmp_path / "odd.mp4", ToonConfig(width=241, height=137, n_frames=3, fps=12.0))
+    code, out, err = run_main(video_args(model, str(odd), "-o", str(tmp_path / "colour.mp4"), "--even"))
+    assert code == 0, err
+    info = probe(tmp_path / "colour.mp4")
+    assert (info.width, info.height, info.frame_count) == (242, 138, 3)
+    assert "242x138, padded from 241x137 to even sides" in out
+    code, out, err = run_main(video_args(model, str(odd), "-o", str(tmp_path / "sbs.mp4"), "--even",
+                                         "--side-by-side"))
+    assert code == 0, err
+    assert (probe(tmp_path / "sbs.mp4").width, probe(tmp_path / "sbs.mp4").height) == (724, 138)
+    assert "padded from 723x137" in out

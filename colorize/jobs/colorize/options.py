@@ -52,6 +52,7 @@ class ColorizeOptions:
     side_by_side: bool = False       # video only: line-art | colour | original
     crf: int = 18                    # video only
     preset: str = "ultrafast"        # video only
+    even: bool = False               # video only: pad an odd width / height by one black pixel, 4:2:0 H.264
     queue_size: int = 8
     backend: str = "auto"            # where the generator runs: auto, torch, onnxruntime, openvino (engine/backends.py)
     smooth: float = 0.0   # video only: temporal smoothing strength in [0, 1) (0 = off); resets at shot cuts

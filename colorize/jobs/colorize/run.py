@@ -84,7 +84,7 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, options:
     # with the first frame.
     times = frame_times(info)  # None for a constant rate; a variable rate keeps every frame's time
     writer = VideoWriter(output, fps=info.fps, audio_from=info.path if info.has_audio else None,
-                         crf=options.crf, preset=options.preset, frame_times=times)
+                         crf=options.crf, preset=options.preset, frame_times=times, even=options.even)
     colorizer = colorizer or load_colorizer(options)
     plan = colour_plan(options, colorizer, bool(keyframes))
     frames = iter_frames(info.path, times=times)
