@@ -10,7 +10,8 @@ model, its reference plan and temporal mode, keys carried both ways):
   geometry; bench_real.svg_pairs) moving over white paper, 24 frames each: the first drawing crosses
   the frame turning and growing a little, the second enters from the right halfway through, covering
   the first where they meet. The line-art frames go in; the colourings are the truth. Keys: the true
-  first frame, the first and the last, or none (the shot follows its own first output, and flat
+  first frame, the first and the last, a model sheet instead (each drawing's colouring alone on white
+  paper, two sheet images, no key), or none (the shot follows its own first output, and flat
   and shaded paint leave the paper around a drawing white and lay the guess on pale, as
   colorize.cel.cel_config does without keys).
 * painted clips: the held-out real-art clips (`colorize clips` folders), their frames' ink line-art
@@ -99,21 +100,27 @@ def cel_clip(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.
     return lines, colours
 
 
-def cel_clips(root: Path, sources: list[str], count: int, seed: int = 7) -> list[tuple[list, list]]:
-    """`count` cel clips from the held-out vector pairs, the drawings paired at random (seeded)."""
+def cel_clips(root: Path, sources: list[str], count: int, seed: int = 7) -> list[tuple[list, list, list]]:
+    """`count` cel clips from the held-out vector pairs, the drawings paired at random (seeded):
+    (line-art frames, colourings, the two drawings' colourings as model sheets)."""
     pairs = svg_pairs(root, sources, 0)
     rng = np.random.default_rng(seed)
     order = rng.permutation(len(pairs))
-    return [cel_clip(pairs[order[2 * c]][1:], pairs[order[2 * c + 1]][1:], rng) for c in range(count)]
+    clips = []
+    for c in range(count):
+        first, second = pairs[order[2 * c]][1:], pairs[order[2 * c + 1]][1:]
+        clips.append((*cel_clip(first, second, rng), [first[1], second[1]]))
+    return clips
 
 
 # --- colouring and scoring -------------------------------------------------------------------------
 
 def keyed_outputs(colorizer: Colorizer, lines: list[np.ndarray], truth: list[np.ndarray], keys: list[int],
-                  cuts: list[bool] | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
+                  cuts: list[bool] | None = None, sheets: list[np.ndarray] = ()) -> list[tuple[np.ndarray, np.ndarray]]:
     """(colour before paint, line-art) per frame: `lines` through the stream as `colorize frames
-    --lineart --references` runs it, keyed by truth[k] for k in `keys`; `cuts`: each frame's
-    Frame.cut (None: found on the line-art, as the folder job does)."""
+    --lineart --references` runs it, keyed by truth[k] for k in `keys` (and `--sheet` for each of
+    `sheets`, H x W x 3 uint8); `cuts`: each frame's Frame.cut (None: found on the line-art, as the
+    folder job does)."""
     frames = [Frame(index=i, time=i / 12, image=image) for i, image in enumerate(lines)]
     if cuts is None:
         frames = list(mark_cuts(frames))
@@ -122,7 +129,11 @@ def keyed_outputs(colorizer: Colorizer, lines: list[np.ndarray], truth: list[np.
     with tempfile.TemporaryDirectory() as tmp:
         for k in keys:
             write_image(Path(tmp) / f"{k:06d}.png", truth[k])
-        options = ColorizeOptions(lineart=True, references=Path(tmp) if keys else None)
+        sheet_files = []
+        for n, sheet in enumerate(sheets):
+            sheet_files.append(Path(tmp) / f"sheet_{n}.png")
+            write_image(sheet_files[-1], sheet)
+        options = ColorizeOptions(lineart=True, references=Path(tmp) if keys else None, sheet=tuple(sheet_files))
         plan = dataclasses.replace(colour_plan(options, colorizer, keyed=bool(keys)), cel=None)
         keyframes = Keyframes.from_options(references_dir=tmp) if keys else Keyframes({})
         return [(item.colour, item.lineart) for item in colour_stream(attach_keys(frames, keyframes), colorizer, plan)]
@@ -157,18 +168,20 @@ def main() -> None:
     parser.add_argument("--svg-sources", required=True, help="comma-separated held-out vector sources")
     parser.add_argument("--cel-clips", type=int, default=12, help="cel clips to make from them")
     parser.add_argument("--clips", type=Path, required=True, help="folder of held-out `colorize clips` clips")
-    parser.add_argument("--max-clips", type=int, default=None, help="score only the first N painted clips")
+    parser.add_argument("--max-clips", type=int, default=None, help="score only the first N painted clips "
+                        "(0: none)")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_grad_enabled(False)
     colorizer = Colorizer.from_file(None, device="cpu", lineart=True)
     rows: dict = {}
     clips = cel_clips(args.svg, [s for s in args.svg_sources.split(",") if s], args.cel_clips)
-    for n, (lines, truth) in enumerate(clips):
-        for name, keys in (("first key", [0]), ("first and last keys", [0, FRAMES - 1]), ("no key", [])):
-            pairs = keyed_outputs(colorizer, lines, truth, keys)
+    for n, (lines, truth, drawings) in enumerate(clips):
+        for name, keys, sheets in (("first key", [0], []), ("first and last keys", [0, FRAMES - 1], []),
+                                   ("model sheets, no key", [], drawings), ("no key", [], [])):
+            pairs = keyed_outputs(colorizer, lines, truth, keys, sheets=sheets)
             scored = [i for i in range(FRAMES) if i not in keys]
-            score(rows, f"{len(clips)} cel clips, {name}", pairs, truth, [scored], keyed=bool(keys))
+            score(rows, f"{len(clips)} cel clips, {name}", pairs, truth, [scored], keyed=bool(keys or sheets))
         print(f"  cel clip {n + 1}/{len(clips)}", flush=True)
     folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())[:args.max_clips]
     for folder in folders:
