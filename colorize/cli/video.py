@@ -49,8 +49,8 @@ def _inference_options(command):
         click.option("--paint", type=click.Choice(["auto", "flat", "shaded", "free"]), default=DEFAULTS["paint"],
                      show_default=True, help="Ink and paint: each closed region of the line-art gets one colour "
                      "(flat), one colour with the model's soft shading (shaded), or the model's colour per "
-                     "pixel (free). auto: flat for --lineart input, free for keyed --lineart input and colour "
-                     "video (docs/cel.md). "
+                     "pixel (free). auto: flat for --lineart input; free for --lineart input that keyframes "
+                     "or --sheet colour, and for colour video (docs/cel.md). "
                      "Flat and shaded line-art without keys or sheets leave the paper around a "
                      "drawing on paper white and lay the model's guessed colours on pale (0.7 of "
                      "their chroma)."),
