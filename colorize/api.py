@@ -125,10 +125,10 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
     size: working resolution, the longer side in pixels the generator sees; the colour is put back at
         full size under the full-resolution lines. None: the default (384); 0 or "full": full resolution.
     paint, lines: ink and paint, as for `colorize_video` ("auto": flat paint per closed region and the
-        drawing's own lines for line-art input, the model's colour as it is for a colour image). For
-        line-art without a `reference`, flat and shaded paint leave the paper around a drawing on
-        paper white and keep 0.7 of the model's guessed chroma (colorize.cel.CelConfig.surround,
-        .chroma).
+        drawing's own lines for line-art input, free paint under them with a `reference`, the model's
+        colour as it is for a colour image). For line-art without a `reference`, flat and shaded
+        paint leave the paper around a drawing on paper white and keep 0.7 of the model's guessed
+        chroma (colorize.cel.CelConfig.surround, .chroma).
     """
     import torch
 
