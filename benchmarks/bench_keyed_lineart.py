@@ -77,8 +77,7 @@ def cel_clip(first: tuple[np.ndarray, np.ndarray], second: tuple[np.ndarray, np.
     """FRAMES line-art frames and their colourings (SIDE x SIDE x 3 uint8) of two (line-art, colouring)
     drawings in motion (see the module doc). A drawing covers what is under it where it is drawn:
     its ink or its paint (its own white paper stays see-through)."""
-    drawings = [(fit(line, 130), fit(colour, 130)) for line, colour in (first,)]
-    drawings += [(fit(line, 100), fit(colour, 100)) for line, colour in (second,)]
+    drawings = [(fit(line, side), fit(colour, side)) for (line, colour), side in ((first, 130), (second, 100))]
     x0, x1, y0 = rng.uniform(70, 100), rng.uniform(120, 170), rng.uniform(100, 150)
     lines, colours = [], []
     for t in range(FRAMES):
