@@ -66,6 +66,8 @@ CEL = (("free", "drop"), ("free", "keep"), ("flat", "drop"), ("flat", "keep"), (
 NO_SURROUND = "flat, surround off"
 FULL_CHROMA = "flat, full chroma"
 BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
+# Stills only: the bound for any colorizer of line-art alone (bench_real.ground_bound).
+GROUND_BOUND = "(the truth's own figure on the one best ground colour)"
 Pair = tuple[np.ndarray, np.ndarray]   # (colour before paint H x W x 3, line-art H x W uint8)
 
 
@@ -192,7 +194,47 @@ def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndar
         pairs = colour_pairs(drawings if is_lineart else colorizer, images, is_lineart)
         score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only", lineart=is_lineart)
         kept[key] = pairs
+    row = rows.setdefault(("baseline", GROUND_BOUND, ""), Row())
+    row.add_frames(ground_bound(stills, [line for _, line in kept["clean line-art (`--lineart`)"]]), stills)
     return kept
+
+
+def ground_bound(stills: list[np.ndarray], lines: list[np.ndarray]) -> list[np.ndarray]:
+    """Each still with its ground (the paper region around the drawing in its clean line-art,
+    colorize.cel.regions.surround_region) painted the one colour that is nearest, in mean ΔE2000, to
+    the grounds of all the stills together, and everything else left as the truth: what a colorizer
+    that paints every figure perfectly scores when the line-art shows nothing of the ground."""
+    import itertools
+
+    import kornia
+
+    from colorize.cel import segment_regions
+    from colorize.cel.regions import surround_region
+    from colorize.metrics.image import delta_e2000_lab
+
+    grounds = []
+    for line in lines:
+        regions = segment_regions(line)
+        around = surround_region(regions)
+        grounds.append(regions.fill == around if around else np.zeros(line.shape, bool))
+    sample = np.concatenate([s[g][::7] for s, g in zip(stills, grounds)]).astype(np.float32) / 255
+    truth_lab = kornia.color.rgb_to_lab(torch.from_numpy(sample).T[None, :, :, None])
+
+    def mean_delta_e(colour: tuple[int, ...]) -> float:
+        lab = kornia.color.rgb_to_lab(torch.tensor(colour, dtype=torch.float32)[None, :, None, None] / 255)
+        return float(delta_e2000_lab(lab.expand_as(truth_lab), truth_lab).mean())
+
+    best = min((mean_delta_e(c), c) for c in itertools.product(range(150, 256, 15), repeat=3))
+    for step in (6, 2):  # refine around the best so far
+        near = itertools.product(*[range(max(0, v - 2 * step), min(255, v + 2 * step) + 1, step) for v in best[1]])
+        best = min([best] + [(mean_delta_e(c), c) for c in near])
+    print(f"  one best ground colour {best[1]}: ΔE {best[0]:.2f} on the ground pixels", flush=True)
+    outputs = []
+    for still, ground in zip(stills, grounds):
+        out = still.copy()
+        out[ground] = np.array(best[1], np.uint8)
+        outputs.append(out)
+    return outputs
 
 
 def score_clips(colorizer: Colorizer, folders: list[Path], rows: dict, check: bool) -> None:
@@ -238,8 +280,9 @@ def table(rows: dict, first: str, conditions: str, tc: bool) -> dict:
     data = []
     for n, ((key, paint, lines), row) in enumerate(rows.items()):
         r = row.row()
-        cells = [first if n == 0 else None, key if paint not in BASELINES else paint,
-                 None if paint in BASELINES else paint, lines or None, r["PSNR"], r["ΔE"],
+        baseline = key == "baseline"
+        cells = [first if n == 0 else None, paint if baseline else key,
+                 None if baseline else paint, lines or None, r["PSNR"], r["ΔE"],
                  100 * float(np.mean(row.ink)) if row.ink else None]
         if tc:
             cells.append(None if math.isnan(r["TC"]) else r["TC"])
