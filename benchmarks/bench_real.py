@@ -186,16 +186,19 @@ def svg_pairs(root: Path, sources: list[str], per_source: int) -> list[tuple[str
 # --- runs ---------------------------------------------------------------------------------------
 
 
-def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndarray], rows: dict) -> dict:
-    """Stills rows (`drawings`: the model for line-art input); returns {input: pairs} for the grid."""
+def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndarray], rows: dict,
+                 bound: bool = True) -> dict:
+    """Stills rows (`drawings`: the model for line-art input; `bound`: add the ground_bound row, for
+    figures on a ground); returns {input: pairs} for the grid."""
     kept = {}
     for key, images, is_lineart in (("line-art only", stills, False),
                                     ("clean line-art (`--lineart`)", [ink_lineart(s) for s in stills], True)):
         pairs = colour_pairs(drawings if is_lineart else colorizer, images, is_lineart)
         score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only", lineart=is_lineart)
         kept[key] = pairs
-    row = rows.setdefault(("baseline", GROUND_BOUND, ""), Row())
-    row.add_frames(ground_bound(stills, [line for _, line in kept["clean line-art (`--lineart`)"]]), stills)
+    if bound:
+        row = rows.setdefault(("baseline", GROUND_BOUND, ""), Row())
+        row.add_frames(ground_bound(stills, [line for _, line in kept["clean line-art (`--lineart`)"]]), stills)
     return kept
 
 
@@ -314,6 +317,8 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="generator file for every input (default: the bundled "
                         "models: the drawings model for `--lineart` inputs, the default model otherwise)")
     parser.add_argument("--max-clips", type=int, default=None, help="score only the first N clips")
+    parser.add_argument("--clip-stills", type=int, default=0, help="also score every Nth frame of all the "
+                        "clips as a still, alone (scenes over painted backgrounds; 0: off)")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: stills, clips, svg")
     parser.add_argument("--check", action="store_true",
                         help="check on the first clip that painting after the stream equals the stream's paint")
@@ -334,6 +339,16 @@ def main() -> None:
                   "(256x256); each setting applied to the same generator output", tc=False)
         print_table(t)
         save_results("bench_real_cel_stills", t)
+    if args.clip_stills:
+        folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())
+        scenes = [f.image for folder in folders for f in read_clip(folder)[0][::args.clip_stills]]
+        rows = {}
+        score_stills(colorizer, drawings, scenes, rows, bound=False)
+        t = table(ordered(rows), f"{len(scenes)} clip frames as stills", f"{model}; every "
+                  f"{args.clip_stills}th frame of the {len(folders)} held-out clips, each on its own (scenes: "
+                  "figures over painted backgrounds)", tc=False)
+        print_table(t)
+        save_results("bench_real_cel_scenes", t)
     if "clips" not in skip:
         folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())[:args.max_clips]
         rows = {}
