@@ -45,7 +45,8 @@ import torch
 from common import Scores, save_results  # noqa: E402  (benchmarks/common.py; this folder is on sys.path)
 
 from colorize.cel import CelConfig, render_cel  # noqa: E402
-from colorize.cel.frame import GUESS_CHROMA, PAPER_TINT  # noqa: E402
+from colorize.cel.frame import GUESS_CHROMA  # noqa: E402
+from colorize.cel.paint import PAPER_TINT  # noqa: E402
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.temporal import TemporalConfig  # noqa: E402
 from colorize.images import list_images, read_rgb, write_image  # noqa: E402

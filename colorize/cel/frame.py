@@ -24,15 +24,11 @@ LINE_MODES = ("keep", "drop")
 AUTO = "auto"
 DEFAULT_GAP = 3
 DEFAULT_MIN_AREA = 16
-#: A paper setting for drawings on white paper (CelConfig.paper): regions painted within this Lab
-#: distance of white are left paper. Off by default: on held-out art it trades ΔE on drawings on paper
-#: against art on coloured grounds (docs/cel.md).
-PAPER_TINT = 12.0
 #: The share of the generator's chroma kept in flat / shaded paint when no key colours the frame
 #: (CelConfig.chroma, set by cel_config). From line-art alone the model's hues are a guess, often
 #: the wrong one; a paler guess is nearer the truth when it is wrong and costs little when it is right.
 #: Chosen on the held-out raster stills (ΔE2000 flat within 0.05 from 0.6 to 0.8, worse at 0.5 and
-#: 1.0); on the held-out vector drawings it lowers ΔE 13.21 -> 12.84 (docs/cel.md).
+#: 1.0); on the held-out vector drawings it lowers ΔE 13.18 -> 12.81 (docs/cel.md).
 GUESS_CHROMA = 0.7
 
 

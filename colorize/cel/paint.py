@@ -20,7 +20,9 @@ and so do the areas inside a drawing that the model leaves almost white.
 
 Surround (`surround`, flat and shaded): when the line-art is a drawing on paper, the one region all
 around it (colorize.cel.regions.surround_region) is left white paper, whatever the source painted
-there. A colorizer hedges on the area around a drawing (a pale grey, cream or blue-grey: it cannot
+there. Where the frame's edges cut that paper into pieces (a figure as tall as the frame, a plate
+touching three edges), the rim pieces the source paints within PAPER_TINT of white are paper when
+together they hold as much of the rim (colorize.cel.regions.split_surround). A colorizer hedges on the area around a drawing (a pale grey, cream or blue-grey: it cannot
 know whether a ground was meant); with no key to say otherwise, the paper the artist drew on stays
 paper. Callers turn it on only where nothing else colours the frame (colorize.cel.frame.cel_config).
 
@@ -43,7 +45,7 @@ from typing import Literal
 import cv2
 import numpy as np
 
-from colorize.cel.regions import Regions, surround_region
+from colorize.cel.regions import Regions, split_surround, surround_region
 from colorize.errors import InputError
 
 PaintMode = Literal["flat", "shaded", "free"]
@@ -54,6 +56,10 @@ _CHUNK = 4096
 MIN_SUPPORT = 0.1
 # White paper in 8-bit OpenCV Lab.
 PAPER_LAB = np.array([255, 128, 128], np.uint8)
+#: A faint tint of white, CIE Lab distance (L 0-100): the paint a colorizer hedges with on paper
+#: (pale grey, cream, blue-grey). CelConfig(paper=PAPER_TINT) whitens such regions anywhere (off by
+#: default); the surround rule uses it for paper cut into pieces by the frame's edges.
+PAPER_TINT = 12.0
 
 
 def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
@@ -84,12 +90,15 @@ def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
     if mode == "free":
         return colour.copy()
     flat_lab = region_medians(colour, regions)                   # (count + 1) x 3 uint8 Lab
+    blank = paper_regions(flat_lab, paper)
+    if surround:
+        around = surround_region(regions)
+        if around:
+            blank[around] = True
+        else:  # the source's own paint decides which pieces are paper, before any chroma change
+            blank |= split_surround(regions, paper_regions(flat_lab, PAPER_TINT))
     if chroma != 1:
         flat_lab[:, 1:] = np.clip(128 + chroma * (flat_lab[:, 1:].astype(np.float32) - 128) + 0.5, 0, 255)
-    blank = paper_regions(flat_lab, paper)
-    around = surround_region(regions) if surround else 0
-    if around:
-        blank[around] = True
     flat_lab[blank] = PAPER_LAB
     if mode == "flat":
         flat_rgb = cv2.cvtColor(flat_lab[:, None, :], cv2.COLOR_Lab2RGB)[:, 0, :]

@@ -195,6 +195,28 @@ def _fill_boundaries(labels: np.ndarray) -> np.ndarray:
     return work.astype(np.int32)
 
 
+def rim_counts(regions: Regions) -> tuple[np.ndarray, int]:
+    """(count + 1 ints: each region's paper pixels on the frame's rim, the rim's length in pixels)."""
+    labels = regions.labels
+    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
+    return np.bincount(rim[rim > 0], minlength=regions.count + 1), rim.size
+
+
+def split_surround(regions: Regions, paper_like: np.ndarray, share: float = SURROUND_SHARE) -> np.ndarray:
+    """(count + 1) bool: the paper around a drawing that the frame's edges cut into pieces, or none.
+
+    A drawing cut by the frame on several sides (a figure as tall as the frame, a plate touching three
+    edges) splits its paper into regions beside it and in the corners, none holding `share` of the
+    rim (surround_region finds none). Those pieces are taken as paper when the rim regions that
+    `paper_like` marks (count + 1 bool: e.g. painted within a faint tint of white) together hold
+    `share` of the rim; all False otherwise. A scene's sky and ground are not paper-like.
+    """
+    counts, rim = rim_counts(regions)
+    pieces = paper_like & (counts > 0)
+    pieces[0] = False
+    return pieces if counts[pieces].sum() >= share * rim else np.zeros_like(pieces)
+
+
 def surround_region(regions: Regions, share: float = SURROUND_SHARE) -> int:
     """The region that is the paper around a drawing, or 0 when the frame is not a drawing on paper.
 
@@ -204,8 +226,6 @@ def surround_region(regions: Regions, share: float = SURROUND_SHARE) -> int:
     regions (sky and ground meet at the horizon), none holding `share` of it. Returns that region's
     id (1..count) when its paper pixels make at least `share` of the rim's pixels, else 0.
     """
-    labels = regions.labels
-    rim = np.concatenate([labels[0], labels[-1], labels[1:-1, 0], labels[1:-1, -1]])
-    counts = np.bincount(rim[rim > 0], minlength=1)
+    counts, rim = rim_counts(regions)
     top = int(counts.argmax())
-    return top if top > 0 and counts[top] >= share * rim.size else 0
+    return top if top > 0 and counts[top] >= share * rim else 0

@@ -240,7 +240,7 @@ def test_paint_near_white_is_left_paper_and_colour_is_kept(mode):
 
 def test_paper_is_an_option_off_by_default_and_kept_lines_stay_exact():
     from colorize.cel import cel_config
-    from colorize.cel.frame import PAPER_TINT
+    from colorize.cel.paint import PAPER_TINT
 
     assert cel_config("auto", "auto", lineart=True).paper == 0 == cel_config("flat", "keep", lineart=False).paper
     art, colour = tinted_paper()
@@ -313,3 +313,35 @@ def test_guessed_colours_are_paler_only_without_a_key():
     for bad in (-0.1, 1.5, True, "0.5"):
         with pytest.raises(ValueError, match="chroma"):
             CelConfig(chroma=bad)
+
+
+def tall_figure() -> np.ndarray:
+    """A figure as tall as the frame (an ellipse cut at the top and the bottom): its paper is two
+    regions, left and right of it, neither holding 75 % of the rim."""
+    art = np.full((64, 96), 255, np.uint8)
+    cv2.ellipse(art, (48, 32), (20, 40), 0, 0, 360, 0, 2)
+    return art
+
+
+def test_paper_cut_into_pieces_by_the_frame_is_white_where_the_source_paints_it_near_paper():
+    from colorize.cel.regions import split_surround, surround_region
+
+    art = tall_figure()
+    regions = segment_regions(art)
+    assert surround_region(regions) == 0
+    left, right, inside = (regions.labels[32, x] for x in (5, 90, 48))
+    assert len({left, right, inside}) == 3 and 0 not in (left, right, inside)
+    colour = np.zeros((64, 96, 3), np.uint8)
+    colour[:] = (236, 238, 242)                        # the hedge on paper: a faint blue-grey
+    colour[regions.fill == inside] = (200, 120, 60)    # the figure
+    out = paint(colour, regions, "flat", surround=True, chroma=0.7)
+    for side in (left, right):
+        assert (out[regions.fill == side] == 255).all()
+    assert (out[regions.fill == inside] != 255).any(axis=-1).all()
+    assert np.array_equal(paint(colour, regions, "flat"), paint(colour, regions, "flat", surround=False))
+    sky = colour.copy()
+    sky[regions.fill == left] = sky[regions.fill == right] = (120, 170, 235)   # a ground the model sees
+    assert (paint(sky, regions, "flat", surround=True)[regions.fill == left] != 255).any(axis=-1).all()
+    paper_like = np.zeros(regions.count + 1, bool)
+    paper_like[left] = True                            # one side alone holds less than 75 % of the rim
+    assert not split_surround(regions, paper_like).any()
