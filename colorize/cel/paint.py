@@ -22,9 +22,9 @@ Surround (`surround`, flat and shaded): when the line-art is a drawing on paper,
 around it (colorize.cel.regions.surround_region) is left white paper, whatever the source painted
 there. Where the frame's edges cut that paper into pieces (a figure as tall as the frame, a plate
 touching three edges), the rim pieces the source paints within PAPER_TINT of white are paper when
-together they hold as much of the rim (colorize.cel.regions.split_surround). A colorizer hedges on the area around a drawing (a pale grey, cream or blue-grey: it cannot
-know whether a ground was meant); with no key to say otherwise, the paper the artist drew on stays
-paper. Callers turn it on only where nothing else colours the frame (colorize.cel.frame.cel_config).
+together they hold as much of the rim (colorize.cel.regions.split_surround). A colorizer hedges on
+the area around a drawing (a pale grey, cream or blue-grey: it cannot know whether a ground was
+meant); with no key to say otherwise, the paper the artist drew on stays paper. Callers turn it on only where nothing else colours the frame (colorize.cel.frame.cel_config).
 
 Chroma (`chroma` < 1, flat and shaded): each region's paint keeps that share of its Lab a, b (scaled
 towards the grey of the same lightness). Without a key the source's hues are the model's guess from

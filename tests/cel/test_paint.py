@@ -338,7 +338,7 @@ def test_paper_cut_into_pieces_by_the_frame_is_white_where_the_source_paints_it_
     for side in (left, right):
         assert (out[regions.fill == side] == 255).all()
     assert (out[regions.fill == inside] != 255).any(axis=-1).all()
-    assert np.array_equal(paint(colour, regions, "flat"), paint(colour, regions, "flat", surround=False))
+    assert (paint(colour, regions, "flat")[regions.fill == left] != 255).any(axis=-1).all()  # rule off: the tint stays
     sky = colour.copy()
     sky[regions.fill == left] = sky[regions.fill == right] = (120, 170, 235)   # a ground the model sees
     assert (paint(sky, regions, "flat", surround=True)[regions.fill == left] != 255).any(axis=-1).all()
