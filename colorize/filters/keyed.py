@@ -210,7 +210,7 @@ class _BothWays:
         if self.keyed is None or step.flows is None or step.mask is None:
             return None
         return carry_frame(self.key_cfg, item.lineart, step.guide, self.keyed.guide,
-                           step.flows, self.keyed.result, item.colour)
+                           step.flows, self.keyed.result, item.colour, self.keyed.state)
 
     def spill(self, item: "ColorizedFrame", step: Carried) -> None:
         """Write the frame's arrays to the spill folder and keep its light record."""
@@ -245,6 +245,7 @@ class _BothWays:
             return
         later = self.position
         prev_guide, prev_result, prev_flows = key_step.guide, key_step.result, key_step.flows
+        prev_state = None  # the backward chain starts from the key itself
         confidence: np.ndarray | None = np.ones(key_step.result.shape[:2], np.float32)
         for record in reversed(pending):
             with np.load(record.path) as data:
@@ -252,11 +253,12 @@ class _BothWays:
             output = arrays["output"]
             guide = Guide(arrays["guide_flow"], arrays["guide_check"])
             if prev_flows is None or self.key_cfg.carry == 0 or confidence is None:
-                back, confidence = output, None
+                back, confidence, prev_state = output, None, None
             else:
                 step = carry_frame(self.key_cfg, arrays["lineart"], guide, prev_guide, (prev_flows[1], prev_flows[0]),
-                                   prev_result, output)
+                                   prev_result, output, prev_state)
                 back, confidence = step.result, step.mask * remap(confidence, step.maps)
+                prev_state = step.state
             forward_conf = arrays["confidence"].astype(np.float32) if "confidence" in arrays else None
             arrays["blended"] = blend_chains(arrays.get("forward_key", arrays["forward"]), forward_conf, back, confidence,
                                              record.position, self.key_at, later)

@@ -1,5 +1,6 @@
 """The colour path reproduces, pixel for pixel, what `colorize video` / `colorize frames` wrote before
-the colour-stream refactor (golden.npz, made by make_golden.py at commit 99fba7c)."""
+the colour-stream refactor (golden.npz, made by make_golden.py at commit 99fba7c; its temporal cases
+remade once when the chains began sampling their start once, make_golden's docstring)."""
 
 from __future__ import annotations
 
