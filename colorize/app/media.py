@@ -37,19 +37,24 @@ def seek_frame(video: str | os.PathLike, index: int, fps: float) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
-def playable(video: Path) -> tuple[Path, str]:
+def playable(video: Path, made_from: tuple[int, int] | None = None) -> tuple[Path, str]:
     """`video` as yuv420p H.264, which every browser and player decodes, and a note for the result
     line ('' when nothing changed). The command line keeps an odd size exactly in 4:4:4; here such a
-    video is re-encoded once with one black pixel row / column added (4:2:0 needs even sides)."""
+    video is re-encoded once with one black pixel row / column added (4:2:0 needs even sides).
+    `made_from`: the (width, height) of the clip it was rendered from, when the render padded it
+    already (`colorize video --even`): the note then says so too. One probe either way."""
     from colorize.media.encode import pad_to_even
     from colorize.media.video import probe
 
     info = probe(video)
-    if info.width % 2 == 0 and info.height % 2 == 0:
+    size = (info.width, info.height)
+    if info.width % 2 or info.height % 2:
+        pad_to_even(video)
+        made_from, size = size, (info.width + info.width % 2, info.height + info.height % 2)
+    if made_from is None or tuple(made_from) == size:
         return video, ""
-    pad_to_even(video)
-    return video, (f"{video.name}: padded from {info.width}x{info.height} to "
-                   f"{info.width + info.width % 2}x{info.height + info.height % 2} (one black pixel) so that browsers play it")
+    return video, (f"{video.name}: padded from {made_from[0]}x{made_from[1]} to {size[0]}x{size[1]} "
+                   "(one black pixel) so that browsers play it")
 
 
 def first_frame(video: str | os.PathLike) -> np.ndarray:

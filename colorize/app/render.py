@@ -90,9 +90,7 @@ class Render:
             self.notes.append(f"with {sheets} model sheet{'s' if sheets > 1 else ''} for the shots no key covers")
         for video in outputs:
             if video.suffix == ".mp4":
-                note = playable(video)[1]
-                if not note and self.clip.kind == "video":
-                    note = padded_note(video, self.clip.size)
+                note = playable(video, self.clip.size if self.clip.kind == "video" else None)[1]
                 self.notes += [note] if note else []
         return outputs
 
@@ -129,17 +127,6 @@ class Render:
         name = f"{cut_name(self.clip.frames)}_colour"
         video = write_video((read_rgb(p) for p in outputs), self.folder / f"{name}.mp4", self.clip.fps, even=True)
         return [_zip(outputs, self.folder / f"{name}.zip"), video]
-
-
-def padded_note(video: Path, size: tuple[int, int]) -> str:
-    """The result line's note when `video` came out padded from the clip's (width, height) ('' if not)."""
-    from colorize.media.video import probe
-
-    info = probe(video)
-    if (info.width, info.height) == tuple(size):
-        return ""
-    return (f"{video.name}: padded from {size[0]}x{size[1]} to {info.width}x{info.height} (one black pixel) "
-            "so that browsers play it")
 
 
 # tqdm's count: "12/42" (a rate such as "3.2frame/s" has no digit after its slash)
