@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from colorize.filters.flow import remap
+from colorize.filters.flow import lowpass, remap
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Moved:
         if sigma > 0:
             kept = mask
             carried = _summed(self.sharp, self.gain, rest, np.float32)
-            pull = cv2.subtract(cv2.GaussianBlur(o, (0, 0), sigma), cv2.GaussianBlur(carried, (0, 0), sigma))
+            pull = lowpass(cv2.subtract(o, carried), sigma)  # lowpass(o) - lowpass(w), in one low-pass
             rest = cv2.scaleAdd(pull, 1.0 - carry, rest)
         else:
             kept = cv2.multiply(mask, carry)

@@ -49,7 +49,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import cv2
 import numpy as np
 
-from colorize.filters.flow import remap
+from colorize.filters.flow import lowpass, remap
 from colorize.filters.temporal import Carried, Guide, TemporalConfig, TemporalPropagator, carry_frame
 
 if TYPE_CHECKING:
@@ -292,7 +292,7 @@ def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarr
     # texture it re-guesses every frame: keep only its low frequencies there (the flicker), the
     # keys' carried detail wherever a key reaches.
     fill = np.float32(1.0) - np.maximum(c_f, c_b)
-    return cv2.blendLinear(cv2.GaussianBlur(blended, (0, 0), FILL_BLUR), blended, fill, np.float32(1.0) - fill)
+    return cv2.blendLinear(lowpass(blended, FILL_BLUR), blended, fill, np.float32(1.0) - fill)
 
 
 def _restored(record: _Spilled, colour: str) -> "ColorizedFrame":

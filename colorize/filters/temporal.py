@@ -77,7 +77,7 @@ import numpy as np
 from colorize.errors import InputError
 from colorize.filters.chain import ChainState
 from colorize.filters.flow import (FlowSettings, blend, check_pair, check_same_size, checked_settings,
-                                   consistent_flows, feathered, flows_between, inside, line_matches, remap,
+                                   consistent_flows, feathered, flows_between, inside, line_matches, lowpass, remap,
                                    sample_maps, upscale_flow)
 from colorize.media.flow import MIN_FLOW_SIDE, make_flow_engine
 
@@ -296,7 +296,7 @@ def blend_detail(output: np.ndarray, carried: np.ndarray, mask: np.ndarray, carr
     where the flow is reliable; output, carried: H x W x 3 uint8; mask: H x W float32 in [0, 1].
     """
     o, w = output.astype(np.float32), carried.astype(np.float32)
-    pull = cv2.GaussianBlur(o, (0, 0), sigma) - cv2.GaussianBlur(w, (0, 0), sigma)
+    pull = lowpass(o - w, sigma)  # lowpass(o) - lowpass(w): the low-pass is linear
     kept = w + np.float32(1.0 - carry) * pull
     m = mask[..., None]
     return np.clip(np.rint(m * kept + (1.0 - m) * o), 0, 255).astype(np.uint8)
