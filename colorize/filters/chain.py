@@ -41,22 +41,32 @@ class ChainState:
     coords: np.ndarray
     gain: np.ndarray
     rest: np.ndarray
+    lines: np.ndarray | None = None
 
     @classmethod
-    def start(cls, image: np.ndarray) -> "ChainState":
-        """A chain that starts from `image` (H x W x 3 uint8): the anchor itself, all of it."""
+    def start(cls, image: np.ndarray, lines: np.ndarray | None = None) -> "ChainState":
+        """A chain that starts from `image` (H x W x 3 uint8): the anchor itself, all of it.
+        `lines`: the anchor's line-art (H x W uint8), to measure the chain's drift against."""
         h, w = image.shape[:2]
         grid = np.empty((h, w, 2), np.float32)
         grid[..., 0] = np.arange(w, dtype=np.float32)[None, :]
         grid[..., 1] = np.arange(h, dtype=np.float32)[:, None]
-        return cls(image, grid, np.ones((h, w), np.float32), np.zeros((h, w, 3), np.float32))
+        return cls(image, grid, np.ones((h, w), np.float32), np.zeros((h, w, 3), np.float32), lines)
+
+    def drift(self, lines: np.ndarray, sigma: float = 3.0) -> np.ndarray | None:
+        """H x W float32: how far the anchor's line-art, moved as this chain moved it, is from this
+        frame's `lines` (grey levels, blurred by sigma px); None without the anchor's line-art."""
+        if self.lines is None:
+            return None
+        moved = cv2.remap(self.lines, self.coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return lowpass(cv2.absdiff(moved, lines).astype(np.float32), sigma)
 
     def moved(self, maps: tuple[np.ndarray, np.ndarray]) -> "Moved":
         """The state carried onto the next frame along `maps` (its H x W sampling positions in this
         frame, filters.flow.sample_maps): the anchor sampled once at the composed positions."""
         coords = cv2.remap(self.coords, maps[0], maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         gain = remap(self.gain, maps)  # 0 outside the frame: nothing is carried from there
-        return Moved(self.anchor, coords, gain, _sample(self.anchor, coords), remap(self.rest, maps))
+        return Moved(self.anchor, coords, gain, _sample(self.anchor, coords), remap(self.rest, maps), self.lines)
 
     def result(self) -> np.ndarray:
         """H x W x 3 uint8: the colour this state stands for."""
@@ -74,6 +84,7 @@ class Moved:
     gain: np.ndarray
     sharp: np.ndarray
     rest: np.ndarray
+    lines: np.ndarray | None = None
 
     def colour(self) -> np.ndarray:
         """H x W x 3 uint8: the carried colour (to flatten it, or to look at)."""
@@ -97,7 +108,7 @@ class Moved:
         # cv2.blendLinear: (w1 * a + w2 * b) / (w1 + w2) per pixel, the weights summing to 1 here
         rest = cv2.blendLinear(rest, o, kept, np.float32(1.0) - kept)
         gain = cv2.multiply(kept, self.gain)
-        return _summed(self.sharp, gain, rest, np.uint8), ChainState(self.anchor, self.coords, gain, rest)
+        return _summed(self.sharp, gain, rest, np.uint8), ChainState(self.anchor, self.coords, gain, rest, self.lines)
 
 
 def _sample(anchor: np.ndarray, coords: np.ndarray) -> np.ndarray:

@@ -260,7 +260,7 @@ def carry_frame(cfg: TemporalConfig, guide: np.ndarray, cur: Guide, prev: Guide,
     consistent = consistent_flows(backward, forward, size, cfg.round_trip)
     maps = sample_maps(upscale_flow(backward, size))  # one set of maps warps the line-art and the colour
     mask = reliability(cfg, cur, prev, maps, consistent)
-    moved = (prev_state if prev_state is not None else ChainState.start(prev_result)).moved(maps)
+    moved = (prev_state if prev_state is not None else ChainState.start(prev_result, prev.check)).moved(maps)
     if cfg.regions:
         carried, mask = flatten_regions(guide, moved.colour(), mask, cfg.region_reliable)
         result = blend_detail(output, carried, mask, cfg.carry, cfg.detail) if cfg.detail > 0 else \

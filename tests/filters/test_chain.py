@@ -87,3 +87,21 @@ def test_a_keyed_drawing_moving_by_fractions_of_a_pixel_stays_sharp():
     # the carried picture keeps most of the true frame's edges (0.68 of them when this was written;
     # the chain warped again every step kept 0.20)
     assert _sharpness(result) > 0.5 * _sharpness(frame)
+
+
+def test_drift_is_small_where_the_chain_followed_the_lines_and_large_where_it_did_not():
+    """A picture moved 4 px right: the chain carried along that move keeps its key's lines on the
+    frame's lines; a chain that stayed put (flow 0) has them 4 px off."""
+    picture = _picture()
+    lines = lineart_numpy(picture, LineArtConfig())
+    moved_lines = lineart_numpy(_shifted(picture, 4, 0), LineArtConfig())
+    along = sample_maps(np.dstack([np.full((H, W), -4.0, np.float32), np.zeros((H, W), np.float32)]))
+    stayed = sample_maps(np.zeros((H, W, 2), np.float32))
+    start = ChainState.start(picture, lines)
+    _, followed = start.moved(along).blended(picture, np.ones((H, W), np.float32), 0.97, 4.0)
+    _, lost = start.moved(stayed).blended(picture, np.ones((H, W), np.float32), 0.97, 4.0)
+    inner = (slice(4, H - 4), slice(8, W - 4))
+    near_lines = cv2.dilate((moved_lines < 128).astype(np.uint8), np.ones((5, 5), np.uint8))[inner] > 0
+    drift_followed, drift_lost = followed.drift(moved_lines)[inner], lost.drift(moved_lines)[inner]
+    assert drift_followed[near_lines].mean() < 0.3 * drift_lost[near_lines].mean()
+    assert ChainState.start(picture).drift(moved_lines) is None  # no key lines: no drift known

@@ -119,6 +119,25 @@ def test_blend_weights_follow_confidence_and_distance():
                           _flat((125, 30, 125), 2, 2))  # before the first key: alpha = c_b
 
 
+def test_a_drifted_chain_gives_way_to_the_one_whose_key_lines_still_fit():
+    """Both chains confident at mid-way: without drift a cross-fade (a double image where they
+    disagree); where the forward chain's key lines lie far off this frame's, the backward chain
+    colours the pixel; the fill (what neither key reaches) does not depend on drift."""
+    red, blue = _flat(RED, 2, 2), _flat(BLUE, 2, 2)
+    ones = np.ones((2, 2), np.float32)
+    middle = blend_chains(red, ones, blue, ones, t=5, a=0, b=10)
+    assert abs(int(middle[0, 0, 0]) - int(middle[0, 0, 2])) <= 1
+    fits, drifted = np.zeros((2, 2), np.float32), np.full((2, 2), 60.0, np.float32)
+    backward_wins = blend_chains(red, ones, blue, ones, t=5, a=0, b=10, drift_f=drifted, drift_b=fits)
+    assert np.abs(backward_wins.astype(int) - blue).max() <= 10
+    forward_wins = blend_chains(red, ones, blue, ones, t=5, a=0, b=10, drift_f=fits, drift_b=drifted)
+    assert np.abs(forward_wins.astype(int) - red).max() <= 10
+    same = blend_chains(red, ones, blue, ones, t=5, a=0, b=10, drift_f=drifted, drift_b=drifted)
+    assert np.array_equal(same, middle)  # equal drift: the weights keep their ratio
+    assert np.array_equal(blend_chains(red, None, blue, ones * 0.5, t=3, a=None, b=10, drift_b=drifted),
+                          blend_chains(red, None, blue, ones * 0.5, t=3, a=None, b=10))  # no earlier key
+
+
 def test_between_keys_only_what_neither_key_reaches_is_low_passed():
     rng = np.random.default_rng(0)
     forward = rng.integers(0, 256, (24, 24, 3), dtype=np.uint8)  # fine texture: the generator's re-guess

@@ -172,9 +172,9 @@ def test_memory_holds_one_previous_frame():
     scene, _ = _scene()
     # the previous result, its line-art prepared for the flow and for the line check (the flow runs at
     # full size on frames this small), and, once colour is carried, the chain's state (chain.ChainState:
-    # anchor uint8, coordinates 2 x float32, gain float32, rest 3 x float32)
+    # anchor uint8, coordinates 2 x float32, gain float32, rest 3 x float32, the anchor's lines uint8)
     propagator, peaks = TemporalPropagator(), {}
-    first_frame, one_frame = 2 * H * W + H * W * 3, 2 * H * W + H * W * 3 + H * W * (3 + 8 + 4 + 12)
+    first_frame, one_frame = 2 * H * W + H * W * 3, 2 * H * W + H * W * 3 + H * W * (3 + 8 + 4 + 12 + 1)
     tracemalloc.start()
     try:
         for k in range(40):
