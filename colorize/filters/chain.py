@@ -68,10 +68,6 @@ class ChainState:
         gain = remap(self.gain, maps)  # 0 outside the frame: nothing is carried from there
         return Moved(self.anchor, coords, gain, _sample(self.anchor, coords), remap(self.rest, maps), self.lines)
 
-    def result(self) -> np.ndarray:
-        """H x W x 3 uint8: the colour this state stands for."""
-        return _summed(_sample(self.anchor, self.coords), self.gain, self.rest, np.uint8)
-
 
 @dataclass(frozen=True)
 class Moved:

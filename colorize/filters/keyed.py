@@ -231,7 +231,8 @@ class _BothWays:
             arrays["confidence"] = self.confidence.astype(np.float16)
         if self.keyed is not None and self.keyed is not step:
             arrays["forward_key"] = self.keyed.result
-        drift = self.keyed.state.drift(step.guide.check) if self.keyed is not None and self.keyed.state else None
+        chain = self.keyed.state if self.keyed is not None else None
+        drift = chain.drift(step.guide.check) if chain is not None else None
         if drift is not None:
             arrays["drift"] = drift.astype(np.float16)
         if step.flows is not None:

@@ -36,9 +36,10 @@ def _sharpness(image: np.ndarray) -> float:
     return float(np.abs(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), cv2.CV_32F)).mean())
 
 
-def test_a_started_chain_is_its_image():
+def test_a_started_chain_moved_nowhere_is_its_image():
     image = _picture()
-    assert np.array_equal(ChainState.start(image).result(), image)
+    still = sample_maps(np.zeros((H, W, 2), np.float32))
+    assert np.array_equal(ChainState.start(image).moved(still).colour(), image)
 
 
 def test_the_first_step_is_the_plain_fusion():
