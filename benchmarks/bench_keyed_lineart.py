@@ -38,8 +38,7 @@ import torch
 from bench_real import ink_lineart, read_clip, svg_pairs  # noqa: E402  (this folder is on sys.path)
 from common import Scores, save_results  # noqa: E402
 
-from colorize.cel import CelConfig, render_cel  # noqa: E402
-from colorize.cel.frame import GUESS_CHROMA  # noqa: E402
+from colorize.cel import cel_config, render_cel  # noqa: E402
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.images import write_image  # noqa: E402
 from colorize.jobs.colorize.options import ColorizeOptions, colour_plan  # noqa: E402
@@ -140,8 +139,7 @@ def keyed_outputs(colorizer: Colorizer, lines: list[np.ndarray], truth: list[np.
 
 def score(rows: dict, key: str, pairs, truth: list[np.ndarray], shots: list[range], keyed: bool = True) -> None:
     for paint, lines in SETTINGS:
-        guess = not keyed and paint != "free"   # cel_config's rules for line-art without keys
-        cfg = CelConfig(paint=paint, lines=lines, surround=guess, chroma=GUESS_CHROMA if guess else 1.0)
+        cfg = cel_config(paint, lines, lineart=True, keyed=keyed)   # as colorize paints line-art
         outputs = [render_cel(colour, line, cfg) for colour, line in pairs]
         row = rows.setdefault((key, paint, lines), Scores())
         for shot in shots:

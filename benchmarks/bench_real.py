@@ -45,7 +45,7 @@ import torch
 from common import Scores, save_results  # noqa: E402  (benchmarks/common.py; this folder is on sys.path)
 
 from colorize.cel import CelConfig, render_cel  # noqa: E402
-from colorize.cel.frame import GUESS_CHROMA  # noqa: E402
+from colorize.cel.frame import GUESS_CHROMA, GUESS_DOUBT  # noqa: E402
 from colorize.cel.paint import PAPER_TINT  # noqa: E402
 from colorize.engine.model import Colorizer  # noqa: E402
 from colorize.filters.temporal import TemporalConfig  # noqa: E402
@@ -62,10 +62,12 @@ CEL = (("free", "drop"), ("free", "keep"), ("flat", "drop"), ("flat", "keep"), (
 # "flat + paper": flat paint with CelConfig(paper=PAPER_TINT) (regions painted within that Lab distance
 # of white left white; colorize.cel.paint), an option measured here, off by default.
 # Line-art input only: flat paint without the surround rule (the paper around a drawing painted as
-# the generator painted it), and flat paint with the generator's full chroma, to show what
-# CelConfig.surround and CelConfig.chroma change.
+# the generator painted it), flat paint with the generator's full chroma (neither the chroma share
+# nor the doubt rule), and flat paint without the doubt rule alone, to show what CelConfig.surround,
+# .chroma and .doubt change.
 NO_SURROUND = "flat, surround off"
 FULL_CHROMA = "flat, full chroma"
+NO_DOUBT = "flat, no doubt rule"
 BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
 # Stills only: the bound for any colorizer of line-art alone (bench_real.ground_bound).
 GROUND_BOUND = "(the truth's own figure on the one best ground colour)"
@@ -91,17 +93,20 @@ class Row(Scores):
 
 def cel_outputs(pairs: list[Pair], paint: str, lines: str, lineart: bool = False) -> list[np.ndarray]:
     """Each pair painted as `colorize` paints it: for line-art input (`lineart`) the paper around a
-    drawing on paper is left white and the guessed colours kept at GUESS_CHROMA (CelConfig.surround
-    and .chroma, as cel_config sets them without keys)."""
-    chroma = GUESS_CHROMA if lineart else 1.0
+    drawing on paper is left white and the guessed colours kept at GUESS_CHROMA, paler where they
+    disagree within a region (CelConfig.surround, .chroma and .doubt, as cel_config sets them
+    without keys)."""
+    chroma, doubt = (GUESS_CHROMA, GUESS_DOUBT) if lineart else (1.0, 0.0)
     if paint == NO_SURROUND:
-        cfg = CelConfig(paint="flat", lines=lines, chroma=chroma)
+        cfg = CelConfig(paint="flat", lines=lines, chroma=chroma, doubt=doubt)
     elif paint == FULL_CHROMA:
         cfg = CelConfig(paint="flat", lines=lines, surround=True)
+    elif paint == NO_DOUBT:
+        cfg = CelConfig(paint="flat", lines=lines, surround=True, chroma=chroma)
     elif paint == "flat + paper":
-        cfg = CelConfig(paint="flat", lines=lines, paper=PAPER_TINT, surround=lineart, chroma=chroma)
+        cfg = CelConfig(paint="flat", lines=lines, paper=PAPER_TINT, surround=lineart, chroma=chroma, doubt=doubt)
     else:
-        cfg = CelConfig(paint=paint, lines=lines, surround=lineart, chroma=chroma)
+        cfg = CelConfig(paint=paint, lines=lines, surround=lineart, chroma=chroma, doubt=doubt)
     return [render_cel(colour, line, cfg) for colour, line in pairs]
 
 
@@ -116,7 +121,7 @@ def score_settings(rows: dict, key: str, pairs: list[Pair], truth: list[np.ndarr
     """Add `pairs` (one shot when `shot`) to rows[(key, paint, lines)] for every setting (and baselines);
     `lineart`: the input is line-art, painted with the surround and chroma rules (and a row without
     each)."""
-    settings = (list(CEL) + ([(NO_SURROUND, "keep"), (FULL_CHROMA, "keep")] if lineart else [])
+    settings = (list(CEL) + ([(NO_SURROUND, "keep"), (FULL_CHROMA, "keep"), (NO_DOUBT, "keep")] if lineart else [])
                 + ([(b, "") for b in BASELINES] if baselines else []))
     lines = [line for _, line in pairs]
     for paint, line_mode in settings:

@@ -128,7 +128,8 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
         drawing's own lines for line-art input, free paint under them with a `reference`, the model's
         colour as it is for a colour image). For line-art without a `reference`, flat and shaded
         paint leave the paper around a drawing on paper white and keep 0.7 of the model's guessed
-        chroma (colorize.cel.CelConfig.surround, .chroma).
+        chroma, less where its hues within a region disagree (colorize.cel.CelConfig.surround,
+        .chroma, .doubt).
     """
     import torch
 

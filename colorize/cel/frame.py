@@ -30,6 +30,11 @@ DEFAULT_MIN_AREA = 16
 #: Chosen on the held-out raster stills (ΔE2000 flat within 0.05 from 0.6 to 0.8, worse at 0.5 and
 #: 1.0); on the held-out vector drawings it lowers ΔE 13.18 -> 12.81 (docs/cel.md).
 GUESS_CHROMA = 0.7
+#: CelConfig.doubt where the colours are the model's guess: a region whose generator hues spread by
+#: this much (mean |a - median| + |b - median|, 8-bit Lab) keeps half of GUESS_CHROMA. Chosen on the
+#: held-out raster stills and the first four held-out clips' frames as `--lineart` stills (ΔE within
+#: 0.1 from 6 to 12), then measured once on the held-out vector drawings: 12.81 -> 12.36 (docs/cel.md).
+GUESS_DOUBT = 8.0
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,9 @@ class CelConfig:
     chroma: flat / shaded: the share (0-1) of the source's chroma kept in each region's paint
         (Lab a, b scaled towards grey; 1 keeps it; the surround and paper regions stay white);
         cel_config sets GUESS_CHROMA where the colours are the model's guess (no key).
+    doubt: flat / shaded: a region whose source hues spread by this much (8-bit Lab, see
+        colorize.cel.paint) keeps half of `chroma`, less the more they spread (0: off); cel_config
+        sets GUESS_DOUBT where the colours are the model's guess.
     """
 
     paint: str = "flat"
@@ -59,6 +67,7 @@ class CelConfig:
     paper: float = 0.0
     surround: bool = False
     chroma: float = 1.0
+    doubt: float = 0.0
 
     def __post_init__(self) -> None:
         if self.paint not in PAINT_MODES:
@@ -75,6 +84,8 @@ class CelConfig:
             raise ValueError(f"surround must be true or false, got {self.surround!r}")
         if isinstance(self.chroma, bool) or not isinstance(self.chroma, (int, float)) or not 0 <= self.chroma <= 1:
             raise ValueError(f"chroma must be a share from 0 to 1, got {self.chroma!r}")
+        if isinstance(self.doubt, bool) or not isinstance(self.doubt, (int, float)) or not 0 <= self.doubt <= 255:
+            raise ValueError(f"doubt must be a Lab spread from 0 to 255 (0: off), got {self.doubt!r}")
 
 
 def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.ndarray:
@@ -86,7 +97,7 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
     else:
         regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
         painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper, surround=cfg.surround,
-                                chroma=cfg.chroma)
+                                chroma=cfg.chroma, doubt=cfg.doubt)
     if cfg.lines == "keep":
         return composite_lines(painted, lineart)
     return painted.copy() if painted is colour else painted
@@ -97,7 +108,8 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
 
     Line-art input (an artist's drawing), the drawing's lines kept over the paint:
     * without keys: flat paint per closed region, the paper around a drawing on paper left white and
-      the model's guessed hues kept at GUESS_CHROMA of their strength;
+      the model's guessed hues kept at GUESS_CHROMA of their strength, paler where its hues within a
+      region disagree (GUESS_DOUBT);
     * `keyed` (a keyframe or model sheet gives the frames their colours): free paint, the colours
       carried from the keys pixel for pixel (their shading and texture, a ground the artist painted),
       and no surround or chroma rule. On held-out line-art clips with keys, flat paint cost ~1 dB and
@@ -112,12 +124,13 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
     if lines == AUTO:
         lines = "keep" if lineart else "drop"
     guess = lineart and not keyed
-    return CelConfig(paint=paint, lines=lines, surround=guess, chroma=GUESS_CHROMA if guess else 1.0)
+    return CelConfig(paint=paint, lines=lines, surround=guess, chroma=GUESS_CHROMA if guess else 1.0,
+                     doubt=GUESS_DOUBT if guess else 0.0)
 
 
 def cel_frame(colour: np.ndarray, lineart: np.ndarray, paint: str = "flat", lines: str = "keep",
               gap: int = DEFAULT_GAP, min_area: int = DEFAULT_MIN_AREA, paper: float = 0.0,
-              surround: bool = False, chroma: float = 1.0) -> np.ndarray:
+              surround: bool = False, chroma: float = 1.0, doubt: float = 0.0) -> np.ndarray:
     """render_cel with the settings as keywords (ValueError for a bad setting, InputError for bad arrays)."""
     return render_cel(colour, lineart, CelConfig(paint=paint, lines=lines, gap=gap, min_area=min_area,
-                                                 paper=paper, surround=surround, chroma=chroma))
+                                                 paper=paper, surround=surround, chroma=chroma, doubt=doubt))

@@ -30,6 +30,12 @@ Chroma (`chroma` < 1, flat and shaded): each region's paint keeps that share of 
 towards the grey of the same lightness). Without a key the source's hues are the model's guess from
 line-art alone; a paler guess is nearer the truth when the hue is wrong (colorize.cel.frame.GUESS_CHROMA).
 
+Doubt (`doubt` > 0, flat and shaded): a region the source paints in several hues is one whose hue
+the model is unsure of, so its chroma is divided further by 1 + (spread / doubt)^2, where spread is
+the mean |a - median a| + |b - median b| (8-bit Lab) over the region's paper (region_spread): a region
+painted one clear hue keeps its chroma, one painted in smudges of tan and blue-grey comes out nearly
+grey (colorize.cel.frame.GUESS_DOUBT).
+
 Line pixels (label 0) get the paint of the region under them (`Regions.fill`), so a frame painted
 without its lines ("lines drop") has no dark seams.
 
@@ -60,6 +66,8 @@ PAPER_LAB = np.array([255, 128, 128], np.uint8)
 #: (pale grey, cream, blue-grey). CelConfig(paper=PAPER_TINT) whitens such regions anywhere (off by
 #: default); the surround rule uses it for paper cut into pieces by the frame's edges.
 PAPER_TINT = 12.0
+#: Pixels next to a line left out of a region's hue spread (region_spread): the bleed band.
+SPREAD_MARGIN = 3
 
 
 def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
@@ -75,21 +83,23 @@ def check_colour(colour: np.ndarray, shape: tuple[int, int]) -> None:
 
 def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
           shade_sigma: float | None = None, paper: float = 0.0, surround: bool = False,
-          chroma: float = 1.0) -> np.ndarray:
+          chroma: float = 1.0, doubt: float = 0.0) -> np.ndarray:
     """Paint `regions` from `colour` (H x W x 3 uint8 RGB, the line-art's size); H x W x 3 uint8 RGB.
 
     mode: "flat", "shaded" or "free" (see the module doc). shade_sigma: the shading's Gaussian in
     pixels for "shaded" (default 1 % of the frame's longer side, at least 1). paper: regions painted
     within this Lab distance of white are left white (0: off; ignored by "free"). surround: the paper
     around a drawing on paper is left white (see the module doc; ignored by "free"). chroma: the
-    share of each region's Lab chroma kept (1: as the source; ignored by "free").
+    share of each region's Lab chroma kept (1: as the source; ignored by "free"). doubt: the hue
+    spread (8-bit Lab) at which a region keeps half of that chroma (0: off; see the module doc).
     """
     if mode not in PAINT_MODES:
         raise InputError(f"paint must be flat, shaded or free, got {mode!r}")
     check_colour(colour, regions.shape)
     if mode == "free":
         return colour.copy()
-    flat_lab = region_medians(colour, regions)                   # (count + 1) x 3 uint8 Lab
+    sample = lab_sample(colour)
+    flat_lab = region_medians(colour, regions, sample)           # (count + 1) x 3 uint8 Lab
     blank = paper_regions(flat_lab, paper)
     if surround:
         around = surround_region(regions)
@@ -97,8 +107,11 @@ def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
             blank[around] = True
         else:  # the source's own paint decides which pieces are paper, before any chroma change
             blank |= split_surround(regions, paper_regions(flat_lab, PAPER_TINT))
-    if chroma != 1:
-        flat_lab[:, 1:] = np.clip(128 + chroma * (flat_lab[:, 1:].astype(np.float32) - 128) + 0.5, 0, 255)
+    keep = np.full(len(flat_lab), chroma, np.float32)
+    if doubt > 0:
+        keep /= 1 + (region_spread(sample, regions, flat_lab) / doubt) ** 2
+    if (keep != 1).any():
+        flat_lab[:, 1:] = np.clip(128 + keep[:, None] * (flat_lab[:, 1:].astype(np.float32) - 128) + 0.5, 0, 255)
     flat_lab[blank] = PAPER_LAB
     if mode == "flat":
         flat_rgb = cv2.cvtColor(flat_lab[:, None, :], cv2.COLOR_Lab2RGB)[:, 0, :]
@@ -139,17 +152,24 @@ def per_region(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(words.view(np.uint8).reshape(*ids.shape, 4), cv2.COLOR_RGBA2RGB)
 
 
-def region_medians(colour: np.ndarray, regions: Regions) -> np.ndarray:
+def lab_sample(colour: np.ndarray) -> np.ndarray:
+    """ceil(H/2) x ceil(W/2) x 3 uint8: `colour` (H x W x 3 uint8 RGB) in 8-bit Lab on every second
+    pixel each way, the sample region_medians and region_spread measure."""
+    return cv2.cvtColor(np.ascontiguousarray(colour[::2, ::2]), cv2.COLOR_RGB2Lab)
+
+
+def region_medians(colour: np.ndarray, regions: Regions, sample: np.ndarray | None = None) -> np.ndarray:
     """(count + 1) x 3 uint8 Lab: per region and channel, the (lower) median of `colour` (H x W x 3
     uint8 RGB) in Lab over the region's paper pixels. Row 0 is unused.
 
     The statistics are taken on every second pixel in each direction (a colour source is a
     working-size output upsampled, so this loses nothing and costs a quarter); regions that the
     sample misses (thinner than two pixels) are measured on all their pixels, and a region with no
-    paper at all (an all-ink frame) on its line pixels.
+    paper at all (an all-ink frame) on its line pixels. `sample`: lab_sample(colour), if the caller has it.
     """
     n = regions.count + 1
-    sample = cv2.cvtColor(np.ascontiguousarray(colour[::2, ::2]), cv2.COLOR_RGB2Lab)
+    if sample is None:
+        sample = lab_sample(colour)
     medians, empty = _medians(sample.reshape(-1, 3), regions.labels[::2, ::2].ravel(), n)
     for ids in (regions.labels, regions.fill):
         empty[0] = False
@@ -163,6 +183,30 @@ def region_medians(colour: np.ndarray, regions: Regions) -> np.ndarray:
         medians[empty & ~missing] = found[empty & ~missing]
         empty &= missing
     return medians
+
+
+def region_spread(sample: np.ndarray, regions: Regions, medians: np.ndarray,
+                  margin: int = SPREAD_MARGIN) -> np.ndarray:
+    """(count + 1) float32: per region, the mean |a - median a| + |b - median b| of the colour source
+    over the region's paper at least `margin` pixels from any line (`sample`: the source's
+    lab_sample; `medians`: region_medians' (count + 1) x 3 Lab rows). The margin leaves out
+    the band where a working-size output bleeds a neighbour's colour across the line, which says
+    nothing about the region's own hue. 0 for a region with no such pixels (no evidence of doubt).
+    """
+    n = regions.count + 1
+    paper = (regions.labels > 0).view(np.uint8)
+    if margin:
+        paper = cv2.erode(paper, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin + 1,) * 2))
+    ids = (regions.labels[::2, ::2] * paper[::2, ::2]).ravel()
+    pixels = sample.reshape(-1, 3)
+    deviation = np.zeros(ids.shape, np.float32)
+    for c in (1, 2):
+        deviation += np.abs(pixels[:, c].astype(np.float32) - medians[ids, c])
+    counts = np.bincount(ids, minlength=n)
+    total = np.bincount(ids, weights=deviation, minlength=n)
+    spread = (total / np.maximum(counts, 1)).astype(np.float32)
+    spread[0] = 0.0
+    return spread
 
 
 def _medians(channels: np.ndarray, labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -53,7 +53,7 @@ def _inference_options(command):
                      "or --sheet colour, and for colour video (docs/cel.md). "
                      "Flat and shaded line-art without keys or sheets leave the paper around a "
                      "drawing on paper white and lay the model's guessed colours on pale (0.7 of "
-                     "their chroma)."),
+                     "their chroma, less where the model paints a region in several hues)."),
         click.option("--lines", type=click.Choice(["auto", "keep", "drop"]), default=DEFAULTS["lines"],
                      show_default=True,
                      help="keep: the line-art's own lines are put back over the paint, pixel for pixel (the "

@@ -315,6 +315,51 @@ def test_guessed_colours_are_paler_only_without_a_key():
             CelConfig(chroma=bad)
 
 
+def chroma_of(rgb: np.ndarray) -> np.ndarray:
+    """H x W Lab chroma (8-bit units: distance of a, b from the grey at 128)."""
+    lab = cv2.cvtColor(rgb, cv2.COLOR_RGB2Lab).astype(float)
+    return np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+
+
+@pytest.mark.parametrize("mode", ["flat", "shaded"])
+def test_doubt_pales_a_region_painted_in_several_hues_and_keeps_one_painted_in_one(mode):
+    art, colour = two_halves()                       # blue paper, red square
+    regions = segment_regions(art)
+    inside = regions.fill == regions.labels[32, 32]
+    outside = regions.fill == regions.labels[2, 2]
+    mixed = colour.copy()
+    mixed[20:44, 20:32] = (200, 170, 120)            # the square's left half tan, the right half red
+    sure = paint(colour, regions, mode, doubt=8.0)
+    plain = paint(mixed, regions, mode)
+    unsure = paint(mixed, regions, mode, doubt=8.0)
+    # one clear hue: the spread is only the bleed across the line, the chroma nearly all kept
+    assert (chroma_of(sure)[inside] > 0.9 * chroma_of(paint(colour, regions, mode))[inside]).all()
+    # two hues half and half: the median's hue is a coin toss, painted much paler (near grey)
+    assert (chroma_of(unsure)[inside] < 0.2 * chroma_of(plain)[inside]).all()
+    assert np.array_equal(unsure[outside], plain[outside])     # the other region is untouched
+    lab_unsure = cv2.cvtColor(unsure, cv2.COLOR_RGB2Lab).astype(int)
+    lab_plain = cv2.cvtColor(plain, cv2.COLOR_RGB2Lab).astype(int)
+    # lightness kept (shaded: a saturated red lit up leaves the RGB gamut, so its L comes back clipped)
+    assert np.median(np.abs(lab_unsure[..., 0] - lab_plain[..., 0])[inside]) <= 3
+    assert np.array_equal(paint(mixed, regions, mode, doubt=0.0), plain)       # 0: off
+    assert np.array_equal(paint(mixed, regions, "free", doubt=8.0), mixed)     # free ignores it
+
+
+def test_doubt_is_set_for_guesses_only_and_validated():
+    from colorize.cel import cel_config
+    from colorize.cel.frame import GUESS_DOUBT
+
+    assert GUESS_DOUBT > 0
+    assert cel_config("auto", "auto", lineart=True).doubt == GUESS_DOUBT
+    assert cel_config("auto", "auto", lineart=True, keyed=True).doubt == 0
+    assert cel_config("flat", "keep", lineart=False).doubt == 0
+    art, colour = two_halves()
+    assert np.array_equal(cel_frame(colour, art, doubt=8.0), render_cel(colour, art, CelConfig(doubt=8.0)))
+    for bad in (-1, 300, True, "8"):
+        with pytest.raises(ValueError, match="doubt"):
+            CelConfig(doubt=bad)
+
+
 def tall_figure() -> np.ndarray:
     """A figure as tall as the frame (an ellipse cut at the top and the bottom): its paper is two
     regions, left and right of it, neither holding 75 % of the rim."""
