@@ -116,7 +116,8 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
     """Colorize one image; returns H x W x 3 uint8 RGB of the input's size.
 
     image_or_path: a colour or gray image (its line-art is drawn with the model's recipe) or, with
-        `lineart=True`, line-art (dark lines on light paper; light-on-dark is inverted).
+        `lineart=True`, line-art (dark lines on light paper; light lines on a dark ground are inverted,
+        a drawing heavy with solid blacks is not: colorize.lineart.polarity).
     model: from `load_model` (load once, reuse), a generator path, or None for the shipped model
         (for `lineart=True` the drawings model; see load_model).
     reference: a colour keyframe, H x W x 3 uint8 RGB or a path (reference-guided models such as the

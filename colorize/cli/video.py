@@ -34,7 +34,8 @@ def _inference_options(command):
     options = [
         click.option("--model", type=click.Path(path_type=Path, dir_okay=False), default=None, help=_MODEL_HELP),
         click.option("--lineart", "lineart", is_flag=True, default=DEFAULTS["lineart"],
-                     help="Input is line-art already (dark lines on light; light-on-dark is inverted). "
+                     help="Input is line-art already (dark lines on light; light lines on a dark ground are "
+                     "inverted, a drawing heavy with solid blacks is not). "
                           "Without it, line-art is drawn from colour input with the model's recipe."),
         click.option("--batch-size", type=click.IntRange(min=1), default=DEFAULTS["batch_size"], show_default=True,
                      help="Frames per generator pass."),

@@ -43,6 +43,7 @@ from colorize.engine.backends import ReferenceCode, TorchBackend, check_backend,
 from colorize.engine.sizes import DEFAULT_MAX_PIXELS, DEFAULT_TILE, DEFAULT_TILE_OVERLAP
 from colorize.engine.tiling import crop, pad_to_multiple, tiled_apply
 from colorize.engine.upsample import line_guided_upsample, working_size
+from colorize.lineart.polarity import light_on_dark
 from colorize.media.frames import batch_by_size
 from colorize.runtime import Precision, autocast, prepare_module, resolve_device, to_device
 
@@ -372,12 +373,11 @@ def _lineart_config(meta: dict, path: Path):
 def normalize_lineart(images: torch.Tensor) -> torch.Tensor:
     """B x C x H x W [0,1] line-art images -> B x 1 x H x W gray, dark lines on light paper.
 
-    An image whose median is dark is taken as light lines on a dark ground and inverted: paper
-    covers most of any line drawing, so the median is the paper's tone.
+    Light lines on a dark ground are inverted; an ink drawing heavy with solid blacks is not
+    (colorize.lineart.polarity.light_on_dark).
     """
     gray = images.mean(dim=1, keepdim=True) if images.shape[1] > 1 else images
-    median = gray.flatten(1).median(dim=1).values.view(-1, 1, 1, 1)
-    return torch.where(median < 0.5, 1.0 - gray, gray)
+    return torch.where(light_on_dark(gray).view(-1, 1, 1, 1), 1.0 - gray, gray)
 
 
 def uint8_to_tensor(images: np.ndarray, device: torch.device) -> torch.Tensor:

@@ -43,9 +43,11 @@ from typing import Iterable, Iterator
 
 import cv2
 import numpy as np
+import torch
 
 from colorize.errors import InputError
 from colorize.lineart.ink import InkConfig, ink_lineart
+from colorize.lineart.polarity import light_on_dark
 from colorize.media.flow import MIN_FLOW_SIDE, dis_flow
 from colorize.media.frames import Frame
 
@@ -142,7 +144,8 @@ def small_lineart(image: np.ndarray, cfg: KeysConfig) -> np.ndarray:
     """
     if cfg.lineart:
         gray = gray_of(image)
-        return shrink(255 - gray if np.median(gray) < 128 else gray, cfg.flow_side)
+        flipped = bool(light_on_dark(torch.from_numpy(gray)[None, None].float().div_(255))[0])
+        return shrink(255 - gray if flipped else gray, cfg.flow_side)
     drawn = ink_lineart(shrink(image, cfg.draw_side), cfg.ink, 1)
     return shrink(drawn, cfg.flow_side)
 
