@@ -1,5 +1,8 @@
 """Cel step speed: ms per frame of segment_regions, paint (flat, shaded) and composite_lines.
 
+"guess" is flat paint with the rules `colorize --lineart` applies without keys (cel_config: the
+surround, GUESS_CHROMA and the doubt rule, GUESS_DOUBT), the default for line-art without keys.
+
     PYTHONPATH=. python benchmarks/bench_cel.py            # 256x144, 720p, 1080p; toon (ink, canny) + real
     PYTHONPATH=. python benchmarks/bench_cel.py --quick    # fewer repeats
     PYTHONPATH=. python benchmarks/bench_cel.py --threads 0  # OpenCV's own thread count (default 1)
@@ -23,6 +26,7 @@ import cv2
 import numpy as np
 
 from colorize.cel.lines import composite_lines
+from colorize.cel.frame import GUESS_CHROMA, GUESS_DOUBT
 from colorize.cel.paint import paint
 from colorize.cel.regions import segment_regions
 from colorize.data.toon import ToonClip, ToonConfig
@@ -78,8 +82,8 @@ def main() -> None:
     repeats = 3 if args.quick else 9
     print(f"cv2 threads {cv2.getNumThreads()}, gap {args.gap}, min_area {args.min_area}, median of {repeats}")
     print("ms/frame, wall / cpu; cel flat = segment + flat + lines")
-    print(f"{'size':>8} {'line-art':>13} {'regions':>8} {'segment':>13} {'flat':>13} {'shaded':>13} "
-          f"{'lines':>13} {'cel flat':>13}")
+    print(f"{'size':>8} {'line-art':>13} {'regions':>8} {'segment':>13} {'flat':>13} {'guess':>13} "
+          f"{'shaded':>13} {'lines':>13} {'cel flat':>13}")
     for size_name, (width, height) in SIZES.items():
         for name, rgb, art in inputs(width, height):
             source = working_size_source(rgb)
@@ -87,10 +91,12 @@ def main() -> None:
             flat = paint(source, regions, "flat")
             seg = median_ms(lambda: segment_regions(art, args.gap, args.min_area), repeats)
             flat_ms = median_ms(lambda: paint(source, regions, "flat"), repeats)
+            guess_ms = median_ms(lambda: paint(source, regions, "flat", surround=True, chroma=GUESS_CHROMA,
+                                               doubt=GUESS_DOUBT), repeats)
             shaded_ms = median_ms(lambda: paint(source, regions, "shaded"), repeats)
             lines_ms = median_ms(lambda: composite_lines(flat, art), repeats)
             total = tuple(a + b + c for a, b, c in zip(seg, flat_ms, lines_ms))
-            cells = " ".join(f"{w:>6.1f} /{c:>5.1f}" for w, c in (seg, flat_ms, shaded_ms, lines_ms, total))
+            cells = " ".join(f"{w:>6.1f} /{c:>5.1f}" for w, c in (seg, flat_ms, guess_ms, shaded_ms, lines_ms, total))
             print(f"{size_name:>8} {name:>13} {regions.count:>8} {cells}")
 
 

@@ -5,6 +5,7 @@ Models are tiny random U-Nets saved with save_generator, as a trained one would 
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -64,6 +65,16 @@ def test_light_on_dark_lineart_is_inverted():
     inverted = 1.0 - normal
     assert torch.equal(normalize_lineart(inverted), normal)
     assert torch.equal(normalize_lineart(normal), normal)
+
+
+def test_an_ink_drawing_heavy_with_blacks_goes_through_the_way_it_was_drawn(colorizer):
+    art = np.zeros((48, 64), np.uint8)                     # a night sky: mostly black
+    cv2.circle(art, (16, 16), 10, 255, -1)                 # a broad white moon and house front
+    cv2.rectangle(art, (32, 24), (60, 46), 255, -1)
+    cv2.rectangle(art, (40, 30), (48, 38), 0, 1)           # a window drawn in dark line
+    assert np.median(art) < 128
+    lines, _ = colorizer.colorize_arrays([np.repeat(art[:, :, None], 3, axis=2)], is_lineart=True)
+    assert np.array_equal(lines[0], art)                   # not turned into its negative
 
 
 def test_lineart_input_gives_the_same_colours_either_polarity(colorizer):
