@@ -62,6 +62,19 @@ class ChainState:
         moved = cv2.remap(self.lines, self.coords, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return lowpass(cv2.absdiff(moved, lines).astype(np.float32), sigma)
 
+    def reanchored(self, coords: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, "ChainState"]:
+        """The chain with the pixels `where` (H x W bool) moved to `coords` (H x W x 2 float32, positions
+        in the anchor found some other way) and holding the anchor's colour there whole (gain 1, no
+        rest); elsewhere as it was. Returns the result (H x W x 3 uint8) and the new state, whose
+        later steps carry on from the corrected positions."""
+        mask = where.astype(np.uint8)
+        coords = cv2.copyTo(coords.astype(np.float32, copy=False), mask, self.coords.copy())
+        gain = self.gain.copy()
+        gain[where] = 1.0
+        rest = cv2.copyTo(np.zeros_like(self.rest), mask, self.rest.copy())
+        result = _summed(_sample(self.anchor, coords), gain, rest, np.uint8)
+        return result, ChainState(self.anchor, coords, gain, rest, self.lines)
+
     def moved(self, maps: tuple[np.ndarray, np.ndarray]) -> "Moved":
         """The state carried onto the next frame along `maps` (its H x W sampling positions in this
         frame, filters.flow.sample_maps): the anchor sampled once at the composed positions."""

@@ -29,14 +29,22 @@ guess until the later key arrives, then jumps. `carry_both_ways` runs the same c
   corrected). Between two keys, where neither key reaches (1 - max(c_f, c_b)) the blend is
   low-passed (FILL_BLUR): both chains carry the generator's guess there, whose fine texture changes
   every frame. The figures that chose them are here and in docs/keyframes.md.
+* re-anchored on their keys: a chain's positions in its key are its flows composed, and a pixel it
+  once lost keeps a wrong position from then on (the walker's swinging legs, the paper a moving
+  figure drags). Between two keys every frame is also matched straight to each key by one flow
+  (`key_match`), and where that match passes the checks and lies near the chain's own position,
+  the chain takes the key's colour from the matched place and carries on from it (`reanchor`,
+  DIRECT_ERODE, DIRECT_REACH, DIRECT_TOLERANCE); those pixels count as fully confident.
 
-Streaming: the filter cannot know a later key exists until it arrives, so after a key (or a cut)
-each frame is spilled to a private temporary folder (line-art, generator colour, forward result and
-confidence, prepared line-art, flows; the source frame's arrays) until the next key, the next cut or
-the end. A key runs the backward pass over the spill in reverse (each blended frame written back),
-then yields the spilled frames in order; a cut or the end yields them forward-only, so a shot with
-one key (or none) comes out exactly as the temporal mode makes it. Memory holds two frames and a few
-numbers per spilled frame; disk holds the frames since the last key.
+Streaming: after a key (or a cut) each frame is spilled to a private temporary folder (line-art,
+generator colour, forward result and confidence, prepared line-art, flows; the source frame's
+arrays) until the next key, the next cut or the end, unless the frame says no key comes later
+(media.frames.Frame.keys_ahead False, set by attach_keys from the keyframe numbers): then it and
+those waiting go out at once as the temporal mode makes them, and the key chain is not followed. A
+key runs the backward pass over the spill in reverse (each blended frame written back), then yields
+the spilled frames in order; a cut or the end yields them forward-only, so a shot with one key (or
+none) comes out exactly as the temporal mode makes it. Memory holds two frames and a few numbers per
+spilled frame; disk holds the frames since the last key.
 """
 
 from __future__ import annotations
@@ -51,7 +59,8 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import cv2
 import numpy as np
 
-from colorize.filters.flow import lowpass, remap
+from colorize.filters.flow import (consistent_flows, flows_between, inside, line_matches, lowpass, remap,
+                                   sample_maps, upscale_flow)
 from colorize.filters.temporal import Carried, Guide, TemporalConfig, TemporalPropagator, carry_frame
 
 if TYPE_CHECKING:
@@ -94,6 +103,26 @@ FILL_BLUR = 12.0
 #: 0.83, 5 24.41 / 4.80 / 0.83; on the README sample a leaf and a mushroom the girl passes are one
 #: shape instead of two.
 DRIFT = 10.0
+#: Re-anchoring the chains between two keys on their key (`reanchor`): a chain's positions in its key
+#: are the flows since the key composed, and a pixel the chain lost (a leg that swung, paper a
+#: character dragged along) keeps a wrong position for every later frame. Each frame between two keys
+#: is also matched straight to each key by one flow; where that match passes the checks (the
+#: forward-backward round trip and the line check) and lies within DIRECT_REACH flow pixels of the
+#: chain's own position, the chain takes the key's colour from there and carries on from it.
+#: DIRECT_ERODE (flow pixels) erodes the passed area first: the checks pass in speckles on flat paint,
+#: where a flow straight across many frames is most ambiguous, and each speckle is a colour that
+#: flickers. Held-out real-art clips, two keys (bench_keys_both --only-main, PSNR dB / ΔE / TC / worst
+#: clip TC): without 24.42 / 4.72 / 0.83 / 1.63; erode 0, reach unbounded 25.22 / 3.93 / 1.72 / 3.38
+#: (a leaf took a mushroom's colours on the README sample); erode 2, 4, 7 (unbounded) 25.33 / 3.96 /
+#: 1.31, 25.26 / 4.04 / 1.14, 25.14 / 4.17 / 1.03; erode 4 with reach 10, 16, 32: 25.11 / 4.26 / 0.91,
+#: 25.17 / 4.22 / 0.92 / 1.87, 25.25 / 4.11 / 0.96; only where the chain's confidence is under 0.5 or
+#: 0.9 (erode 4): 24.53 / 4.59 / 0.94, 24.74 / 4.41 / 1.03.
+#: The line check of those matches is the temporal mode's (32 grey levels), not the looser one of the
+#: chains between keys (KEY_TOLERANCE): one flow straight across many frames is wrong more often than a
+#: step (96: 25.25 / 4.13 / 0.96 / 1.94).
+DIRECT_ERODE = 4
+DIRECT_REACH = 16.0
+DIRECT_TOLERANCE = 32.0
 
 
 def carry_both_ways(items: Iterable["ColorizedFrame"], cfg: TemporalConfig | None = None,
@@ -181,6 +210,8 @@ class _BothWays:
         self.pending = _Spill(folder)
         self.position = 0            # frames since the cut
         self.key_at: int | None = None  # position of the shot's last key so far
+        self.key_step: Carried | None = None  # that key's own step (its colour and prepared line-art)
+        self.engine = self.forward.engine
 
     def run(self, items: Iterable["ColorizedFrame"]) -> Iterator["ColorizedFrame"]:
         for item in items:
@@ -190,20 +221,37 @@ class _BothWays:
                 yield from self.flush()
                 self.forward.reset()
                 self.confidence, self.position, self.key_at, self.keyed = None, 0, None, None
+                self.key_step = None
             key = getattr(item.source, "key", None)
             step = self.forward.step(item.lineart, item.colour, key, key_flows=bool(self.pending))
-            self.keyed = self._key_chain(item, step, key is not None)
-            # c_f from the key chain's own reliability (key_cfg), as c_b is: with the temporal mode's
-            # stricter masks c_f fell faster than c_b and the blend leaned on the backward chain
-            self.confidence = self._confidence(self.keyed if self.keyed is not None else step, key is not None)
             if key is not None:
+                self._follow_key_chain(item, step, True)
                 yield from self.backward(step)
-                self.key_at = self.position
+                self.key_at, self.key_step = self.position, step
+                yield dataclasses.replace(item, colour=step.result)
+            elif getattr(item.source, "keys_ahead", None) is False:
+                # no key comes later (media.frames.Frame.keys_ahead): nothing will blend this frame
+                # or those waiting, so they go out now as the temporal mode makes them, and the key
+                # chain, which only a later key would use, is not followed
+                yield from self.flush()
+                self.keyed = self.confidence = None
                 yield dataclasses.replace(item, colour=step.result)
             else:
+                self._follow_key_chain(item, step, False)
                 self.spill(item, step)
             self.position += 1
         yield from self.flush()
+
+    def _follow_key_chain(self, item: "ColorizedFrame", step: Carried, keyed: bool) -> None:
+        """Move the chain from the last key (and the forward confidence) onto this frame, re-anchored
+        on that key where the frame matches it straight (`reanchor`)."""
+        self.keyed = self._key_chain(item, step, keyed)
+        # c_f from the key chain's own reliability (key_cfg), as c_b is: with the temporal mode's
+        # stricter masks c_f fell faster than c_b and the blend leaned on the backward chain
+        self.confidence = self._confidence(self.keyed if self.keyed is not None else step, keyed)
+        if not keyed and self.keyed is not None and self.keyed is not step and self.key_step is not None:
+            self.keyed, matched = reanchor(self.key_cfg, self.keyed, self.key_step, self.engine)
+            self.confidence = _raised(self.confidence, matched)
 
     def _confidence(self, step: Carried, keyed: bool) -> np.ndarray | None:
         """This frame's forward confidence (H x W float32) from the previous one's (None: zero)."""
@@ -272,7 +320,11 @@ class _BothWays:
             else:
                 step = carry_frame(self.key_cfg, arrays["lineart"], guide, prev_guide, (prev_flows[1], prev_flows[0]),
                                    prev_result, output, prev_state)
-                back, confidence = step.result, step.mask * remap(confidence, step.maps)
+                confidence = step.mask * remap(confidence, step.maps)
+                if self.key_at is not None:  # between two keys: the chain is re-anchored on its key too
+                    step, matched = reanchor(self.key_cfg, step, key_step, self.engine)
+                    confidence = _raised(confidence, matched)
+                back = step.result
                 prev_state = step.state
                 drift_b = step.state.drift(guide.check) if step.state is not None else None
             forward_conf = arrays["confidence"].astype(np.float32) if "confidence" in arrays else None
@@ -313,6 +365,51 @@ def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarr
     # keys' carried detail wherever a key reaches.
     fill = np.float32(1.0) - np.maximum(c_f, c_b)
     return cv2.blendLinear(lowpass(blended, FILL_BLUR), blended, fill, np.float32(1.0) - fill)
+
+
+def key_match(cfg: TemporalConfig, cur: Guide, key: Guide, engine: cv2.DISOpticalFlow, size: tuple[int, int]
+              ) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """This frame matched straight to a key by one flow (no chain): the sampling maps of each pixel
+    in the key (two H x W float32, full size `size` = (W, H)) and where the match holds (H x W bool):
+    the flows' round trip returns (cfg.round_trip), the key's line-art moved by it lies within
+    DIRECT_TOLERANCE grey levels of this frame's, and the position is inside the key."""
+    backward, forward = flows_between(cur.flow, key.flow, engine)
+    consistent = consistent_flows(backward, forward, size, cfg.round_trip)
+    maps = sample_maps(upscale_flow(backward, size))
+    holds = consistent & line_matches(remap(key.check, maps), cur.check, DIRECT_TOLERANCE) & inside(maps)
+    return maps, holds
+
+
+def reanchor(cfg: TemporalConfig, carried: Carried, key: Carried, engine: cv2.DISOpticalFlow
+             ) -> tuple[Carried, np.ndarray | None]:
+    """`carried` (a step of the chain that started from `key`'s colour) with the pixels that match
+    the key straight (`key_match`, eroded by DIRECT_ERODE) within DIRECT_REACH of the chain's own
+    position in the key taking the key's colour from the matched position (ChainState.reanchored).
+    Returns the step and those pixels as H x W float32 0/1 (None, and the step as it was, for a
+    chain that does not sample its key: no state, or one started from another image)."""
+    state = carried.state
+    if state is None or state.anchor is not key.result:
+        return carried, None
+    h, w = carried.result.shape[:2]
+    maps, holds = key_match(cfg, carried.guide, key.guide, engine, (w, h))
+    scale = w / carried.guide.flow.shape[1]  # the limits are in flow pixels: the flow's noise is
+    radius = round(DIRECT_ERODE * scale)
+    if radius > 0:
+        holds = cv2.erode(holds.astype(np.uint8), cv2.getStructuringElement(
+            cv2.MORPH_RECT, (2 * radius + 1, 2 * radius + 1))).astype(bool)
+    chain_x, chain_y = cv2.split(state.coords)
+    holds &= cv2.magnitude(cv2.subtract(maps[0], chain_x), cv2.subtract(maps[1], chain_y)) <= DIRECT_REACH * scale
+    if not holds.any():
+        return carried, holds.astype(np.float32)
+    result, moved = state.reanchored(cv2.merge(maps), holds)
+    return dataclasses.replace(carried, result=result, state=moved), holds.astype(np.float32)
+
+
+def _raised(confidence: np.ndarray | None, matched: np.ndarray | None) -> np.ndarray | None:
+    """A chain's confidence where re-anchoring gave pixels their key's colour: full there."""
+    if matched is None:
+        return confidence
+    return matched if confidence is None else np.maximum(confidence, matched)
 
 
 def trust(drift: np.ndarray | None) -> np.ndarray | np.float32:

@@ -30,6 +30,8 @@ class Frame:
     draws it in the decode thread, so it overlaps the generator); None otherwise.
     `key`: the artist's colour keyframe for this frame (H x W x 3 uint8 RGB at the frame's size),
     read and resized once when the stream is made; None for a frame without one.
+    `keys_ahead`: whether a keyframe comes later in the stream (set with `key`, by attach_keys), so a
+    filter that waits for the next key need not wait when none comes; None: not known.
     """
 
     index: int
@@ -38,6 +40,7 @@ class Frame:
     cut: bool | None = None
     lineart: np.ndarray | None = None
     key: np.ndarray | None = None
+    keys_ahead: bool | None = None
 
 
 def check_size(size: tuple[int, int]) -> tuple[int, int]:

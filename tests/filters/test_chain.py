@@ -106,3 +106,21 @@ def test_drift_is_small_where_the_chain_followed_the_lines_and_large_where_it_di
     drift_followed, drift_lost = followed.drift(moved_lines)[inner], lost.drift(moved_lines)[inner]
     assert drift_followed[near_lines].mean() < 0.3 * drift_lost[near_lines].mean()
     assert ChainState.start(picture).drift(moved_lines) is None  # no key lines: no drift known
+
+
+def test_reanchored_pixels_take_the_anchor_whole_at_the_new_positions_and_the_rest_is_kept():
+    image = _picture()
+    grid = ChainState.start(image).coords
+    state = ChainState(image, grid, np.full((H, W), 0.5, np.float32), np.full((H, W, 3), 10.0, np.float32))
+    where = np.zeros((H, W), bool)
+    where[:, :W // 2] = True
+    moved = grid + np.float32([3.0, 0.0])  # positions three pixels to the right in the anchor
+    result, new = state.reanchored(moved, where)
+    left, right = slice(0, W // 2), slice(W // 2, W)
+    expected = cv2.remap(image, moved, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    assert np.array_equal(result[:, left], expected[:, left])
+    assert np.array_equal(result[:, right], np.clip(np.rint(image[:, right] * 0.5 + 10), 0, 255).astype(np.uint8))
+    assert np.array_equal(new.coords[:, left], moved[:, left]) and np.array_equal(new.coords[:, right], grid[:, right])
+    assert (new.gain[:, left] == 1).all() and (new.gain[:, right] == 0.5).all()
+    assert (new.rest[:, left] == 0).all() and (new.rest[:, right] == 10).all()
+    assert new.anchor is image and state.gain[0, 0] == 0.5  # the old state is not touched

@@ -10,9 +10,11 @@ import pytest
 
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.engine.model import ColorizedFrame
-from colorize.filters.keyed import blend_chains, carry_both_ways
-from colorize.filters.temporal import TemporalConfig, carry_colours
+from colorize.filters.chain import ChainState
+from colorize.filters.keyed import DIRECT_REACH, blend_chains, carry_both_ways, reanchor
+from colorize.filters.temporal import Carried, TemporalConfig, carry_colours, prepare_guide
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
+from colorize.media.flow import make_flow_engine
 from colorize.media.frames import Frame
 
 H, W = 96, 128
@@ -34,8 +36,11 @@ def _flat(colour, h: int = H, w: int = W) -> np.ndarray:
     return np.full((h, w, 3), colour, np.uint8)
 
 
-def _items(frames, outputs, keys: dict[int, np.ndarray], cuts=(0,)) -> list[ColorizedFrame]:
-    return [ColorizedFrame(Frame(i, i / 12, f, cut=i in cuts, key=keys.get(i)),
+def _items(frames, outputs, keys: dict[int, np.ndarray], cuts=(0,), hint: bool = False) -> list[ColorizedFrame]:
+    """ColorizedFrames of `frames`; `hint`: each frame says whether a key comes later (keys_ahead),
+    as attach_keys does, else nothing is said (None)."""
+    last = max(keys, default=-1)
+    return [ColorizedFrame(Frame(i, i / 12, f, cut=i in cuts, key=keys.get(i), keys_ahead=i < last if hint else None),
                            lineart_numpy(f, LineArtConfig()), o)
             for i, (f, o) in enumerate(zip(frames, outputs))]
 
@@ -185,3 +190,60 @@ def test_memory_is_flat_between_two_far_keys():
     (held_short, peak_short), (held_long, peak_long) = _run_gap(40), _run_gap(320)
     assert held_long < held_short + 25 * 4_600, (held_short, held_long)
     assert peak_long < peak_short + 280 * 4_600 // 4, (peak_short, peak_long)
+
+
+def _lost_chain(shift: float):
+    """A key (the scene's left part), the frame 2 * STEP px further along the pan, and a chain from
+    the key to that frame whose positions in the key are `shift` px right of where nothing moved."""
+    scene = _wide_scene()
+    key_image, frame = np.ascontiguousarray(scene[:, :W]), np.ascontiguousarray(scene[:, 2 * STEP:2 * STEP + W])
+    cfg = TemporalConfig()
+    key = Carried(key_image, prepare_guide(lineart_numpy(key_image, LineArtConfig()), cfg))
+    start = ChainState.start(key_image)
+    state = ChainState(key_image, start.coords + np.float32([shift, 0]), start.gain, start.rest)
+    colour = state.reanchored(state.coords, np.zeros((H, W), bool))[0]  # the chain's colour, nothing moved
+    lost = Carried(colour, prepare_guide(lineart_numpy(frame, LineArtConfig()), cfg), state=state)
+    return cfg, key, lost, frame
+
+
+def test_a_chain_that_lost_the_motion_is_re_anchored_where_the_frame_matches_its_key_straight():
+    """The chain believes nothing moved; one flow straight from the frame to the key finds the pan,
+    and where it passes its checks the chain samples the key there: the frame's true colours."""
+    cfg, key, lost, truth = _lost_chain(0.0)
+    fixed, matched = reanchor(cfg, lost, key, make_flow_engine())
+    where = matched.astype(bool)
+    error = lambda image: np.abs(image.astype(int) - truth.astype(int)).sum(2)  # noqa: E731
+    assert where.mean() > 0.5
+    assert error(fixed.result)[where].mean() < 2 < 60 < error(lost.result)[where].mean()
+    assert np.array_equal(fixed.result[~where], lost.result[~where])
+    assert np.allclose(fixed.state.coords[where][:, 0] - lost.state.coords[where][:, 0], 2 * STEP, atol=1)
+
+
+def test_a_straight_match_farther_than_the_reach_or_a_chain_from_another_image_is_not_followed():
+    cfg, key, lost, _ = _lost_chain(2 * STEP + DIRECT_REACH + 8)  # the chain's positions 24 px off the match's
+    same, matched = reanchor(cfg, lost, key, make_flow_engine())
+    assert same is lost and not matched.any()
+    other = Carried(key.result.copy(), key.guide)  # a key image that is not the chain's anchor
+    assert reanchor(cfg, lost, other, make_flow_engine()) == (lost, None)
+
+
+@pytest.mark.parametrize("keys", [{0: RED}, {0: RED, 8: BLUE}, {4: BLUE}])
+def test_frames_after_the_last_key_come_out_at_once_and_as_without_the_hint(keys):
+    """With keys_ahead said (attach_keys), a frame no later key will blend is yielded as soon as it
+    is coloured, not held until the shot ends; the pixels are those made without the hint."""
+    frames = _pan(_wide_scene(seed=4), 12)
+    rng = np.random.default_rng(1)
+    outputs = [rng.integers(0, 255, (H, W, 3), dtype=np.uint8) for _ in range(12)]
+    keyed = {k: _flat(c) for k, c in keys.items()}
+    plain = [item.colour for item in carry_both_ways(iter(_items(frames, outputs, keyed)))]
+    pulled = []
+
+    def hinted():
+        for item in _items(frames, outputs, keyed, hint=True):
+            pulled.append(item.source.index)
+            yield item
+
+    for n, item in enumerate(carry_both_ways(hinted())):
+        assert np.array_equal(item.colour, plain[n]) and item.source.index == n
+        if n > max(keys):
+            assert len(pulled) == n + 1  # out before the next frame was asked for

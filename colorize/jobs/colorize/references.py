@@ -97,13 +97,16 @@ class Keyframes:
 
 
 def attach_keys(frames: Iterable, keyframes: Keyframes) -> Iterator:
-    """Frames (media.frames.Frame) with `.key` set on those `keyframes` names by number: the image
-    read and resized to the frame once, here (run it in the decode thread); other frames pass as they are."""
+    """Frames (media.frames.Frame) with `.key` set on those `keyframes` names by number (the image read
+    and resized to the frame once, here: run it in the decode thread) and `.keys_ahead` on every frame:
+    whether `keyframes` holds one for a later frame number."""
+    last = max(keyframes.by_frame, default=-1)
     for frame in frames:
+        key = frame.key
         if frame.index in keyframes.by_frame:
             h, w = frame.image.shape[:2]
-            frame = dataclasses.replace(frame, key=keyframes.load(frame.index, h, w))
-        yield frame
+            key = keyframes.load(frame.index, h, w)
+        yield dataclasses.replace(frame, key=key, keys_ahead=frame.index < last)
 
 
 def sheet_files(paths: Iterable[str | os.PathLike]) -> list[Path]:

@@ -167,3 +167,11 @@ def test_the_guide_reads_the_cuts_marked_on_the_frames_and_refuses_unmarked_ones
     assert [s.start for s in ReferenceGuide(self_reference=True).plan(marked) if s.new_shot] == [0, 5]
     with pytest.raises(ValueError, match="mark_cuts"):
         ReferenceGuide().plan([dataclasses.replace(f, cut=None) for f in frames])
+
+
+def test_attach_keys_tells_each_frame_whether_a_key_comes_later(tmp_path):
+    keys = Keyframes.from_options(references_dir=keyframe_dir(tmp_path, {2: RED, 7: RED}))
+    frames = list(attach_keys(toon_frames(10), keys))
+    assert [f.keys_ahead for f in frames] == [True] * 7 + [False] * 3
+    assert [f.index for f in frames if f.key is not None] == [2, 7]
+    assert not any(f.keys_ahead for f in attach_keys(toon_frames(3), Keyframes({})))
