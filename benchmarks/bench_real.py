@@ -71,6 +71,11 @@ NO_DOUBT = "flat, no doubt rule"
 BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
 # Stills only: the bound for any colorizer of line-art alone (bench_real.ground_bound).
 GROUND_BOUND = "(the truth's own figure on the one best ground colour)"
+# Scenes only: what flat paint from lines alone would score knowing what one mean colour knows
+# (bench_real.scene_bounds).
+MEAN_SHIFT_BOUND = "(flat + keep from line-art only, moved by the truth's own mean Lab offset)"
+LIGHTNESS_BOUND = "(the truth's own lightness, no hue, flat per region, lines kept)"
+REGION_BOUND = "(the truth's own colour, flat per region, lines kept)"
 Pair = tuple[np.ndarray, np.ndarray]   # (colour before paint H x W x 3, line-art H x W uint8)
 
 
@@ -205,7 +210,32 @@ def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndar
     if bound:
         row = rows.setdefault(("baseline", GROUND_BOUND, ""), Row())
         row.add_frames(ground_bound(stills, [line for _, line in kept["clean line-art (`--lineart`)"]]), stills)
+    else:
+        for name, outputs in scene_bounds(kept["line-art only"], stills).items():
+            row = rows.setdefault(("baseline", name, ""), Row())
+            for out, true in zip(outputs, stills):
+                row.add_frames([out], [true])
     return kept
+
+
+def scene_bounds(pairs: list[Pair], truth: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
+    """Two oracles for scenes (line-art from the colour frame, flat + keep as `colorize` paints a
+    colour still): the generator's colour moved in Lab by the difference between the truth's mean and
+    its own before painting (what the one-mean-colour baseline knows, given to the model), and each
+    region painted the truth's own median lightness with no hue (the lightness right, the hue not);
+    and, as a ceiling of flat paint in these regions, each region painted the truth's own colour."""
+    cfg = CelConfig(paint="flat", lines="keep")
+    shifted, lightness, own = [], [], []
+    for (colour, line), true in zip(pairs, truth):
+        lab, true_lab = (cv2.cvtColor(x, cv2.COLOR_RGB2LAB).astype(np.float32) for x in (colour, true))
+        lab += true_lab.reshape(-1, 3).mean(0) - lab.reshape(-1, 3).mean(0)
+        shifted.append(render_cel(cv2.cvtColor(np.clip(lab, 0, 255).round().astype(np.uint8), cv2.COLOR_LAB2RGB),
+                                  line, cfg))
+        grey = true_lab.copy()
+        grey[..., 1:] = 128  # 8-bit Lab: a = b = 128 is no hue
+        lightness.append(render_cel(cv2.cvtColor(grey.astype(np.uint8), cv2.COLOR_LAB2RGB), line, cfg))
+        own.append(render_cel(true, line, cfg))
+    return {MEAN_SHIFT_BOUND: shifted, LIGHTNESS_BOUND: lightness, REGION_BOUND: own}
 
 
 def ground_bound(stills: list[np.ndarray], lines: list[np.ndarray]) -> list[np.ndarray]:
