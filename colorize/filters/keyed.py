@@ -31,8 +31,9 @@ guess until the later key arrives, then jumps. `carry_both_ways` runs the same c
   every frame. The figures that chose them are here and in docs/keyframes.md.
 * re-anchored on their keys: a chain's positions in its key are its flows composed, and a pixel it
   once lost keeps a wrong position from then on (the walker's swinging legs, the paper a moving
-  figure drags). Between two keys every frame is also matched straight to each key by one flow
-  (`key_match`), and where that match passes the checks and lies near the chain's own position,
+  figure drags). Every frame the backward chain reaches (between two keys, or before a shot's first
+  key) and every frame between two keys going forwards is also matched straight to the chain's key
+  by one flow (`key_match`), and where that match passes the checks and lies near the chain's own position,
   the chain takes the key's colour from the matched place and carries on from it (`reanchor`,
   DIRECT_ERODE, DIRECT_REACH, DIRECT_TOLERANCE); those pixels count as fully confident.
 
@@ -103,7 +104,8 @@ FILL_BLUR = 12.0
 #: 0.83, 5 24.41 / 4.80 / 0.83; on the README sample a leaf and a mushroom the girl passes are one
 #: shape instead of two.
 DRIFT = 10.0
-#: Re-anchoring the chains between two keys on their key (`reanchor`): a chain's positions in its key
+#: Re-anchoring the chains on their key (`reanchor`; the backward chain wherever it runs, the forward
+#: one between two keys, where it is blended): a chain's positions in its key
 #: are the flows since the key composed, and a pixel the chain lost (a leg that swung, paper a
 #: character dragged along) keeps a wrong position for every later frame. Each frame between two keys
 #: is also matched straight to each key by one flow; where that match passes the checks (the
@@ -120,7 +122,8 @@ DRIFT = 10.0
 #: The line check of those matches is the temporal mode's (32 grey levels), not the looser one of the
 #: chains between keys (KEY_TOLERANCE): one flow straight across many frames is wrong more often than a
 #: step (96: 25.25 / 4.13 / 0.96 / 1.94). As shipped (erode 4, reach 16, check 32): 25.21 / 4.17 / 0.94 /
-#: 1.87.
+#: 1.87. Before a shot's only key (keyed at its last frame; the two-key run's generator outputs):
+#: 23.05 / 5.47 / 1.26 without, 23.58 / 4.97 / 1.37 with.
 DIRECT_ERODE = 4
 DIRECT_REACH = 16.0
 DIRECT_TOLERANCE = 32.0
@@ -322,9 +325,8 @@ class _BothWays:
                 step = carry_frame(self.key_cfg, arrays["lineart"], guide, prev_guide, (prev_flows[1], prev_flows[0]),
                                    prev_result, output, prev_state)
                 confidence = step.mask * remap(confidence, step.maps)
-                if self.key_at is not None:  # between two keys: the chain is re-anchored on its key too
-                    step, matched = reanchor(self.key_cfg, step, key_step, self.engine)
-                    confidence = _raised(confidence, matched)
+                step, matched = reanchor(self.key_cfg, step, key_step, self.engine)  # re-anchored on its key
+                confidence = _raised(confidence, matched)
                 back = step.result
                 prev_state = step.state
                 drift_b = step.state.drift(guide.check) if step.state is not None else None
