@@ -247,3 +247,24 @@ def test_frames_after_the_last_key_come_out_at_once_and_as_without_the_hint(keys
         assert np.array_equal(item.colour, plain[n]) and item.source.index == n
         if n > max(keys):
             assert len(pulled) == n + 1  # out before the next frame was asked for
+
+
+@pytest.mark.parametrize("keys", [(0, N - 1), (N - 1,)])
+def test_re_anchored_chains_stay_nearer_the_keys_colours_than_chains_left_to_drift(keys, monkeypatch):
+    """A pan keyed with its own true frames (at both ends, or only at its end) and a generator that
+    knows nothing: every frame the keys colour comes out nearer the truth with the chains re-anchored
+    on their keys than with re-anchoring off (a reach no match is within)."""
+    frames = _pan(_wide_scene(seed=6))
+    items = _items(frames, [_flat(GRAY)] * N, {k: frames[k].copy() for k in keys})
+
+    scored = [i for i in range(N) if i not in keys]
+
+    def errors() -> np.ndarray:
+        out = [item.colour for item in carry_both_ways(iter(items))]
+        return np.array([np.abs(out[i].astype(int) - frames[i].astype(int)).mean() for i in scored])
+
+    with_anchor = errors()
+    monkeypatch.setattr("colorize.filters.keyed.DIRECT_REACH", -1.0)
+    drifting = errors()
+    assert (with_anchor < drifting).all(), (with_anchor, drifting)
+    assert with_anchor.mean() < 0.9 * drifting.mean()
