@@ -219,9 +219,9 @@ def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndar
 
 
 def scene_bounds(pairs: list[Pair], truth: list[np.ndarray]) -> dict[str, list[np.ndarray]]:
-    """Two oracles for scenes (line-art from the colour frame, flat + keep as `colorize` paints a
+    """Three oracles for scenes (line-art from the colour frame, flat + keep as `colorize` paints a
     colour still): the generator's colour moved in Lab by the difference between the truth's mean and
-    its own before painting (what the one-mean-colour baseline knows, given to the model), and each
+    its own before painting (what the one-mean-colour baseline knows, given to the model); each
     region painted the truth's own median lightness with no hue (the lightness right, the hue not);
     and, as a ceiling of flat paint in these regions, each region painted the truth's own colour."""
     cfg = CelConfig(paint="flat", lines="keep")

@@ -107,8 +107,8 @@ DRIFT = 10.0
 #: Re-anchoring the chains on their key (`reanchor`; the backward chain wherever it runs, the forward
 #: one between two keys, where it is blended): a chain's positions in its key
 #: are the flows since the key composed, and a pixel the chain lost (a leg that swung, paper a
-#: character dragged along) keeps a wrong position for every later frame. Each frame between two keys
-#: is also matched straight to each key by one flow; where that match passes the checks (the
+#: character dragged along) keeps a wrong position for every later frame. Each such frame is also
+#: matched straight to the chain's key by one flow; where that match passes the checks (the
 #: forward-backward round trip and the line check) and lies within DIRECT_REACH flow pixels of the
 #: chain's own position, the chain takes the key's colour from there and carries on from it.
 #: DIRECT_ERODE (flow pixels) erodes the passed area first: the checks pass in speckles on flat paint,
