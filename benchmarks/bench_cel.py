@@ -1,5 +1,8 @@
 """Cel step speed: ms per frame of segment_regions, paint (flat, shaded) and composite_lines.
 
+"ink" is composite_lines in the colours of colorize.cel.lines.ink_colours (`--lines colour`, the
+default for keyed line-art, whose paint is free: that is the whole cel step there).
+
 "guess" is flat paint with the rules `colorize --lineart` applies without keys (cel_config: the
 surround, GUESS_CHROMA and the doubt rule, GUESS_DOUBT), the default for line-art without keys.
 
@@ -25,7 +28,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from colorize.cel.lines import composite_lines
+from colorize.cel.lines import composite_lines, ink_colours
 from colorize.cel.frame import GUESS_CHROMA, GUESS_DOUBT
 from colorize.cel.paint import paint
 from colorize.cel.regions import segment_regions
@@ -83,7 +86,7 @@ def main() -> None:
     print(f"cv2 threads {cv2.getNumThreads()}, gap {args.gap}, min_area {args.min_area}, median of {repeats}")
     print("ms/frame, wall / cpu; cel flat = segment + flat + lines")
     print(f"{'size':>8} {'line-art':>13} {'regions':>8} {'segment':>13} {'flat':>13} {'guess':>13} "
-          f"{'shaded':>13} {'lines':>13} {'cel flat':>13}")
+          f"{'shaded':>13} {'lines':>13} {'ink':>13} {'cel flat':>13}")
     for size_name, (width, height) in SIZES.items():
         for name, rgb, art in inputs(width, height):
             source = working_size_source(rgb)
@@ -95,8 +98,10 @@ def main() -> None:
                                                doubt=GUESS_DOUBT), repeats)
             shaded_ms = median_ms(lambda: paint(source, regions, "shaded"), repeats)
             lines_ms = median_ms(lambda: composite_lines(flat, art), repeats)
+            ink_ms = median_ms(lambda: composite_lines(source, art, ink_colours(source)), repeats)
             total = tuple(a + b + c for a, b, c in zip(seg, flat_ms, lines_ms))
-            cells = " ".join(f"{w:>6.1f} /{c:>5.1f}" for w, c in (seg, flat_ms, guess_ms, shaded_ms, lines_ms, total))
+            cells = " ".join(f"{w:>6.1f} /{c:>5.1f}" for w, c in
+                             (seg, flat_ms, guess_ms, shaded_ms, lines_ms, ink_ms, total))
             print(f"{size_name:>8} {name:>13} {regions.count:>8} {cells}")
 
 

@@ -47,7 +47,7 @@ from colorize.jobs.colorize.stream import colour_stream  # noqa: E402
 from colorize.media.frames import Frame  # noqa: E402
 from colorize.media.shots import mark_cuts  # noqa: E402
 
-SETTINGS = (("flat", "keep"), ("shaded", "keep"), ("free", "keep"), ("free", "drop"))
+SETTINGS = (("flat", "keep"), ("shaded", "keep"), ("free", "keep"), ("free", "colour"), ("free", "drop"))
 SIDE, FRAMES = 256, 24
 
 

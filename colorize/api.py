@@ -126,8 +126,8 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
     size: working resolution, the longer side in pixels the generator sees; the colour is put back at
         full size under the full-resolution lines. None: the default (384); 0 or "full": full resolution.
     paint, lines: ink and paint, as for `colorize_video` ("auto": flat paint per closed region and the
-        drawing's own lines for line-art input, free paint under them with a `reference`, the model's
-        colour as it is for a colour image). For line-art without a `reference`, flat and shaded
+        drawing's own lines in black for line-art input; with a `reference`, free paint under the
+        drawing's lines in the reference's line colours; the model's colour as it is for a colour image). For line-art without a `reference`, flat and shaded
         paint leave the paper around a drawing on paper white and keep 0.7 of the model's guessed
         chroma, less where its hues within a region disagree (colorize.cel.CelConfig.surround,
         .chroma, .doubt).
@@ -177,8 +177,9 @@ def colorize_video(input: str | os.PathLike, output: str | os.PathLike, model: M
     is 4:2:0, which every player decodes (default: the size kept exactly, 4:4:4 when a side is odd).
     paint: "flat" (one colour per closed region of the line-art), "shaded" (flat + the model's soft
     shading) or "free" (the model's colour per pixel); lines: "keep" (the line-art's own lines over
-    the paint) or "drop"; "auto" (both): flat + keep for line-art input (free + keep when keys or
-    sheets colour it), free + drop for colour video.
+    the paint, black), "colour" (the same lines in the colours the keys give them) or "drop"; "auto"
+    (both): flat + keep for line-art input (free + colour when keys or sheets colour it), free + drop
+    for colour video.
     sheet: model sheet images or folders of them, followed by shots no keyframe covers.
     settings: the remaining ColorizeOptions fields (queue_size, tile_overlap, max_pixels). The
     output appears only complete.

@@ -201,9 +201,9 @@ class ColorizeStep:
     `side_by_side` are for a video only.
     `size` is the working resolution (`colorize video --size`; left out: the default, 0: full
     resolution); `backend` where the generator runs (`--backend`: auto, torch, onnxruntime, openvino);
-    `paint` (auto, flat, shaded, free) and `lines` (auto, keep, drop) the ink and paint, as `--paint` /
-    `--lines` (auto: flat + keep for line-art input, free + keep for keyed line-art, free + drop for
-    colour input).
+    `paint` (auto, flat, shaded, free) and `lines` (auto, keep, colour, drop) the ink and paint, as
+    `--paint` / `--lines` (auto: flat + keep for line-art input, free + colour for keyed line-art, free +
+    drop for colour input).
     `sheet` a list of model sheet images or folders (`--sheet`).
     """
 

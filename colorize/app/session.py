@@ -110,8 +110,8 @@ class Clip:
 class Settings:
     """The page's render settings: temporal mode on/off, smoothing (video only), working size
     (None: the default; 0: full resolution), ink and paint (paint auto / flat / shaded / free, lines
-    auto / keep / drop; auto: flat + keep for line-art input, free + keep with keys, free + drop for
-    colour video, see colorize.cel.cel_config) -- the options of `colorize video` / `colorize frames`."""
+    auto / keep / colour / drop; auto: flat + keep for line-art input, free + colour with keys, free +
+    drop for colour video, see colorize.cel.cel_config) -- the options of `colorize video` / `colorize frames`."""
 
     temporal: bool = True
     smooth: float = 0.0

@@ -374,7 +374,7 @@ def build(model: "Colorizer", work_root: Path, model_path: str | os.PathLike | N
                     with gr.Row():
                         paint_mode = gr.Dropdown(["auto", "flat", "shaded", "free"], value="auto", label="Paint",
                                                  elem_id="paint-mode", min_width=100)
-                        lines_mode = gr.Dropdown(["auto", "keep", "drop"], value="auto", label="Lines", elem_id="lines-mode",
+                        lines_mode = gr.Dropdown(["auto", "keep", "colour", "drop"], value="auto", label="Lines", elem_id="lines-mode",
                                                  min_width=90)
                 example_keys = gr.Textbox(visible=False)
             with gr.Column(scale=2):

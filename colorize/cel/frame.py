@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colorize.cel.lines import composite_lines
+from colorize.cel.lines import composite_lines, ink_colours
 from colorize.cel.paint import PAINT_MODES, check_colour, paint as paint_regions
 from colorize.cel.regions import MAX_GAP, check_lineart, segment_regions
 
-LINE_MODES = ("keep", "drop")
+LINE_MODES = ("keep", "colour", "drop")
 #: "auto" paint / lines: by the input (cel_config), as measured on held-out art (docs/cel.md).
 AUTO = "auto"
 DEFAULT_GAP = 3
@@ -43,8 +43,10 @@ class CelConfig:
 
     paint: "flat" (one colour per closed region), "shaded" (flat + the source's low-frequency
         lightness) or "free" (the colour source as it is; no regions are computed).
-    lines: "keep" (the line-art's own lines over the paint, bit-exact, see colorize.cel.lines) or
-        "drop" (paint only; line pixels take the paint of the region under them).
+    lines: "keep" (the line-art's own lines over the paint in black, bit-exact, see colorize.cel.lines),
+        "colour" (the same lines, each pixel in the ink the colour source gives it there: the keys'
+        line colours carried onto the frame; colorize.cel.lines.ink_colours) or "drop" (paint only;
+        line pixels take the paint of the region under them).
     gap: line openings up to this many pixels still close a region (0 to MAX_GAP).
     min_area: regions smaller than this many pixels merge into a neighbour (0 keeps all).
     paper: flat / shaded regions whose paint lies within this CIE Lab distance of white are left
@@ -73,7 +75,7 @@ class CelConfig:
         if self.paint not in PAINT_MODES:
             raise ValueError(f"paint must be flat, shaded or free, got {self.paint!r}")
         if self.lines not in LINE_MODES:
-            raise ValueError(f"lines must be keep or drop, got {self.lines!r}")
+            raise ValueError(f"lines must be keep, colour or drop, got {self.lines!r}")
         if isinstance(self.gap, bool) or not isinstance(self.gap, int) or not 0 <= self.gap <= MAX_GAP:
             raise ValueError(f"gap must be a whole number of pixels from 0 to {MAX_GAP}, got {self.gap!r}")
         if isinstance(self.min_area, bool) or not isinstance(self.min_area, int) or self.min_area < 0:
@@ -100,6 +102,8 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
                                 chroma=cfg.chroma, doubt=cfg.doubt)
     if cfg.lines == "keep":
         return composite_lines(painted, lineart)
+    if cfg.lines == "colour":
+        return composite_lines(painted, lineart, ink_colours(colour))
     return painted.copy() if painted is colour else painted
 
 
@@ -107,14 +111,17 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
     """The CelConfig for `paint` / `lines`, where "auto" is chosen by the input (ValueError for a bad name).
 
     Line-art input (an artist's drawing), the drawing's lines kept over the paint:
-    * without keys: flat paint per closed region, the paper around a drawing on paper left white and
-      the model's guessed hues kept at GUESS_CHROMA of their strength, paler where its hues within a
-      region disagree (GUESS_DOUBT);
+    * without keys: flat paint per closed region, the lines in black, the paper around a drawing on
+      paper left white and the model's guessed hues kept at GUESS_CHROMA of their strength, paler
+      where its hues within a region disagree (GUESS_DOUBT);
     * `keyed` (a keyframe or model sheet gives the frames their colours): free paint, the colours
       carried from the keys pixel for pixel (their shading and texture, a ground the artist painted),
-      and no surround or chroma rule. On held-out line-art clips with keys, flat paint cost ~1 dB and
-      flickered (a line gap in one frame floods a region with its neighbour's paint);
-      benchmarks/bench_keyed_lineart.py.
+      the lines in the colours the keys give them ("colour"), and no surround or chroma rule. On
+      held-out line-art clips with keys, flat paint cost ~1 dB and flickered (a line gap in one frame
+      floods a region with its neighbour's paint), and black lines where the keys draw dark-yellow or
+      light-grey outlines cost 4.7-7.8 dB against lines in the keys' colours (first key 21.55 ->
+      26.24, both ends 22.53 -> 30.32, model sheets 20.67 -> 23.33, painted clips 16.93 -> 21.52;
+      benchmarks/bench_keyed_lineart.py).
     Colour input (the lines are the model's recipe, the art is painted): free paint, lines dropped,
     the colour path as it was before ink and paint; on held-out real-art clips with keyframes, flat
     paint and recipe lines cost 3-4 dB and several ΔE (benchmarks/bench_real.py, docs/cel.md).
@@ -122,7 +129,7 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
     if paint == AUTO:
         paint = "flat" if lineart and not keyed else "free"
     if lines == AUTO:
-        lines = "keep" if lineart else "drop"
+        lines = ("colour" if keyed else "keep") if lineart else "drop"
     guess = lineart and not keyed
     return CelConfig(paint=paint, lines=lines, surround=guess, chroma=GUESS_CHROMA if guess else 1.0,
                      doubt=GUESS_DOUBT if guess else 0.0)

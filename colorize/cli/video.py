@@ -55,11 +55,15 @@ def _inference_options(command):
                      "Flat and shaded line-art without keys or sheets leave the paper around a "
                      "drawing on paper white and lay the model's guessed colours on pale (0.7 of "
                      "their chroma, less where the model paints a region in several hues)."),
-        click.option("--lines", type=click.Choice(["auto", "keep", "drop"]), default=DEFAULTS["lines"],
+        click.option("--lines", type=click.Choice(["auto", "keep", "colour", "drop"]), default=DEFAULTS["lines"],
                      show_default=True,
-                     help="keep: the line-art's own lines are put back over the paint, pixel for pixel (the "
-                     "drawing's for --lineart input, the model's line-art recipe's for colour video); "
-                     "drop: paint only. auto: keep for --lineart input, drop for colour video."),
+                     help="keep: the line-art's own lines are put back over the paint in black, pixel for "
+                     "pixel (the drawing's for --lineart input, the model's line-art recipe's for colour "
+                     "video); colour: the same lines, in the colours the keys give them, as carried onto the "
+                     "frame (a key's dark-yellow outline stays dark yellow; without keys, the model's "
+                     "darkest colour beside each line); drop: paint only. auto: keep for --lineart "
+                     "input, colour for --lineart input that keyframes or --sheet colour, drop for "
+                     "colour video."),
     ]
     options.append(click.option("--size", callback=_working_size, default=None, metavar="N|full", help=(
         f"Working resolution: the generator colours frames scaled so their longer side is at most N px, "

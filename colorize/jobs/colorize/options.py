@@ -63,8 +63,9 @@ class ColorizeOptions:
     shots: bool = True               # folders only: detect shot cuts within a sequence (off: one shot each)
     paint: str = "auto"              # ink and paint: flat / shaded paint per closed region, free (per pixel);
                                      # auto: flat for line-art input, free for keyed line-art and colour (docs/cel.md)
-    lines: str = "auto"              # keep: the line-art's own lines over the paint; drop: paint only;
-                                     # auto: keep for line-art input, drop for colour input
+    lines: str = "auto"              # keep: the line-art's own lines over the paint, black; colour: the
+                                     # same lines in the keys' colours; drop: paint only; auto: keep for
+                                     # line-art input, colour for keyed line-art, drop for colour input
     sheet: tuple[Path, ...] = ()     # model sheets (images or folders): the reference of shots no keyframe covers
 
     def __post_init__(self) -> None:

@@ -61,9 +61,9 @@ def test_auto_paint_and_lines_follow_the_input():
     drawn = ColorizeOptions(lineart=True).cel()
     assert (drawn.paint, drawn.lines) == ("flat", "keep")
     keyed = ColorizeOptions(lineart=True, references=Path("keys")).cel()     # the keys' colours as carried
-    assert (keyed.paint, keyed.lines) == ("free", "keep")
+    assert (keyed.paint, keyed.lines) == ("free", "colour")
     sheet = ColorizeOptions(lineart=True, sheet=(Path("sheet.png"),)).cel()
-    assert (sheet.paint, sheet.lines) == ("free", "keep")
+    assert (sheet.paint, sheet.lines) == ("free", "colour")
     colour = ColorizeOptions().cel()
     assert (colour.paint, colour.lines) == ("free", "drop") and filters(ColourPlan(cel=colour)) == []
     asked = ColorizeOptions(paint="shaded", lines="keep").cel()

@@ -1,0 +1,75 @@
+"""colorize.cel.lines: the drawing's lines in the colours the keys give them (ink_colours, per-pixel ink)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from colorize.cel import CelConfig, cel_config, composite_lines, ink_colours, render_cel
+from colorize.errors import InputError
+
+YELLOW, DARK_YELLOW, BLUE = (250, 210, 40), (150, 110, 10), (40, 80, 200)
+
+
+def face(size: int = 64, line_colour=DARK_YELLOW, offset: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """A drawing of a disc (2 px black line-art) and a colour source that paints the disc yellow on
+    blue, its outline in `line_colour`, drawn `offset` px larger and blurred a little (as a key's
+    outline carried onto the frame at a working size comes out)."""
+    art = np.full((size, size), 255, np.uint8)
+    centre, radius = (size // 2, size // 2), size // 3
+    cv2.circle(art, centre, radius, 0, 2, lineType=cv2.LINE_AA)
+    colour = np.empty((size, size, 3), np.uint8)
+    colour[:] = BLUE
+    cv2.circle(colour, centre, radius + offset, YELLOW, -1)
+    cv2.circle(colour, centre, radius + offset, line_colour, 2)
+    return art, cv2.GaussianBlur(colour, (0, 0), 0.7)
+
+
+def test_per_pixel_ink_follows_the_integer_formula_exactly():
+    rng = np.random.default_rng(0)
+    art = rng.integers(0, 256, (17, 23), dtype=np.uint8)
+    painted = rng.integers(0, 256, (17, 23, 3), dtype=np.uint8)
+    ink = rng.integers(0, 256, (17, 23, 3), dtype=np.uint8)
+    out = composite_lines(painted, art, ink)
+    p, i, a = painted.astype(np.int64), ink.astype(np.int64), art.astype(np.int64)[..., None]
+    assert np.array_equal(out, ((p * a + i * (255 - a) + 127) // 255).astype(np.uint8))
+    assert np.array_equal(out[art == 0], ink[art == 0]) and np.array_equal(out[art == 255], painted[art == 255])
+    with pytest.raises(InputError, match="line colours"):
+        composite_lines(painted, art, ink[:, :5])
+
+
+def test_ink_is_the_line_colour_the_source_draws_not_black_and_paint_elsewhere():
+    for line_colour in (DARK_YELLOW, (0, 0, 0)):
+        art, colour = face(line_colour=line_colour)
+        ink = ink_colours(colour)
+        on_line = art == 0  # the drawing's line, a pixel inside the source's outline
+        error = np.abs(ink[on_line].astype(int) - line_colour).max(axis=1)
+        assert np.median(error) <= 25, line_colour
+        far = cv2.erode((art == 255).astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+        assert np.abs(ink[far].astype(int) - colour[far]).max() <= 1  # flat paint is its own ink
+
+
+def test_lines_colour_keeps_the_drawing_s_lines_in_the_keys_colour():
+    art, colour = face()
+    out = render_cel(colour, art, CelConfig(paint="free", lines="colour"))
+    assert np.array_equal(out, composite_lines(colour, art, ink_colours(colour)))
+    on_line, paper = art == 0, art == 255
+    assert np.array_equal(out[paper], colour[paper])                    # the paint, as the source has it
+    assert np.array_equal(out[on_line], ink_colours(colour)[on_line])   # the drawing's lines, every one
+    black = render_cel(colour, art, CelConfig(paint="free", lines="keep"))
+    assert (black[on_line] == 0).all()
+    # the key's dark-yellow outline: nearer it than black lines are
+    truth = np.array(DARK_YELLOW)
+    assert np.abs(out[on_line].astype(int) - truth).mean() < np.abs(black[on_line].astype(int) - truth).mean() / 3
+    flat = render_cel(colour, art, CelConfig(paint="flat", lines="colour"))
+    assert np.array_equal(flat[on_line], out[on_line])                  # ink from the source, whatever the paint
+
+
+def test_auto_lines_are_in_the_keys_colours_with_keys_and_black_without():
+    assert cel_config("auto", "auto", lineart=True, keyed=True).lines == "colour"
+    assert cel_config("auto", "auto", lineart=True).lines == "keep"
+    assert cel_config("auto", "auto", lineart=False, keyed=True).lines == "drop"
+    assert cel_config("flat", "keep", lineart=True, keyed=True).lines == "keep"   # asked for: as asked
+    with pytest.raises(ValueError, match="keep, colour or drop"):
+        CelConfig(lines="ink")
