@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from colorize.cel.lines import composite_lines, ink_colours
-from colorize.cel.paint import PAINT_MODES, check_colour, paint as paint_regions
+from colorize.cel.paint import PAINT_MODES, check_colour, paint as paint_regions, paper_pixels
 from colorize.cel.regions import MAX_GAP, check_lineart, segment_regions
 
 LINE_MODES = ("keep", "colour", "drop")
@@ -35,6 +35,18 @@ GUESS_CHROMA = 0.7
 #: held-out raster stills and the first four held-out clips' frames as `--lineart` stills (ΔE within
 #: 0.1 from 6 to 12), then measured once on the held-out vector drawings: 12.81 -> 12.36 (docs/cel.md).
 GUESS_DOUBT = 8.0
+#: CelConfig.paper for line-art that keys or model sheets colour (free paint): a key's white paper,
+#: carried onto the in-betweens, comes back a level or two off white (the generator's low-frequency
+#: pull, rounding), a haze over the paper; pixels within 2 (CIE Lab) of white become white, fading out
+#: by 4. Held-out vector cel clips (bench_keyed_lineart.py, free + colour, same stream outputs; PSNR dB
+#: / ΔE2000 / TC): first key 26.24 / 2.15 / 0.64 -> 26.39 / 1.65 / 0.64, both ends 30.32 / 0.86 /
+#: 1.43 -> 30.39 / 0.70 / 1.44, sheets 23.33 / 2.86 / 0.88 -> 23.50 / 2.12 / 0.89; the held-out painted
+#: clips (no white paper) 21.52 / 7.29 / 1.18 -> 21.52 / 7.28 / 1.18. A hard limit at 3 scored the same;
+#: at 6 or 10 it began to whiten the keys' pale paint (TC 0.73 / 0.87 from the first key), and
+#: whitening the whole paper around a drawing instead erased the colourings' soft drop shadows
+#: (24.05 / 2.06 / 4.58 from the first key). Free paint only: as a region rule it whitened whole
+#: regions of shaded paint frame by frame (shaded + keep from the first key, TC 3.13 -> 6.34).
+KEYED_PAPER = 2.0
 
 
 @dataclass(frozen=True)
@@ -50,7 +62,9 @@ class CelConfig:
     gap: line openings up to this many pixels still close a region (0 to MAX_GAP).
     min_area: regions smaller than this many pixels merge into a neighbour (0 keeps all).
     paper: flat / shaded regions whose paint lies within this CIE Lab distance of white are left
-        white paper (0: off; see colorize.cel.paint).
+        white paper; in free paint, pixels within it are white, fading back to their own colour at
+        twice the distance (0: off; see colorize.cel.paint). cel_config sets KEYED_PAPER for line-art
+        that keys colour.
     surround: flat / shaded: when the line-art is a drawing on paper, the paper all around it stays
         white (colorize.cel.regions.surround_region); cel_config turns it on for line-art input that
         no keyframe or model sheet colours.
@@ -95,7 +109,7 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
     check_lineart(lineart)
     check_colour(colour, lineart.shape)
     if cfg.paint == "free":
-        painted = colour
+        painted = paper_pixels(colour, cfg.paper) if cfg.paper > 0 else colour
     else:
         regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
         painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper, surround=cfg.surround,
@@ -116,7 +130,8 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
       where its hues within a region disagree (GUESS_DOUBT);
     * `keyed` (a keyframe or model sheet gives the frames their colours): free paint, the colours
       carried from the keys pixel for pixel (their shading and texture, a ground the artist painted),
-      the lines in the colours the keys give them ("colour"), and no surround or chroma rule. On
+      the lines in the colours the keys give them ("colour"), pixels within KEYED_PAPER of white made
+      white paper (free paint only), and no surround or chroma rule. On
       held-out line-art clips with keys, flat paint cost ~1 dB and flickered (a line gap in one frame
       floods a region with its neighbour's paint), and black lines where the keys draw dark-yellow or
       light-grey outlines cost 4.7-7.8 dB against lines in the keys' colours (first key 21.55 ->
@@ -132,7 +147,8 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
         lines = ("colour" if keyed else "keep") if lineart else "drop"
     guess = lineart and not keyed
     return CelConfig(paint=paint, lines=lines, surround=guess, chroma=GUESS_CHROMA if guess else 1.0,
-                     doubt=GUESS_DOUBT if guess else 0.0)
+                     doubt=GUESS_DOUBT if guess else 0.0,
+                     paper=KEYED_PAPER if lineart and keyed and paint == "free" else 0.0)
 
 
 def cel_frame(colour: np.ndarray, lineart: np.ndarray, paint: str = "flat", lines: str = "keep",

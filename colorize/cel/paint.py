@@ -18,6 +18,11 @@ distance, L 0-100) of white is left white paper, unshaded. A colorizer that sees
 paper paints the paper a faint tint (cream, blue-grey); an animator expects the paper back as paper,
 and so do the areas inside a drawing that the model leaves almost white.
 
+In free paint (`paper_pixels`), the same tolerance works per pixel: a pixel within `paper` of white
+is white, one twice as far keeps its colour, and those between fade from one to the other (no hard
+edge where scanned off-white paper hovers about the limit). Colours carried from a key's white paper
+come back a level or two off white (the generator's pull, rounding), a faint haze on the paper.
+
 Surround (`surround`, flat and shaded): when the line-art is a drawing on paper, the one region all
 around it (colorize.cel.regions.surround_region) is left white paper, whatever the source painted
 there. Where the frame's edges cut that paper into pieces (a figure as tall as the frame, a plate
@@ -126,6 +131,23 @@ def paint(colour: np.ndarray, regions: Regions, mode: PaintMode = "flat",
     shaded = out[..., 0].astype(np.float32) + shading
     out[..., 0] = np.clip(shaded + 0.5, 0, 255).astype(np.uint8)
     return cv2.cvtColor(out, cv2.COLOR_Lab2RGB)
+
+
+def paper_pixels(colour: np.ndarray, paper: float) -> np.ndarray:
+    """`colour` (H x W x 3 uint8 RGB) with its near-white pixels made paper: white within `paper` (CIE
+    Lab distance, L 0-100) of white, unchanged from 2 * `paper` on, blended linearly between; a new
+    H x W x 3 uint8 array (a copy when `paper` is 0)."""
+    if paper <= 0:
+        return colour.copy()
+    lab = cv2.cvtColor(colour, cv2.COLOR_RGB2Lab).astype(np.float32)
+    # 8-bit OpenCV Lab: L * 255 / 100, a and b + 128
+    lightness = (np.float32(255.0) - lab[..., 0]) * np.float32(100.0 / 255.0)
+    distance = np.sqrt(lightness * lightness + np.square(lab[..., 1] - 128) + np.square(lab[..., 2] - 128))
+    white = np.clip(2.0 - distance * np.float32(1.0 / paper), 0.0, 1.0).astype(np.float32)
+    if not white.any():
+        return colour.copy()
+    paper_white = np.full_like(colour, 255)
+    return cv2.blendLinear(paper_white, colour, white, np.float32(1.0) - white)
 
 
 def paper_regions(flat_lab: np.ndarray, paper: float) -> np.ndarray:

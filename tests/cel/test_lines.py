@@ -73,3 +73,25 @@ def test_auto_lines_are_in_the_keys_colours_with_keys_and_black_without():
     assert cel_config("flat", "keep", lineart=True, keyed=True).lines == "keep"   # asked for: as asked
     with pytest.raises(ValueError, match="keep, colour or drop"):
         CelConfig(lines="ink")
+
+
+def test_keyed_paper_comes_back_white_and_pale_paint_keeps_its_colour():
+    """A key's white paper carried with a faint haze (a level or two off white) is white again; the
+    fade ends at twice the limit, so a pale paint stays, and nothing jumps at the limit."""
+    from colorize.cel.frame import KEYED_PAPER
+    from colorize.cel.paint import paper_pixels
+
+    haze, cream, art = (253, 254, 252), (240, 232, 210), np.full((8, 24), 255, np.uint8)
+    colour = np.empty((8, 24, 3), np.uint8)
+    colour[:, :8], colour[:, 8:16] = haze, cream
+    colour[:, 16:] = np.linspace(236, 255, 8).round().astype(np.uint8)[None, :, None]  # greys up to white
+    cfg = cel_config("auto", "auto", lineart=True, keyed=True)
+    assert cfg.paper == KEYED_PAPER and cel_config("auto", "auto", lineart=True).paper == 0
+    assert cel_config("shaded", "auto", lineart=True, keyed=True).paper == 0  # regions: not this rule
+    out = render_cel(colour, art, cfg)
+    assert (out[:, :8] == 255).all() and np.array_equal(out[:, 8:16], colour[:, 8:16])
+    ramp = out[0, 16:].astype(int)
+    assert (np.diff(ramp[:, 0]) >= 0).all() and ramp[-1].tolist() == [255] * 3  # still a ramp, ending white
+    assert np.array_equal(paper_pixels(colour, 0), colour)
+    on_ramp = render_cel(colour, art, CelConfig(paint="free", lines="drop"))
+    assert np.array_equal(on_ramp, colour)  # off unless asked

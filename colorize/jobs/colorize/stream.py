@@ -78,7 +78,7 @@ def filters(plan: ColourPlan) -> list[Filter]:
         chain.append(partial(carry, cfg=plan.temporal))
     if plan.smooth > 0:
         chain.append(partial(smoothed, strength=plan.smooth))
-    if plan.cel is not None and (plan.cel.paint != "free" or plan.cel.lines != "drop"):
+    if plan.cel is not None and (plan.cel.paint != "free" or plan.cel.lines != "drop" or plan.cel.paper > 0):
         chain.append(partial(painted, cfg=plan.cel))
     return chain
 
