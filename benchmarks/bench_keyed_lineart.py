@@ -21,6 +21,12 @@ The stream runs once per clip and key set with no paint filter, and every settin
 colorize.cel.render_cel on its output and the frame's line-art (the filter is stateless, as in
 bench_real.py). Key frames are left out of the scores; TC is pooled over shots (1 = as steady as the
 truth). Results: benchmarks/results/bench_keyed_lineart.json. Never run by the tests.
+
+    python benchmarks/bench_keyed_lineart.py --svg SVG_ROOT --svg-sources tango,kapman,kdiamond \
+        --clips HELDOUT_CLIPS --strip docs/cel/keyed_lines.png --strip-clip 1 --strip-frames 8 16
+
+writes only a picture, no scores: cel clip N keyed at both ends, rows line-art | black lines (keep) |
+lines in the keys' colours (colour, the default) | truth, one column per frame.
 """
 
 from __future__ import annotations
@@ -147,6 +153,18 @@ def score(rows: dict, key: str, pairs, truth: list[np.ndarray], shots: list[rang
                 row.add_shot([outputs[i] for i in shot], [truth[i] for i in shot])
 
 
+def save_strip(colorizer: Colorizer, clip: tuple[list, list, list], picks: list[int], path: Path) -> None:
+    """`clip` keyed at both ends: rows line-art, lines keep, lines colour, truth; columns `picks`."""
+    lines, truth, _ = clip
+    pairs = keyed_outputs(colorizer, lines, truth, [0, FRAMES - 1])
+    keep, coloured = (cel_config("free", mode, lineart=True, keyed=True) for mode in ("keep", "colour"))
+    rows = [[lines[t] for t in picks], [render_cel(*pairs[t], keep) for t in picks],
+            [render_cel(*pairs[t], coloured) for t in picks], [truth[t] for t in picks]]
+    pad = lambda img: np.pad(img, ((2, 2), (2, 2), (0, 0)), constant_values=255)
+    write_image(path, np.concatenate([np.concatenate([pad(img) for img in row], 1) for row in rows], 0))
+    print(f"wrote {path} (rows: line-art, keep, colour, truth; cel clip frames {picks})")
+
+
 def table(rows: dict, conditions: str) -> dict:
     data = []
     last = None
@@ -167,12 +185,18 @@ def main() -> None:
     parser.add_argument("--clips", type=Path, required=True, help="folder of held-out `colorize clips` clips")
     parser.add_argument("--max-clips", type=int, default=None, help="score only the first N painted clips "
                         "(0: none)")
+    parser.add_argument("--strip", type=Path, default=None, help="write this picture only (see the module doc)")
+    parser.add_argument("--strip-clip", type=int, default=0, help="the cel clip of --strip")
+    parser.add_argument("--strip-frames", type=int, nargs="+", default=[8, 16], help="its frames")
     args = parser.parse_args()
     torch.manual_seed(0)
     torch.set_grad_enabled(False)
     colorizer = Colorizer.from_file(None, device="cpu", lineart=True)
     rows: dict = {}
     clips = cel_clips(args.svg, [s for s in args.svg_sources.split(",") if s], args.cel_clips)
+    if args.strip is not None:
+        save_strip(colorizer, clips[args.strip_clip], args.strip_frames, args.strip)
+        return
     for n, (lines, truth, drawings) in enumerate(clips):
         for name, keys, sheets in (("first key", [0], []), ("first and last keys", [0, FRAMES - 1], []),
                                    ("model sheets, no key", [], drawings), ("no key", [], [])):
