@@ -127,7 +127,8 @@ def colorize_image(image_or_path: ImageLike, model: ModelLike = None, reference:
         full size under the full-resolution lines. None: the default (384); 0 or "full": full resolution.
     paint, lines: ink and paint, as for `colorize_video` ("auto": flat paint per closed region and the
         drawing's own lines in black for line-art input; with a `reference`, free paint under the
-        drawing's lines in the reference's line colours; the model's colour as it is for a colour image). For line-art without a `reference`, flat and shaded
+        drawing's lines in the reference's line colours; the model's colour as it is for a colour
+        image). For line-art without a `reference`, flat and shaded
         paint leave the paper around a drawing on paper white and keep 0.7 of the model's guessed
         chroma, less where its hues within a region disagree (colorize.cel.CelConfig.surround,
         .chroma, .doubt).

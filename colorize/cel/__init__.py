@@ -16,4 +16,5 @@ from colorize.cel.frame import AUTO, CelConfig, cel_config, cel_frame, render_ce
 from colorize.cel.lines import composite_lines, ink_colours
 from colorize.cel.regions import Regions, segment_regions
 
-__all__ = ["AUTO", "CelConfig", "cel_config", "Regions", "cel_frame", "composite_lines", "ink_colours", "render_cel", "segment_regions"]
+__all__ = ["AUTO", "CelConfig", "cel_config", "Regions", "cel_frame", "composite_lines", "ink_colours", "render_cel",
+           "segment_regions"]
