@@ -134,7 +134,7 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
       white paper (free paint only), and no surround or chroma rule. On
       held-out line-art clips with keys, flat paint cost ~1 dB and flickered (a line gap in one frame
       floods a region with its neighbour's paint), and black lines where the keys draw dark-yellow or
-      light-grey outlines cost 4.7-7.8 dB against lines in the keys' colours (first key 21.55 ->
+      light-grey outlines cost 2.7-7.8 dB against lines in the keys' colours (first key 21.55 ->
       26.24, both ends 22.53 -> 30.32, model sheets 20.67 -> 23.33, painted clips 16.93 -> 21.52;
       benchmarks/bench_keyed_lineart.py).
     Colour input (the lines are the model's recipe, the art is painted): free paint, lines dropped,
