@@ -1,7 +1,8 @@
 """Cel step speed: ms per frame of segment_regions, paint (flat, shaded) and composite_lines.
 
 "ink" is composite_lines in the colours of colorize.cel.lines.ink_colours (`--lines colour`, the
-default for keyed line-art, whose paint is free: that is the whole cel step there).
+default for keyed line-art, whose paint is free: that is the whole cel step there), with a key reach
+(the keys reach the left half of the frame) as the keyed stream passes one.
 
 "guess" is flat paint with the rules `colorize --lineart` applies without keys (cel_config: the
 surround, GUESS_CHROMA and the doubt rule, GUESS_DOUBT), the default for line-art without keys.
@@ -98,7 +99,9 @@ def main() -> None:
                                                doubt=GUESS_DOUBT), repeats)
             shaded_ms = median_ms(lambda: paint(source, regions, "shaded"), repeats)
             lines_ms = median_ms(lambda: composite_lines(flat, art), repeats)
-            ink_ms = median_ms(lambda: composite_lines(source, art, ink_colours(source)), repeats)
+            reach = np.zeros(art.shape, np.float32)
+            reach[:, :width // 2] = 1.0  # the keys reach half the frame: the rest entered after them
+            ink_ms = median_ms(lambda: composite_lines(source, art, ink_colours(source, key_reach=reach)), repeats)
             total = tuple(a + b + c for a, b, c in zip(seg, flat_ms, lines_ms))
             cells = " ".join(f"{w:>6.1f} /{c:>5.1f}" for w, c in
                              (seg, flat_ms, guess_ms, shaded_ms, lines_ms, ink_ms, total))

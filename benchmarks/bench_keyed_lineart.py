@@ -18,8 +18,8 @@ model, its reference plan and temporal mode, keys carried both ways):
   (bench_real.ink_lineart) as the input, keyed by each shot's true first frame.
 
 The stream runs once per clip and key set with no paint filter, and every setting is
-colorize.cel.render_cel on its output and the frame's line-art (the filter is stateless, as in
-bench_real.py). Key frames are left out of the scores; TC is pooled over shots (1 = as steady as the
+colorize.cel.render_cel on its output, the frame's line-art and its key reach (the filter is
+stateless, as in bench_real.py). Key frames are left out of the scores; TC is pooled over shots (1 = as steady as the
 truth). Results: benchmarks/results/bench_keyed_lineart.json. Never run by the tests.
 
     python benchmarks/bench_keyed_lineart.py --svg SVG_ROOT --svg-sources tango,kapman,kdiamond \
@@ -120,8 +120,8 @@ def cel_clips(root: Path, sources: list[str], count: int, seed: int = 7) -> list
 # --- colouring and scoring -------------------------------------------------------------------------
 
 def keyed_outputs(colorizer: Colorizer, lines: list[np.ndarray], truth: list[np.ndarray], keys: list[int],
-                  cuts: list[bool] | None = None, sheets: list[np.ndarray] = ()) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(colour before paint, line-art) per frame: `lines` through the stream as `colorize frames
+                  cuts: list[bool] | None = None, sheets: list[np.ndarray] = ()) -> list[tuple]:
+    """(colour before paint, line-art, key_reach) per frame: `lines` through the stream as `colorize frames
     --lineart --references` runs it, keyed by truth[k] for k in `keys` (and `--sheet` for each of
     `sheets`, H x W x 3 uint8); `cuts`: each frame's Frame.cut (None: found on the line-art, as the
     folder job does)."""
@@ -140,13 +140,14 @@ def keyed_outputs(colorizer: Colorizer, lines: list[np.ndarray], truth: list[np.
         options = ColorizeOptions(lineart=True, references=Path(tmp) if keys else None, sheet=tuple(sheet_files))
         plan = dataclasses.replace(colour_plan(options, colorizer, keyed=bool(keys)), cel=None)
         keyframes = Keyframes.from_options(references_dir=tmp) if keys else Keyframes({})
-        return [(item.colour, item.lineart) for item in colour_stream(attach_keys(frames, keyframes), colorizer, plan)]
+        return [(item.colour, item.lineart, item.key_reach)
+                for item in colour_stream(attach_keys(frames, keyframes), colorizer, plan)]
 
 
 def score(rows: dict, key: str, pairs, truth: list[np.ndarray], shots: list[range], keyed: bool = True) -> None:
     for paint, lines in SETTINGS:
         cfg = cel_config(paint, lines, lineart=True, keyed=keyed)   # as colorize paints line-art
-        outputs = [render_cel(colour, line, cfg) for colour, line in pairs]
+        outputs = [render_cel(colour, line, cfg, reach) for colour, line, reach in pairs]
         row = rows.setdefault((key, paint, lines), Scores())
         for shot in shots:
             if len(shot):

@@ -104,8 +104,14 @@ class CelConfig:
             raise ValueError(f"doubt must be a Lab spread from 0 to 255 (0: off), got {self.doubt!r}")
 
 
-def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.ndarray:
-    """Paint `lineart`'s regions from `colour` as `cfg` says; H x W x 3 uint8 RGB (a new array)."""
+def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig,
+               key_reach: np.ndarray | None = None) -> np.ndarray:
+    """Paint `lineart`'s regions from `colour` as `cfg` says; H x W x 3 uint8 RGB (a new array).
+
+    key_reach: with lines "colour", how surely the keys reach each pixel (H x W float32 in [0, 1],
+    engine.model.ColorizedFrame.key_reach): the ink fades to black where they do not (ink_colours);
+    None: the colour source's line colours everywhere.
+    """
     check_lineart(lineart)
     check_colour(colour, lineart.shape)
     if cfg.paint == "free":
@@ -117,7 +123,7 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig) -> np.nd
     if cfg.lines == "keep":
         return composite_lines(painted, lineart)
     if cfg.lines == "colour":
-        return composite_lines(painted, lineart, ink_colours(colour))
+        return composite_lines(painted, lineart, ink_colours(colour, key_reach=key_reach))
     return painted.copy() if painted is colour else painted
 
 

@@ -71,11 +71,16 @@ def resolve_model_path(model: str | os.PathLike | None, lineart: bool = False) -
 @dataclass(frozen=True)
 class ColorizedFrame:
     """One frame through the colorizer: the source Frame, its line-art (H x W uint8, 255 = paper) and
-    the colour result (H x W x 3 uint8 RGB). Whether it starts a shot is `source.cut`."""
+    the colour result (H x W x 3 uint8 RGB). Whether it starts a shot is `source.cut`.
+
+    `key_reach`: H x W float32 in [0, 1], how surely each pixel's colour was carried from a keyframe
+    (1 on a key's frame, falling where the motion from the keys is lost: content that enters or is
+    uncovered after the key; set by colorize.filters.keyed); None where no key colours the frame."""
 
     source: object  # colorize.media.frames.Frame (or anything with .image)
     lineart: np.ndarray
     colour: np.ndarray
+    key_reach: np.ndarray | None = None
 
 
 class Colorizer:

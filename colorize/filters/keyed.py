@@ -37,6 +37,11 @@ guess until the later key arrives, then jumps. `carry_both_ways` runs the same c
   the chain takes the key's colour from the matched place and carries on from it (`reanchor`,
   DIRECT_ERODE, DIRECT_REACH, DIRECT_TOLERANCE); those pixels count as fully confident.
 
+Each frame also carries how surely its colour came from a key (ColorizedFrame.key_reach, for the
+ink of `lines colour`, colorize.cel.lines): 1 on a key's frame, then going forwards the previous
+reach carried along the motion times each step's mask (over REACH_HELD), and between keys or before
+the first max(c_f, c_b); None before a shot's first key when none comes later.
+
 Streaming: after a key (or a cut) each frame is spilled to a private temporary folder (line-art,
 generator colour, forward result and confidence, prepared line-art, flows; the source frame's
 arrays) until the next key, the next cut or the end, unless the frame says no key comes later
@@ -69,6 +74,11 @@ if TYPE_CHECKING:
 
 #: Weight per frame of distance where neither chain is reliable (a cross-fade by distance alone).
 EPS = 1e-3
+#: A step mask at or above this keeps the forward key_reach whole: the temporal mode carries only
+#: `unsure` (0.75) where just the flows disagree, mostly flat paint the key did show, and as a plain
+#: product of masks the reach of what the first key showed faded within a few frames (the drawing's
+#: lines in cel.lines' ink went dark all over: bench_keyed_lineart, first key, TC 0.64 -> 1.40).
+REACH_HELD = 0.5
 #: Carry weight of the chains between two keys: each is re-anchored by the nearer key, so it needs
 #: less of the generator's pull against drift than a chain with no key ahead (the temporal mode's 0.9).
 #: Held-out real-art clips, keys at each shot's first and last frames (benchmarks/bench_keys_both.py,
@@ -210,6 +220,7 @@ class _BothWays:
         self.cfg, self.key_cfg, self.folder = cfg, key_cfg, folder
         self.forward = TemporalPropagator(cfg)
         self.confidence: np.ndarray | None = None  # None: 0 everywhere (no key yet in this shot)
+        self.reach: np.ndarray | None = None  # the forward result's reach from the last key (None: no key yet)
         self.keyed: Carried | None = None  # the previous frame's key chain at key_cfg.carry (None: no key yet)
         self.pending = _Spill(folder)
         self.position = 0            # frames since the cut
@@ -225,21 +236,22 @@ class _BothWays:
                 yield from self.flush()
                 self.forward.reset()
                 self.confidence, self.position, self.key_at, self.keyed = None, 0, None, None
-                self.key_step = None
+                self.key_step = self.reach = None
             key = getattr(item.source, "key", None)
             step = self.forward.step(item.lineart, item.colour, key, key_flows=bool(self.pending))
+            self.reach = _carried_on(self.reach, step, key is not None)
             if key is not None:
                 self._follow_key_chain(item, step, True)
                 yield from self.backward(step)
                 self.key_at, self.key_step = self.position, step
-                yield dataclasses.replace(item, colour=step.result)
+                yield dataclasses.replace(item, colour=step.result, key_reach=self.reach)
             elif getattr(item.source, "keys_ahead", None) is False:
                 # no key comes later (media.frames.Frame.keys_ahead): nothing will blend this frame
                 # or those waiting, so they go out now as the temporal mode makes them, and the key
                 # chain, which only a later key would use, is not followed
                 yield from self.flush()
                 self.keyed = self.confidence = None
-                yield dataclasses.replace(item, colour=step.result)
+                yield dataclasses.replace(item, colour=step.result, key_reach=self.reach)
             else:
                 self._follow_key_chain(item, step, False)
                 self.spill(item, step)
@@ -281,6 +293,8 @@ class _BothWays:
                   "guide_flow": step.guide.flow, "guide_check": step.guide.check}
         if self.confidence is not None:
             arrays["confidence"] = self.confidence.astype(np.float16)
+        if self.reach is not None:
+            arrays["reach"] = self.reach.astype(np.float16)
         if self.keyed is not None and self.keyed is not step:
             arrays["forward_key"] = self.keyed.result
         chain = self.keyed.state if self.keyed is not None else None
@@ -302,7 +316,7 @@ class _BothWays:
     def flush(self) -> Iterator["ColorizedFrame"]:
         """The spilled frames in order, as they were spilled (forward-only: no later key came)."""
         for record in self.pending.take():
-            yield _restored(record, "forward")
+            yield _restored(record, "forward", "reach")
 
     def backward(self, key_step: Carried) -> Iterator["ColorizedFrame"]:
         """Carry the key of `key_step` (this frame's step) backwards over the spill, blend each
@@ -334,11 +348,12 @@ class _BothWays:
             drift_f = arrays["drift"].astype(np.float32) if "drift" in arrays else None
             arrays["blended"] = blend_chains(arrays.get("forward_key", arrays["forward"]), forward_conf, back, confidence,
                                              record.position, self.key_at, later, drift_f, drift_b)
+            arrays["blended_reach"] = _either(forward_conf, confidence, back.shape[:2]).astype(np.float16)
             np.savez(record.path, **arrays)
             prev_guide, prev_result = guide, back
             prev_flows = (arrays["flow_back"], arrays["flow_fwd"]) if "flow_back" in arrays else None
         for record in pending:
-            yield _restored(record, "blended")
+            yield _restored(record, "blended", "blended_reach")
 
 
 def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarray, c_b: np.ndarray | None,
@@ -423,12 +438,33 @@ def trust(drift: np.ndarray | None) -> np.ndarray | np.float32:
     return np.float32(1.0) / (np.float32(1.0) + np.square(drift * np.float32(1.0 / DRIFT)))
 
 
-def _restored(record: _Spilled, colour: str) -> "ColorizedFrame":
-    """The spilled frame as a ColorizedFrame again, with colour `colour` ("forward" or "blended");
-    its file is deleted."""
+def _carried_on(reach: np.ndarray | None, step: Carried, keyed: bool) -> np.ndarray | None:
+    """The forward result's reach from the shot's last key (ColorizedFrame.key_reach) on this frame:
+    1 on a key's frame, then carried along the motion and multiplied by each step's mask over
+    REACH_HELD (H x W float32; None before the shot's first key)."""
+    if keyed:
+        return np.ones(step.result.shape[:2], np.float32)
+    if reach is None or step.mask is None:
+        return None
+    held = np.minimum(step.mask * np.float32(1.0 / REACH_HELD), np.float32(1.0))
+    return held * remap(reach, step.maps)
+
+
+def _either(c_f: np.ndarray | None, c_b: np.ndarray | None, shape: tuple[int, int]) -> np.ndarray:
+    """How surely a blended frame's colour comes from either key: max(c_f, c_b) (None: 0)."""
+    if c_f is None or c_b is None:
+        known = c_f if c_b is None else c_b
+        return np.zeros(shape, np.float32) if known is None else known
+    return np.maximum(c_f, c_b)
+
+
+def _restored(record: _Spilled, colour: str, reach: str) -> "ColorizedFrame":
+    """The spilled frame as a ColorizedFrame again, with colour `colour` ("forward" or "blended") and
+    key_reach `reach` ("reach" or "blended_reach"; None where the file has none); its file is deleted."""
     with np.load(record.path) as data:
         light, names = pickle.loads(data["record"].tobytes())
-        item = dataclasses.replace(light, lineart=data["lineart"], colour=data[colour])
+        key_reach = data[reach].astype(np.float32) if reach in data.files else None
+        item = dataclasses.replace(light, lineart=data["lineart"], colour=data[colour], key_reach=key_reach)
         if names:
             item = dataclasses.replace(item, source=dataclasses.replace(
                 item.source, **{n: data[f"source_{n}"] for n in names}))

@@ -24,4 +24,4 @@ if TYPE_CHECKING:
 def painted(items: Iterable["ColorizedFrame"], cfg: CelConfig) -> Iterator["ColorizedFrame"]:
     """Each item with its colour repainted as `cfg` says (see colorize.cel.render_cel)."""
     for item in items:
-        yield dataclasses.replace(item, colour=render_cel(item.colour, item.lineart, cfg))
+        yield dataclasses.replace(item, colour=render_cel(item.colour, item.lineart, cfg, item.key_reach))

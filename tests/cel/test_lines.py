@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from colorize.cel import CelConfig, cel_config, composite_lines, ink_colours, render_cel
+from colorize.cel.lines import UNSEEN_INK, UNSEEN_MARGIN
 from colorize.errors import InputError
 
 YELLOW, DARK_YELLOW, BLUE = (250, 210, 40), (150, 110, 10), (40, 80, 200)
@@ -95,3 +96,24 @@ def test_keyed_paper_comes_back_white_and_pale_paint_keeps_its_colour():
     assert np.array_equal(paper_pixels(colour, 0), colour)
     on_ramp = render_cel(colour, art, CelConfig(paint="free", lines="drop"))
     assert np.array_equal(on_ramp, colour)  # off unless asked
+
+
+def test_lines_no_key_reaches_are_darkened_and_lines_near_what_the_keys_show_keep_their_colour():
+    """key_reach (ColorizedFrame.key_reach) 1: the keys' line colours, as without it; 0 everywhere:
+    UNSEEN_INK of them, the rest black (a drawing the keys never showed keeps visible lines); a
+    pixel within UNSEEN_MARGIN of one the keys reach keeps its full colour."""
+    art, colour = face()
+    cfg = CelConfig(paint="free", lines="colour")
+    assert np.array_equal(render_cel(colour, art, cfg, np.ones(art.shape, np.float32)), render_cel(colour, art, cfg))
+    unseen = ink_colours(colour, key_reach=np.zeros(art.shape, np.float32)).astype(int)
+    assert np.abs(unseen - ink_colours(colour).astype(int) * UNSEEN_INK).max() <= 1
+    out = render_cel(colour, art, cfg, np.zeros(art.shape, np.float32))
+    on_line = art == 0
+    assert np.array_equal(out[~on_line & (art == 255)], colour[~on_line & (art == 255)])  # paint untouched
+    assert out[on_line].mean() < render_cel(colour, art, cfg)[on_line].mean() * 0.6
+    reach = np.zeros(art.shape, np.float32)
+    reach[:, :10] = 1.0
+    near = ink_colours(colour, key_reach=reach)
+    full = ink_colours(colour)
+    assert np.array_equal(near[:, :10 + UNSEEN_MARGIN], full[:, :10 + UNSEEN_MARGIN])
+    assert np.abs(near[:, 10 + UNSEEN_MARGIN + 1:].astype(int) - full[:, 10 + UNSEEN_MARGIN + 1:] * UNSEEN_INK).max() <= 1

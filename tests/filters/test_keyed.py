@@ -268,3 +268,21 @@ def test_re_anchored_chains_stay_nearer_the_keys_colours_than_chains_left_to_dri
     drifting = errors()
     assert (with_anchor < drifting).all(), (with_anchor, drifting)
     assert with_anchor.mean() < 0.9 * drifting.mean()
+
+
+@pytest.mark.parametrize("hint", [False, True])
+def test_key_reach_is_full_on_a_key_and_falls_where_content_entered_after_it(hint):
+    """A pan keyed at its first frame: ColorizedFrame.key_reach is 1 on the key, stays high over
+    what the key showed, and falls over the columns that entered since; keyed at both ends, the
+    later key reaches those columns. Without keys it is None. The hint (keys_ahead) changes nothing."""
+    frames = _pan(_wide_scene(seed=4), 12)
+    outputs = [_flat(GRAY)] * 12
+    first = list(carry_both_ways(iter(_items(frames, outputs, {0: _flat(RED)}, hint=hint))))
+    assert np.array_equal(first[0].key_reach, np.ones((H, W), np.float32))
+    late = first[10].key_reach
+    entered, shown = slice(W - STEP * 10 + 8, W), slice(8, W - STEP * 10 - 8)
+    assert late.shape == (H, W) and late.dtype == np.float32
+    assert late[:, shown].mean() > 0.6 > 0.2 > late[:, entered].mean(), (late[:, shown].mean(), late[:, entered].mean())
+    both = list(carry_both_ways(iter(_items(frames, outputs, {0: _flat(RED), 11: _flat(BLUE)}, hint=hint))))
+    assert both[10].key_reach[:, entered].mean() > 0.6
+    assert all(item.key_reach is None for item in carry_both_ways(iter(_items(frames, outputs, {}, hint=hint))))
