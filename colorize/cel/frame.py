@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from colorize.cel.lines import composite_lines, ink_colours
+from colorize.cel.lines import composite_lines, ink_colours, reach_nearby
 from colorize.cel.paint import PAINT_MODES, check_colour, paint as paint_regions, paper_pixels
 from colorize.cel.regions import MAX_GAP, check_lineart, segment_regions
 
@@ -47,6 +47,17 @@ GUESS_DOUBT = 8.0
 #: (24.05 / 2.06 / 4.58 from the first key). Free paint only: as a region rule it whitened whole
 #: regions of shaded paint frame by frame (shaded + keep from the first key, TC 3.13 -> 6.34).
 KEYED_PAPER = 2.0
+#: CelConfig.unseen: free paint where the keys reach under this (within cel.lines.UNSEEN_MARGIN px)
+#: gives way to the unkeyed guess, flat per region. A drawing that enters after its key has only the
+#: generator's per-pixel guess, which copies the key's patches (a face entering beside a blue-and-white
+#: tube came out in blue-and-white patches); flat and pale (GUESS_CHROMA, GUESS_DOUBT) it reads as one
+#: uncoloured cel. Held-out vector cel clips (bench_keyed_lineart.py, free + colour, the same stream
+#: outputs; PSNR dB / ΔE2000 / TC), without / with: first key 26.48 / 1.62 / 0.69 -> 26.81 / 1.50 /
+#: 0.72, both ends 30.58 / 0.69 / 1.44 -> 30.58 / 0.69 / 1.50; on the painted clips' ink line-art
+#: 21.29 / 7.44 / 1.62 -> 20.99 / 8.02 / 1.98 (painted art shades inside its regions; colour video
+#: does not use it; with `--lines drop` there 21.47 -> 19.78, the line pixels flat too). At full
+#: chroma, no doubt rule: 26.56 / 1.58 / 0.72 from the first key.
+UNSEEN_REACH = 0.5
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ class CelConfig:
     doubt: flat / shaded: a region whose source hues spread by this much (8-bit Lab, see
         colorize.cel.paint) keeps half of `chroma`, less the more they spread (0: off); cel_config
         sets GUESS_DOUBT where the colours are the model's guess.
+    unseen: free paint given a key reach (render_cel): where no key reaches (UNSEEN_REACH), flat
+        paint per region at GUESS_CHROMA and GUESS_DOUBT, as line-art without keys is painted;
+        cel_config turns it on for line-art that keys colour.
     """
 
     paint: str = "flat"
@@ -84,6 +98,7 @@ class CelConfig:
     surround: bool = False
     chroma: float = 1.0
     doubt: float = 0.0
+    unseen: bool = False
 
     def __post_init__(self) -> None:
         if self.paint not in PAINT_MODES:
@@ -102,20 +117,25 @@ class CelConfig:
             raise ValueError(f"chroma must be a share from 0 to 1, got {self.chroma!r}")
         if isinstance(self.doubt, bool) or not isinstance(self.doubt, (int, float)) or not 0 <= self.doubt <= 255:
             raise ValueError(f"doubt must be a Lab spread from 0 to 255 (0: off), got {self.doubt!r}")
+        if not isinstance(self.unseen, bool):
+            raise ValueError(f"unseen must be true or false, got {self.unseen!r}")
 
 
 def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig,
                key_reach: np.ndarray | None = None) -> np.ndarray:
     """Paint `lineart`'s regions from `colour` as `cfg` says; H x W x 3 uint8 RGB (a new array).
 
-    key_reach: with lines "colour", how surely the keys reach each pixel (H x W float32 in [0, 1],
-    engine.model.ColorizedFrame.key_reach): the ink fades to black where they do not (ink_colours);
-    None: the colour source's line colours everywhere.
+    key_reach: how surely the keys reach each pixel (H x W float32 in [0, 1],
+        engine.model.ColorizedFrame.key_reach): with lines "colour" the ink is darker where they do
+        not (ink_colours), and with `cfg.unseen` free paint there is flat (CelConfig); None: the
+        keys reach everywhere.
     """
     check_lineart(lineart)
     check_colour(colour, lineart.shape)
     if cfg.paint == "free":
         painted = paper_pixels(colour, cfg.paper) if cfg.paper > 0 else colour
+        if cfg.unseen and key_reach is not None:
+            painted = _unseen_flat(colour, lineart, painted, key_reach, cfg)
     else:
         regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
         painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper, surround=cfg.surround,
@@ -125,6 +145,19 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig,
     if cfg.lines == "colour":
         return composite_lines(painted, lineart, ink_colours(colour, key_reach=key_reach))
     return painted.copy() if painted is colour else painted
+
+
+def _unseen_flat(colour: np.ndarray, lineart: np.ndarray, painted: np.ndarray, key_reach: np.ndarray,
+                 cfg: CelConfig) -> np.ndarray:
+    """`painted` with the pixels no key reaches (reach_nearby < UNSEEN_REACH) in flat paint per
+    region of `lineart`, as unkeyed line-art is painted (H x W x 3 uint8; `painted` itself when the
+    keys reach everywhere, so no regions are segmented)."""
+    unseen = reach_nearby(key_reach) < UNSEEN_REACH
+    if not unseen.any():
+        return painted
+    regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
+    flat = paint_regions(colour, regions, "flat", paper=cfg.paper, chroma=GUESS_CHROMA, doubt=GUESS_DOUBT)
+    return np.where(unseen[..., None], flat, painted)
 
 
 def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> CelConfig:
@@ -137,7 +170,8 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
     * `keyed` (a keyframe or model sheet gives the frames their colours): free paint, the colours
       carried from the keys pixel for pixel (their shading and texture, a ground the artist painted),
       the lines in the colours the keys give them ("colour"), pixels within KEYED_PAPER of white made
-      white paper (free paint only), and no surround or chroma rule. On
+      white paper (free paint only), what no key reaches painted flat and pale as without keys
+      (`unseen`, UNSEEN_REACH), and no surround or chroma rule elsewhere. On
       held-out line-art clips with keys, flat paint cost ~1 dB and flickered (a line gap in one frame
       floods a region with its neighbour's paint), and black lines where the keys draw dark-yellow or
       light-grey outlines cost 2.7-7.8 dB against lines in the keys' colours (first key 21.55 ->
@@ -154,7 +188,8 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
     guess = lineart and not keyed
     return CelConfig(paint=paint, lines=lines, surround=guess, chroma=GUESS_CHROMA if guess else 1.0,
                      doubt=GUESS_DOUBT if guess else 0.0,
-                     paper=KEYED_PAPER if lineart and keyed and paint == "free" else 0.0)
+                     paper=KEYED_PAPER if lineart and keyed and paint == "free" else 0.0,
+                     unseen=lineart and keyed and paint == "free")
 
 
 def cel_frame(colour: np.ndarray, lineart: np.ndarray, paint: str = "flat", lines: str = "keep",

@@ -107,13 +107,18 @@ def ink_colours(colour: np.ndarray, reach: float = INK_REACH, softness: float = 
     return np.clip(np.rint(mean), 0, 255).astype(np.uint8)
 
 
+def reach_nearby(key_reach: np.ndarray) -> np.ndarray:
+    """H x W float32: the highest key reach within UNSEEN_MARGIN px of each pixel (key_reach: H x W
+    float32 in [0, 1], engine.model.ColorizedFrame.key_reach)."""
+    size = 2 * UNSEEN_MARGIN + 1
+    return cv2.dilate(np.clip(key_reach, 0.0, 1.0).astype(np.float32),
+                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
+
+
 def _ink_share(key_reach: np.ndarray) -> np.ndarray:
     """H x W float32: how much of the colour source's line colour a pixel's ink keeps (the rest black):
     UNSEEN_INK where no key reaches within UNSEEN_MARGIN px, 1 where one does."""
-    size = 2 * UNSEEN_MARGIN + 1
-    near = cv2.dilate(np.clip(key_reach, 0.0, 1.0).astype(np.float32),
-                      cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-    return np.float32(UNSEEN_INK) + np.float32(1.0 - UNSEEN_INK) * near
+    return np.float32(UNSEEN_INK) + np.float32(1.0 - UNSEEN_INK) * reach_nearby(key_reach)
 
 
 def _ink(line_colour: tuple[int, int, int] | np.ndarray, shape: tuple[int, ...]) -> np.ndarray:

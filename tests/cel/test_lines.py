@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import cv2
 import numpy as np
 import pytest
@@ -117,3 +119,28 @@ def test_lines_no_key_reaches_are_darkened_and_lines_near_what_the_keys_show_kee
     full = ink_colours(colour)
     assert np.array_equal(near[:, :10 + UNSEEN_MARGIN], full[:, :10 + UNSEEN_MARGIN])
     assert np.abs(near[:, 10 + UNSEEN_MARGIN + 1:].astype(int) - full[:, 10 + UNSEEN_MARGIN + 1:] * UNSEEN_INK).max() <= 1
+
+
+def test_what_no_key_reaches_is_painted_flat_and_pale_the_rest_as_the_keys_carry_it():
+    """Keyed line-art (cel_config: unseen on): where the key reach is 0 (beyond UNSEEN_MARGIN), each
+    closed region takes one pale paint, as line-art without keys does; where it is 1 the free paint
+    is the colour source's, pixel for pixel. Without a reach (model sheets) nothing changes."""
+    art, colour = face()
+    rng = np.random.default_rng(2)
+    patchy = np.clip(colour.astype(int) + rng.integers(-40, 40, colour.shape), 0, 255).astype(np.uint8)
+    cfg = cel_config("auto", "auto", lineart=True, keyed=True)
+    assert cfg.unseen and cfg.paint == "free"
+    assert not cel_config("auto", "auto", lineart=False, keyed=True).unseen
+    reach = np.zeros(art.shape, np.float32)
+    reach[:, :8] = 1.0
+    out = render_cel(patchy, art, cfg, reach)
+    inside = cv2.erode((art == 255).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    centre = art.shape[0] // 2
+    disc = inside.copy()
+    disc[:, :8 + UNSEEN_MARGIN + 1] = False
+    disc &= (np.hypot(*np.mgrid[:art.shape[0], :art.shape[1]] - centre) < art.shape[0] // 3 - 4)
+    assert len(np.unique(out[disc].reshape(-1, 3), axis=0)) == 1          # one paint for the region
+    assert np.array_equal(render_cel(patchy, art, cfg, np.ones(art.shape, np.float32)),
+                          render_cel(patchy, art, dataclasses.replace(cfg, unseen=False), None))
+    assert np.array_equal(render_cel(patchy, art, cfg, None), render_cel(patchy, art, dataclasses.replace(cfg, unseen=False)))
+    assert np.array_equal(out[:, :8], render_cel(patchy, art, cfg)[:, :8])
