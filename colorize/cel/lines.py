@@ -49,7 +49,7 @@ INK_SOFTNESS = 16.0
 #: 30.39 / 0.70 / 1.44 -> 30.58 / 0.69 / 1.44, painted clips 21.52 / 7.28 / 1.18 -> 21.29 / 7.44 /
 #: 1.62 (ink-recipe lines on colour boundaries, not an artist's: the painted video path drops its
 #: lines). Share 0.3 / 0.7: first key 26.44 / 26.48, painted 21.06 / 21.46; black (0) with margins
-#: 2-8 px: first key 26.30-26.32 at TC 0.85-1.07, painted 20.27-20.60.
+#: 0-8 px: first key 26.29-26.32 at TC 0.85-1.10, painted 19.85-20.60.
 UNSEEN_INK = 0.5
 UNSEEN_MARGIN = 8
 
