@@ -159,8 +159,9 @@ def save_strip(colorizer: Colorizer, clip: tuple[list, list, list], picks: list[
     lines, truth, _ = clip
     pairs = keyed_outputs(colorizer, lines, truth, [0, FRAMES - 1])
     keep, coloured = (cel_config("free", mode, lineart=True, keyed=True) for mode in ("keep", "colour"))
-    rows = [[lines[t] for t in picks], [render_cel(*pairs[t], keep) for t in picks],
-            [render_cel(*pairs[t], coloured) for t in picks], [truth[t] for t in picks]]
+    painted = lambda t, cfg: render_cel(pairs[t][0], pairs[t][1], cfg, pairs[t][2])
+    rows = [[lines[t] for t in picks], [painted(t, keep) for t in picks],
+            [painted(t, coloured) for t in picks], [truth[t] for t in picks]]
     pad = lambda img: np.pad(img, ((2, 2), (2, 2), (0, 0)), constant_values=255)
     write_image(path, np.concatenate([np.concatenate([pad(img) for img in row], 1) for row in rows], 0))
     print(f"wrote {path} (rows: line-art, keep, colour, truth; cel clip frames {picks})")

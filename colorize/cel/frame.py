@@ -132,10 +132,12 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig,
     """
     check_lineart(lineart)
     check_colour(colour, lineart.shape)
+    # the keys' reach within UNSEEN_MARGIN, measured once for the paint and the ink
+    nearby = reach_nearby(key_reach) if key_reach is not None and (cfg.unseen or cfg.lines == "colour") else None
     if cfg.paint == "free":
         painted = paper_pixels(colour, cfg.paper) if cfg.paper > 0 else colour
-        if cfg.unseen and key_reach is not None:
-            painted = _unseen_flat(colour, lineart, painted, key_reach, cfg)
+        if cfg.unseen and nearby is not None:
+            painted = _unseen_flat(colour, lineart, painted, nearby, cfg)
     else:
         regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
         painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper, surround=cfg.surround,
@@ -143,16 +145,16 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig,
     if cfg.lines == "keep":
         return composite_lines(painted, lineart)
     if cfg.lines == "colour":
-        return composite_lines(painted, lineart, ink_colours(colour, key_reach=key_reach))
+        return composite_lines(painted, lineart, ink_colours(colour, nearby=nearby))
     return painted.copy() if painted is colour else painted
 
 
-def _unseen_flat(colour: np.ndarray, lineart: np.ndarray, painted: np.ndarray, key_reach: np.ndarray,
+def _unseen_flat(colour: np.ndarray, lineart: np.ndarray, painted: np.ndarray, nearby: np.ndarray,
                  cfg: CelConfig) -> np.ndarray:
-    """`painted` with the pixels no key reaches (reach_nearby < UNSEEN_REACH) in flat paint per
-    region of `lineart`, as unkeyed line-art is painted (H x W x 3 uint8; `painted` itself when the
-    keys reach everywhere, so no regions are segmented)."""
-    unseen = reach_nearby(key_reach) < UNSEEN_REACH
+    """`painted` with the pixels no key reaches (`nearby`, cel.lines.reach_nearby, under
+    UNSEEN_REACH) in flat paint per region of `lineart`, as unkeyed line-art is painted (H x W x 3
+    uint8; `painted` itself when the keys reach everywhere, so no regions are segmented)."""
+    unseen = nearby < UNSEEN_REACH
     if not unseen.any():
         return painted
     regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)

@@ -82,7 +82,7 @@ def composite_lines(painted: np.ndarray, lineart: np.ndarray,
 
 
 def ink_colours(colour: np.ndarray, reach: float = INK_REACH, softness: float = INK_SOFTNESS,
-                key_reach: np.ndarray | None = None) -> np.ndarray:
+                key_reach: np.ndarray | None = None, nearby: np.ndarray | None = None) -> np.ndarray:
     """H x W x 3 uint8: each pixel's ink, the colour of the darkest paint near it in `colour` (H x W x 3
     uint8 RGB, the colour source), for `composite_lines`.
 
@@ -95,6 +95,7 @@ def ink_colours(colour: np.ndarray, reach: float = INK_REACH, softness: float = 
     key_reach: H x W float32 in [0, 1], how surely the keys reach each pixel
     (engine.model.ColorizedFrame.key_reach); where none reaches within UNSEEN_MARGIN px, the ink is
     darkened to UNSEEN_INK of that colour, so a drawing the keys never showed keeps visible lines.
+    nearby: reach_nearby(key_reach), for a caller that has it already (then key_reach is not read).
     """
     grey = cv2.cvtColor(colour, cv2.COLOR_RGB2GRAY).astype(np.float32)
     # exp(-255 / 16) ~ 1e-7: well inside float32, so no per-window normalisation is needed
@@ -102,8 +103,10 @@ def ink_colours(colour: np.ndarray, reach: float = INK_REACH, softness: float = 
     weighted = cv2.multiply(colour, cv2.merge([weight, weight, weight]), dtype=cv2.CV_32F)
     total = cv2.GaussianBlur(weight, (0, 0), reach)
     mean = cv2.divide(cv2.GaussianBlur(weighted, (0, 0), reach), cv2.merge([total, total, total]))
-    if key_reach is not None:
-        mean *= _ink_share(key_reach)[..., None]
+    if nearby is None and key_reach is not None:
+        nearby = reach_nearby(key_reach)
+    if nearby is not None:
+        mean *= (np.float32(UNSEEN_INK) + np.float32(1.0 - UNSEEN_INK) * nearby)[..., None]
     return np.clip(np.rint(mean), 0, 255).astype(np.uint8)
 
 
@@ -113,12 +116,6 @@ def reach_nearby(key_reach: np.ndarray) -> np.ndarray:
     size = 2 * UNSEEN_MARGIN + 1
     return cv2.dilate(np.clip(key_reach, 0.0, 1.0).astype(np.float32),
                       cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)))
-
-
-def _ink_share(key_reach: np.ndarray) -> np.ndarray:
-    """H x W float32: how much of the colour source's line colour a pixel's ink keeps (the rest black):
-    UNSEEN_INK where no key reaches within UNSEEN_MARGIN px, 1 where one does."""
-    return np.float32(UNSEEN_INK) + np.float32(1.0 - UNSEEN_INK) * reach_nearby(key_reach)
 
 
 def _ink(line_colour: tuple[int, int, int] | np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
