@@ -1,8 +1,10 @@
 """Cel step speed: ms per frame of segment_regions, paint (flat, shaded) and composite_lines.
 
 "ink" is composite_lines in the colours of colorize.cel.lines.ink_colours (`--lines colour`, the
-default for keyed line-art, whose paint is free: that is the whole cel step there), with a key reach
-(the keys reach the left half of the frame) as the keyed stream passes one.
+default for keyed line-art, whose paint is free), with a key reach (the keys reach the left half of
+the frame) as the keyed stream passes one. "keyed" is the whole cel step for keyed line-art with that
+reach (render_cel with cel_config's keyed settings): the ink, white paper, and the regions no key
+reaches segmented and painted flat (CelConfig.unseen; frames the keys reach everywhere skip that).
 
 "guess" is flat paint with the rules `colorize --lineart` applies without keys (cel_config: the
 surround, GUESS_CHROMA and the doubt rule, GUESS_DOUBT), the default for line-art without keys.
@@ -30,7 +32,7 @@ import cv2
 import numpy as np
 
 from colorize.cel.lines import composite_lines, ink_colours
-from colorize.cel.frame import GUESS_CHROMA, GUESS_DOUBT
+from colorize.cel.frame import GUESS_CHROMA, GUESS_DOUBT, cel_config, render_cel
 from colorize.cel.paint import paint
 from colorize.cel.regions import segment_regions
 from colorize.data.toon import ToonClip, ToonConfig
@@ -39,6 +41,7 @@ from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 
 SIZES = {"256x144": (256, 144), "720p": (1280, 720), "1080p": (1920, 1080)}
 REAL_KEY = Path(__file__).resolve().parents[1] / "samples/real/keys/000000.png"
+KEYED = cel_config("auto", "auto", lineart=True, keyed=True)  # free paint, lines in colour, unseen
 
 
 def median_ms(run, repeats: int) -> tuple[float, float]:
@@ -87,7 +90,7 @@ def main() -> None:
     print(f"cv2 threads {cv2.getNumThreads()}, gap {args.gap}, min_area {args.min_area}, median of {repeats}")
     print("ms/frame, wall / cpu; cel flat = segment + flat + lines")
     print(f"{'size':>8} {'line-art':>13} {'regions':>8} {'segment':>13} {'flat':>13} {'guess':>13} "
-          f"{'shaded':>13} {'lines':>13} {'ink':>13} {'cel flat':>13}")
+          f"{'shaded':>13} {'lines':>13} {'ink':>13} {'keyed':>13} {'cel flat':>13}")
     for size_name, (width, height) in SIZES.items():
         for name, rgb, art in inputs(width, height):
             source = working_size_source(rgb)
@@ -102,9 +105,10 @@ def main() -> None:
             reach = np.zeros(art.shape, np.float32)
             reach[:, :width // 2] = 1.0  # the keys reach half the frame: the rest entered after them
             ink_ms = median_ms(lambda: composite_lines(source, art, ink_colours(source, key_reach=reach)), repeats)
+            keyed_ms = median_ms(lambda: render_cel(source, art, KEYED, reach), repeats)
             total = tuple(a + b + c for a, b, c in zip(seg, flat_ms, lines_ms))
             cells = " ".join(f"{w:>6.1f} /{c:>5.1f}" for w, c in
-                             (seg, flat_ms, guess_ms, shaded_ms, lines_ms, ink_ms, total))
+                             (seg, flat_ms, guess_ms, shaded_ms, lines_ms, ink_ms, keyed_ms, total))
             print(f"{size_name:>8} {name:>13} {regions.count:>8} {cells}")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from colorize.cel.lines import composite_lines, ink_colours, reach_nearby
@@ -47,17 +48,30 @@ GUESS_DOUBT = 8.0
 #: (24.05 / 2.06 / 4.58 from the first key). Free paint only: as a region rule it whitened whole
 #: regions of shaded paint frame by frame (shaded + keep from the first key, TC 3.13 -> 6.34).
 KEYED_PAPER = 2.0
-#: CelConfig.unseen: free paint where the keys reach under this (within cel.lines.UNSEEN_MARGIN px)
-#: gives way to the unkeyed guess, flat per region. A drawing that enters after its key has only the
-#: generator's per-pixel guess, which copies the key's patches (a face entering beside a blue-and-white
-#: tube came out in blue-and-white patches); flat and pale (GUESS_CHROMA, GUESS_DOUBT) it reads as one
-#: uncoloured cel. Held-out vector cel clips (bench_keyed_lineart.py, free + colour, the same stream
-#: outputs; PSNR dB / ΔE2000 / TC), without / with: first key 26.48 / 1.62 / 0.69 -> 26.81 / 1.50 /
-#: 0.72, both ends 30.58 / 0.69 / 1.44 -> 30.58 / 0.69 / 1.50; on the painted clips' ink line-art
-#: 21.29 / 7.44 / 1.62 -> 20.99 / 8.02 / 1.98 (painted art shades inside its regions; colour video
-#: does not use it; with `--lines drop` there 21.47 -> 19.78, the line pixels flat too). At full
-#: chroma, no doubt rule: 26.56 / 1.58 / 0.72 from the first key.
+#: CelConfig.unseen: free paint where the keys reach under this gives way to the unkeyed guess,
+#: flat per region. A drawing that enters after its key has only the generator's per-pixel guess,
+#: which copies the key's patches (a face entering beside a blue-and-white tube came out in
+#: blue-and-white patches); flat and pale (GUESS_CHROMA, GUESS_DOUBT) it reads as one uncoloured cel.
+#: First measured per pixel (the reach within cel.lines.UNSEEN_MARGIN px under this): held-out vector
+#: cel clips (bench_keyed_lineart.py, free + colour, the same stream outputs; PSNR dB / ΔE2000 / TC),
+#: without / with: first key 26.48 / 1.62 / 0.69 -> 26.81 / 1.50 / 0.72, both ends 30.58 / 0.69 /
+#: 1.44 -> 30.58 / 0.69 / 1.50; on the painted clips' ink line-art 21.29 / 7.44 / 1.62 -> 20.99 /
+#: 8.02 / 1.98 (painted art shades inside its regions; colour video does not use it; with `--lines
+#: drop` there 21.47 -> 19.78, the line pixels flat too). At full chroma, no doubt rule: 26.56 / 1.58
+#: / 0.72 from the first key. Now decided per closed region (UNSEEN_FLAT below).
 UNSEEN_REACH = 0.5
+#: The region rule of `unseen`: a closed region whose mean key reach is at most this is painted
+#: wholly flat, one at UNSEEN_REACH or more wholly free, and one between is the two mixed in
+#: proportion (no hard switch, so a region whose reach hovers does not flip between them frame by
+#: frame); line pixels keep the per-pixel rule. Per pixel, the 8 px band of an entering drawing nearest
+#: what the keys reach kept the key's patches (the face above had a blue rim), and reached paint
+#: with a few unreached pixels came out in flat spots. Same stream outputs, per pixel -> per region:
+#: first key 26.81 / 1.50 / 0.72 -> 26.86 / 1.52 / 0.69, both ends 30.58 / 0.69 / 1.50 -> 30.58 /
+#: 0.69 / 1.44, painted clips' ink line-art 20.99 / 8.02 / 1.98 -> 21.28 / 7.76 / 1.99. A hard switch
+#: at 0.5 (no mixing) scored 26.86 / 1.51 / 0.70, 30.58 / 0.69 / 1.44 and 21.03 / 8.14 / 2.30 (the
+#: painted clips flickered); mixing from 0.25 to 0.75, 26.87 / 1.51 / 0.75, 30.60 / 0.69 / 1.44 and
+#: 21.11 / 8.06 / 2.04.
+UNSEEN_FLAT = 0.1
 
 
 @dataclass(frozen=True)
@@ -85,9 +99,10 @@ class CelConfig:
     doubt: flat / shaded: a region whose source hues spread by this much (8-bit Lab, see
         colorize.cel.paint) keeps half of `chroma`, less the more they spread (0: off); cel_config
         sets GUESS_DOUBT where the colours are the model's guess.
-    unseen: free paint given a key reach (render_cel): where no key reaches (UNSEEN_REACH), flat
-        paint per region at GUESS_CHROMA and GUESS_DOUBT, as line-art without keys is painted;
-        cel_config turns it on for line-art that keys colour.
+    unseen: free paint given a key reach (render_cel): each closed region the keys do not reach
+        (its mean reach under UNSEEN_REACH, fully at UNSEEN_FLAT) in flat paint at GUESS_CHROMA and
+        GUESS_DOUBT, as line-art without keys is painted; cel_config turns it on for line-art that
+        keys colour.
     """
 
     paint: str = "flat"
@@ -137,7 +152,7 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig,
     if cfg.paint == "free":
         painted = paper_pixels(colour, cfg.paper) if cfg.paper > 0 else colour
         if cfg.unseen and nearby is not None:
-            painted = _unseen_flat(colour, lineart, painted, nearby, cfg)
+            painted = _unseen_flat(colour, lineart, painted, key_reach, nearby, cfg)
     else:
         regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
         painted = paint_regions(colour, regions, cfg.paint, paper=cfg.paper, surround=cfg.surround,
@@ -149,17 +164,27 @@ def render_cel(colour: np.ndarray, lineart: np.ndarray, cfg: CelConfig,
     return painted.copy() if painted is colour else painted
 
 
-def _unseen_flat(colour: np.ndarray, lineart: np.ndarray, painted: np.ndarray, nearby: np.ndarray,
-                 cfg: CelConfig) -> np.ndarray:
-    """`painted` with the pixels no key reaches (`nearby`, cel.lines.reach_nearby, under
-    UNSEEN_REACH) in flat paint per region of `lineart`, as unkeyed line-art is painted (H x W x 3
-    uint8; `painted` itself when the keys reach everywhere, so no regions are segmented)."""
-    unseen = nearby < UNSEEN_REACH
-    if not unseen.any():
-        return painted
+def _unseen_flat(colour: np.ndarray, lineart: np.ndarray, painted: np.ndarray, key_reach: np.ndarray,
+                 nearby: np.ndarray, cfg: CelConfig) -> np.ndarray:
+    """`painted` with what no key reaches in flat paint per region of `lineart`, as unkeyed line-art
+    is painted (H x W x 3 uint8). Each closed region as a whole, by its mean `key_reach` (H x W
+    float32 in [0, 1]): flat at UNSEEN_FLAT or less, `painted` at UNSEEN_REACH or more, mixed in
+    proportion between; each line pixel by itself, flat where `nearby` (cel.lines.reach_nearby) is
+    under UNSEEN_REACH. `painted` itself when the keys reach everywhere (no regions are segmented)."""
+    if not (key_reach < UNSEEN_REACH).any():
+        return painted  # every region's mean and every line pixel's nearby reach are at UNSEEN_REACH or more
     regions = segment_regions(lineart, gap=cfg.gap, min_area=cfg.min_area)
+    labels = regions.labels.ravel()
+    mean_reach = np.bincount(labels, key_reach.ravel(), minlength=regions.count + 1) \
+        / np.maximum(regions.areas, 1)
+    flat_share = np.clip((UNSEEN_REACH - mean_reach) / (UNSEEN_REACH - UNSEEN_FLAT), 0.0, 1.0).astype(np.float32)
+    share = flat_share[regions.fill]
+    on_line = regions.labels == 0
+    share[on_line] = (nearby[on_line] < UNSEEN_REACH).astype(np.float32)
+    if not share.any():
+        return painted
     flat = paint_regions(colour, regions, "flat", paper=cfg.paper, chroma=GUESS_CHROMA, doubt=GUESS_DOUBT)
-    return np.where(unseen[..., None], flat, painted)
+    return cv2.blendLinear(flat, painted, share, np.float32(1.0) - share)
 
 
 def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> CelConfig:
@@ -172,8 +197,8 @@ def cel_config(paint: str, lines: str, lineart: bool, keyed: bool = False) -> Ce
     * `keyed` (a keyframe or model sheet gives the frames their colours): free paint, the colours
       carried from the keys pixel for pixel (their shading and texture, a ground the artist painted),
       the lines in the colours the keys give them ("colour"), pixels within KEYED_PAPER of white made
-      white paper (free paint only), what no key reaches painted flat and pale as without keys
-      (`unseen`, UNSEEN_REACH), and no surround or chroma rule elsewhere. On
+      white paper (free paint only), each closed region no key reaches painted flat and pale as
+      without keys (`unseen`, UNSEEN_REACH, UNSEEN_FLAT), and no surround or chroma rule elsewhere. On
       held-out line-art clips with keys, flat paint cost ~1 dB and flickered (a line gap in one frame
       floods a region with its neighbour's paint), and black lines where the keys draw dark-yellow or
       light-grey outlines cost 2.7-7.8 dB against lines in the keys' colours (first key 21.55 ->

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from colorize.cel import CelConfig, cel_config, composite_lines, ink_colours, render_cel
+from colorize.cel.frame import UNSEEN_FLAT, UNSEEN_REACH
 from colorize.cel.lines import UNSEEN_INK, UNSEEN_MARGIN
 from colorize.errors import InputError
 
@@ -121,26 +122,56 @@ def test_lines_no_key_reaches_are_darkened_and_lines_near_what_the_keys_show_kee
     assert np.abs(near[:, 10 + UNSEEN_MARGIN + 1:].astype(int) - full[:, 10 + UNSEEN_MARGIN + 1:] * UNSEEN_INK).max() <= 1
 
 
-def test_what_no_key_reaches_is_painted_flat_and_pale_the_rest_as_the_keys_carry_it():
-    """Keyed line-art (cel_config: unseen on): where the key reach is 0 (beyond UNSEEN_MARGIN), each
-    closed region takes one pale paint, as line-art without keys does; where it is 1 the free paint
-    is the colour source's, pixel for pixel. Without a reach (model sheets) nothing changes."""
+def patchy_face() -> tuple[np.ndarray, np.ndarray]:
+    """face() with its colour source in per-pixel patches (a guess copying a key's patches)."""
     art, colour = face()
     rng = np.random.default_rng(2)
-    patchy = np.clip(colour.astype(int) + rng.integers(-40, 40, colour.shape), 0, 255).astype(np.uint8)
+    return art, np.clip(colour.astype(int) + rng.integers(-40, 40, colour.shape), 0, 255).astype(np.uint8)
+
+
+def disc_inside(art: np.ndarray) -> np.ndarray:
+    """The paper pixels inside face()'s disc, 3 px clear of its line."""
+    inside = cv2.erode((art == 255).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    centre = art.shape[0] // 2
+    return inside & (np.hypot(*np.mgrid[:art.shape[0], :art.shape[1]] - centre) < art.shape[0] // 3)
+
+
+def test_a_region_no_key_reaches_is_one_pale_paint_up_to_its_lines_the_rest_as_the_keys_carry_it():
+    """Keyed line-art (cel_config: unseen on): a drawing the keys never showed (the disc, reach 0)
+    takes one pale paint over its whole region, also within UNSEEN_MARGIN of the reached paper
+    around it (per pixel, that band kept the guess's patches); the paper the keys reach is the colour
+    source's, pixel for pixel. With the keys reaching everywhere, or no reach (model sheets),
+    nothing changes."""
+    art, patchy = patchy_face()
     cfg = cel_config("auto", "auto", lineart=True, keyed=True)
     assert cfg.unseen and cfg.paint == "free"
     assert not cel_config("auto", "auto", lineart=False, keyed=True).unseen
-    reach = np.zeros(art.shape, np.float32)
-    reach[:, :8] = 1.0
-    out = render_cel(patchy, art, cfg, reach)
-    inside = cv2.erode((art == 255).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    disc = disc_inside(art)
     centre = art.shape[0] // 2
-    disc = inside.copy()
-    disc[:, :8 + UNSEEN_MARGIN + 1] = False
-    disc &= (np.hypot(*np.mgrid[:art.shape[0], :art.shape[1]] - centre) < art.shape[0] // 3 - 4)
+    drawing = np.hypot(*np.mgrid[:art.shape[0], :art.shape[1]] - centre) <= art.shape[0] // 3 + 2
+    reach = np.where(drawing, 0.0, 1.0).astype(np.float32)               # the disc and its line
+    out = render_cel(patchy, art, cfg, reach)
     assert len(np.unique(out[disc].reshape(-1, 3), axis=0)) == 1          # one paint for the region
-    assert np.array_equal(render_cel(patchy, art, cfg, np.ones(art.shape, np.float32)),
-                          render_cel(patchy, art, dataclasses.replace(cfg, unseen=False), None))
-    assert np.array_equal(render_cel(patchy, art, cfg, None), render_cel(patchy, art, dataclasses.replace(cfg, unseen=False)))
-    assert np.array_equal(out[:, :8], render_cel(patchy, art, cfg)[:, :8])
+    free = render_cel(patchy, art, dataclasses.replace(cfg, unseen=False), None)
+    paper = cv2.erode((art == 255).astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool) & ~drawing
+    assert np.array_equal(out[paper], free[paper])
+    assert np.array_equal(render_cel(patchy, art, cfg, np.ones(art.shape, np.float32)), free)
+    assert np.array_equal(render_cel(patchy, art, cfg, None), free)
+
+
+def test_a_region_the_keys_mostly_reach_stays_as_they_carry_it_and_one_half_reached_is_mixed():
+    """The rule is per region, by its mean reach: a few unreached pixels in a region the keys reach
+    (mean >= UNSEEN_REACH) do not become flat spots; at a mean between UNSEEN_FLAT and UNSEEN_REACH
+    the region is the flat paint and the keys' colour mixed in proportion."""
+    art, patchy = patchy_face()
+    cfg = cel_config("auto", "auto", lineart=True, keyed=True)
+    free = render_cel(patchy, art, dataclasses.replace(cfg, unseen=False), None)
+    flat = render_cel(patchy, art, cfg, np.zeros(art.shape, np.float32))
+    disc = disc_inside(art)
+    spotted = np.ones(art.shape, np.float32)
+    spotted[24:30, 24:30] = 0.0                                     # a few pixels no key reaches
+    assert np.array_equal(render_cel(patchy, art, cfg, spotted)[disc], free[disc])
+    halfway = (UNSEEN_REACH + UNSEEN_FLAT) / 2
+    mixed = render_cel(patchy, art, cfg, np.full(art.shape, halfway, np.float32))
+    expected = (flat[disc].astype(float) + free[disc].astype(float)) / 2
+    assert np.abs(mixed[disc].astype(float) - expected).max() <= 1.0
