@@ -2,6 +2,7 @@
 
     python benchmarks/bench_real.py --clips HELDOUT_CLIPS --stills HELDOUT_STILLS [--svg SVG_ROOT --svg-sources a,b]
     python benchmarks/bench_real.py ... --model runs/realart/generator.safetensors --grid docs/cel/heldout_grid.png
+    python benchmarks/bench_real.py ... --figures ART_ROOT/stills/figures   # the stills also inside their figures
 
 Data: folders written by `colorize clips` from art sources held out of training (whole sources, other
 artists; see pipelines/realart_model.toml), a folder of held-out stills (one drawing each, on a plain or
@@ -24,7 +25,9 @@ on that output and the frame's own line-art: the same as the stream with `Colour
 compares the two on the first clip). Two baselines: the line-art handed back uncoloured, and every pixel one mean colour
 (the truth's own mean, per still or frame). "ink kept" = share of the line-art's ink pixels (< 128) that
 are still ink in the output (every channel < 128), as in tests/cel/test_paint.py.
-Results: benchmarks/results/bench_real_cel_{stills,clips,svg}.json (docs/benchmarks.md via make_tables.py).
+With `--figures` (each still's figure coverage, pipelines/realart/make_stills.py), the stills are also
+scored inside their figures alone, without the ground the script drew, next to the figure's own mean colour.
+Results: benchmarks/results/bench_real_cel_{stills,figures,clips,svg}.json (docs/benchmarks.md via make_tables.py).
 bench_real.json (self-reference and smoothed modes, the previous toon model) came from this script's
 earlier version (git history); its free + drop figures match the rows here (12.91 / 26.85 on the stills).
 Never run by the tests.
@@ -69,6 +72,8 @@ NO_SURROUND = "flat, surround off"
 FULL_CHROMA = "flat, full chroma"
 NO_DOUBT = "flat, no doubt rule"
 BASELINES = ("(the line-art handed back uncoloured)", "(every pixel one mean colour)")
+# Stills with figure masks only: every pixel the mean colour of the figure alone (the figures-only table).
+FIGURE_MEAN = "(every pixel the figure's own mean colour)"
 # Stills only: the bound for any colorizer of line-art alone (bench_real.ground_bound).
 GROUND_BOUND = "(the truth's own figure on the one best ground colour)"
 # Scenes only: what flat paint from lines alone would score knowing what one mean colour knows
@@ -115,29 +120,35 @@ def cel_outputs(pairs: list[Pair], paint: str, lines: str, lineart: bool = False
     return [render_cel(colour, line, cfg) for colour, line in pairs]
 
 
-def baseline_outputs(name: str, pairs: list[Pair], truth: list[np.ndarray]) -> list[np.ndarray]:
+def baseline_outputs(name: str, pairs: list[Pair], truth: list[np.ndarray],
+                     masks: list[np.ndarray] | None = None) -> list[np.ndarray]:
+    """The baseline `name`'s outputs (FIGURE_MEAN: the mean over each of `masks`, > 0)."""
     if name == BASELINES[0]:
         return [np.repeat(line[..., None], 3, axis=2) for _, line in pairs]
-    return [np.broadcast_to(t.reshape(-1, 3).mean(0).round().astype(np.uint8), t.shape).copy() for t in truth]
+    parts = [t[m > 0] for t, m in zip(truth, masks)] if name == FIGURE_MEAN else [t.reshape(-1, 3) for t in truth]
+    return [np.broadcast_to(p.mean(0).round().astype(np.uint8), t.shape).copy() for p, t in zip(parts, truth)]
 
 
 def score_settings(rows: dict, key: str, pairs: list[Pair], truth: list[np.ndarray], shot: bool,
-                   baselines: bool = True, lineart: bool = False) -> None:
+                   baselines: bool = True, lineart: bool = False, masks: list[np.ndarray] | None = None) -> None:
     """Add `pairs` (one shot when `shot`) to rows[(key, paint, lines)] for every setting (and baselines);
     `lineart`: the input is line-art, painted with the surround and chroma rules (and a row without
-    each)."""
+    each); `masks` (stills only, H x W, > 0 inside): also scored inside them ("char PSNR", "char ΔE"),
+    the mean-colour baseline then the mean inside each mask."""
+    base = (*BASELINES, FIGURE_MEAN) if masks is not None else BASELINES
     settings = (list(CEL) + ([(NO_SURROUND, "keep"), (FULL_CHROMA, "keep"), (NO_DOUBT, "keep")] if lineart else [])
-                + ([(b, "") for b in BASELINES] if baselines else []))
+                + ([(b, "") for b in base] if baselines else []))
     lines = [line for _, line in pairs]
     for paint, line_mode in settings:
-        outputs = (baseline_outputs(paint, pairs, truth) if paint in BASELINES
+        outputs = (baseline_outputs(paint, pairs, truth, masks) if paint in base
                    else cel_outputs(pairs, paint, line_mode, lineart))
-        row = rows.setdefault((key if paint not in BASELINES else "baseline", paint, line_mode), Row())
+        row = rows.setdefault((key if paint not in base else "baseline", paint, line_mode), Row())
+        inside = None if paint == BASELINES[1] else masks  # the still's mean belongs to the whole still
         if shot:
             row.add_shot(outputs, truth)
         else:   # one by one: drawings may differ in size
-            for out, true in zip(outputs, truth):
-                row.add_frames([out], [true])
+            for n, (out, true) in enumerate(zip(outputs, truth)):
+                row.add_frames([out], [true], None if inside is None else [inside[n]])
         row.add_ink(outputs, lines)
 
 
@@ -198,14 +209,16 @@ def svg_pairs(root: Path, sources: list[str], per_source: int) -> list[tuple[str
 
 
 def score_stills(colorizer: Colorizer, drawings: Colorizer, stills: list[np.ndarray], rows: dict,
-                 bound: bool = True) -> dict:
+                 bound: bool = True, figures: list[np.ndarray] | None = None) -> dict:
     """Stills rows (`drawings`: the model for line-art input; `bound`: add the ground_bound row, for
-    figures on a ground); returns {input: pairs} for the grid."""
+    figures on a ground; `figures`: each still's figure coverage, H x W uint8, also scored inside
+    it); returns {input: pairs} for the grid."""
     kept = {}
     for key, images, is_lineart in (("line-art only", stills, False),
                                     ("clean line-art (`--lineart`)", [ink_lineart(s) for s in stills], True)):
         pairs = colour_pairs(drawings if is_lineart else colorizer, images, is_lineart)
-        score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only", lineart=is_lineart)
+        score_settings(rows, key, pairs, stills, shot=False, baselines=key == "line-art only", lineart=is_lineart,
+                       masks=None if figures is None else [f >= 128 for f in figures])
         kept[key] = pairs
     if bound:
         row = rows.setdefault(("baseline", GROUND_BOUND, ""), Row())
@@ -314,14 +327,22 @@ def score_svg(colorizer: Colorizer, items, rows: dict) -> list[Pair]:
 # --- tables -------------------------------------------------------------------------------------
 
 
-def table(rows: dict, first: str, conditions: str, tc: bool) -> dict:
+def table(rows: dict, first: str, conditions: str, tc: bool, inside: bool = False) -> dict:
+    """One results table of `rows`; `inside`: the figures inside the masks ("char PSNR", "char ΔE";
+    rows without them, such as the ground bound, are left out)."""
     columns = ["held-out art", "input / mode", "paint", "lines", "PSNR dB", "ΔE2000", "ink kept %"]
+    if inside:
+        columns[4:6] = ["figure PSNR dB", "figure ΔE2000"]
+        rows = {k: row for k, row in rows.items() if row.masked_psnr}
+    else:  # the figure's own mean colour is a figures-only baseline
+        rows = {k: row for k, row in rows.items() if k[1] != FIGURE_MEAN}
     data = []
     for n, ((key, paint, lines), row) in enumerate(rows.items()):
         r = row.row()
         baseline = key == "baseline"
         cells = [first if n == 0 else None, paint if baseline else key,
-                 None if baseline else paint, lines or None, r["PSNR"], r["ΔE"],
+                 None if baseline else paint, lines or None, *((r["char PSNR"], r["char ΔE"]) if inside else
+                                                               (r["PSNR"], r["ΔE"])),
                  100 * float(np.mean(row.ink)) if row.ink else None]
         if tc:
             cells.append(None if math.isnan(r["TC"]) else r["TC"])
@@ -347,6 +368,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clips", type=Path, required=True, help="folder of held-out `colorize clips` clips")
     parser.add_argument("--stills", type=Path, required=True, help="folder of held-out stills")
+    parser.add_argument("--figures", type=Path, default=None, help="folder of each still's figure coverage "
+                        "(same names, 255 inside the figure; pipelines/realart/make_stills.py writes it): also "
+                        "score the stills inside their figures, without the ground")
     parser.add_argument("--svg", type=Path, default=None, help="vector pairs root (pairs/SOURCE/{lineart,colour})")
     parser.add_argument("--svg-sources", default="", help="comma-separated held-out vector sources")
     parser.add_argument("--svg-max", type=int, default=0, help="at most N pairs per vector source (0: all)")
@@ -368,13 +392,22 @@ def main() -> None:
     model = Path(args.model).name if args.model else "the bundled models (drawings model for `--lineart`)"
     grid_parts = {}
     if "stills" not in skip:
-        stills = [read_rgb(p) for p in list_images(args.stills)]
+        still_files = list_images(args.stills)
+        stills = [read_rgb(p) for p in still_files]
+        figures = None if args.figures is None else \
+            [read_rgb(args.figures / p.relative_to(args.stills))[..., 0] for p in still_files]
         rows: dict = {}
-        grid_parts["stills"] = (score_stills(colorizer, drawings, stills, rows), stills)
+        grid_parts["stills"] = (score_stills(colorizer, drawings, stills, rows, figures=figures), stills)
         t = table(ordered(rows), f"{len(stills)} raster stills", f"{model}; {len(stills)} held-out stills "
                   "(256x256); each setting applied to the same generator output", tc=False)
         print_table(t)
         save_results("bench_real_cel_stills", t)
+        if figures is not None:
+            t = table(ordered(rows), f"{len(stills)} raster stills, figures only", f"{model}; the same "
+                      "outputs scored inside each still's figure (coverage >= 128), without its ground", tc=False,
+                      inside=True)
+            print_table(t)
+            save_results("bench_real_cel_figures", t)
     if args.clip_stills:
         folders = sorted(p for p in args.clips.iterdir() if (p / "shots.json").is_file())
         scenes = [f.image for folder in folders for f in read_clip(folder)[0][::args.clip_stills]]

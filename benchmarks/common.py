@@ -34,7 +34,7 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from colorize.metrics.image import delta_e2000, psnr
+from colorize.metrics.image import delta_e2000, delta_e2000_map, psnr
 from colorize.metrics.temporal import TemporalConsistency
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -137,6 +137,7 @@ class Scores:
     psnr: list[float] = field(default_factory=list)
     delta_e: list[float] = field(default_factory=list)
     masked_psnr: list[float] = field(default_factory=list)   # "char PSNR": pixels inside the masks
+    masked_delta_e: list[float] = field(default_factory=list)  # "char ΔE": mean ΔE2000 inside the masks
     pred_error: float = 0.0
     gt_error: float = 0.0
     pairs: int = 0
@@ -152,6 +153,7 @@ class Scores:
             if inside.any():
                 mse = (p[:, inside] - g[:, inside]).pow(2).mean()
                 self.masked_psnr.append(float(10 * torch.log10(1 / mse)))
+                self.masked_delta_e.append(float(delta_e2000_map(p[None], g[None])[0][inside].mean()))
 
     def add_shot(self, outputs: list[np.ndarray], truth: list[np.ndarray],
                  masks: list[np.ndarray] | None = None) -> None:
@@ -164,11 +166,13 @@ class Scores:
         return self.pred_error / self.gt_error if self.gt_error > 0 else math.nan
 
     def row(self) -> dict[str, float]:
-        """{"PSNR", "ΔE", "TC" (nan without pairs), "n" (frames), "char PSNR" (with masks only)}."""
+        """{"PSNR", "ΔE", "TC" (nan without pairs), "n" (frames), "char PSNR" and "char ΔE" (with masks
+        only)}."""
         out = {"PSNR": float(np.mean(self.psnr)), "ΔE": float(np.mean(self.delta_e)), "TC": self.tc,
                "n": len(self.psnr)}
         if self.masked_psnr:
             out["char PSNR"] = float(np.mean(self.masked_psnr))
+            out["char ΔE"] = float(np.mean(self.masked_delta_e))
         return out
 
     def summary(self) -> str:

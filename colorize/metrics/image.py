@@ -139,10 +139,16 @@ def delta_e2000(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 
     Roughly: < 1 invisible, 2-10 visible at a glance, > 20 a different colour.
     """
+    return delta_e2000_map(pred, gt).flatten(1).mean(dim=1)
+
+
+def delta_e2000_map(pred: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """CIEDE2000 difference per pixel, Tensor[B, H, W], of two B x 3 x H x W sRGB [0, 1] batches (to
+    average over part of an image, e.g. a figure without its ground)."""
     _check_pair(pred, gt)
     lab_pred = kornia.color.rgb_to_lab(_as_float(pred).clamp(0, 1))
     lab_gt = kornia.color.rgb_to_lab(_as_float(gt).clamp(0, 1))
-    return delta_e2000_lab(lab_pred, lab_gt).flatten(1).mean(dim=1)
+    return delta_e2000_lab(lab_pred, lab_gt)
 
 
 DistanceNet = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]

@@ -1,5 +1,7 @@
 """Held-out stills for benchmarks/bench_real.py: each held-out figure alone, scaled to fit, on a plain or
-gradient ground (256x256), with a manifest.json.
+gradient ground (256x256), with a manifest.json, and each figure's coverage (its alpha, 255 inside the
+figure, 0 on the ground) under the same name in ART_ROOT/stills/figures, for `bench_real.py --figures`:
+the ground is a random colour this script draws, which no line-art shows.
 
     python pipelines/realart/make_stills.py ART_ROOT     # after prepare_art.py; writes ART_ROOT/stills/heldout
 """
@@ -14,6 +16,7 @@ SIZE, N = 256, 40
 ROOT = Path(sys.argv[1])
 sources = load_sources([ROOT / "src" / n for n in ("flare-game", "seahorse-adventures", "ardentryst", "pangzero")])
 out = ROOT / "stills" / "heldout"; out.mkdir(parents=True, exist_ok=True)
+figures_out = ROOT / "stills" / "figures"; figures_out.mkdir(parents=True, exist_ok=True)
 figures = [(s, f[0]) for s in sources for f in s.figures]
 rng = np.random.default_rng(2026)
 import re
@@ -44,6 +47,9 @@ for k, idx in enumerate(order):
     region[:] = region * (1 - alpha) + rgba[..., :3]
     name = f"still_{k:03d}.png"
     write_image(out / name, np.clip(ground + 0.5, 0, 255).astype(np.uint8))
+    coverage = np.zeros((SIZE, SIZE), np.float32)
+    coverage[y0:y0 + h, x0:x0 + w] = alpha[..., 0]
+    write_image(figures_out / name, np.clip(coverage * 255 + 0.5, 0, 255).astype(np.uint8))
     records.append({"file": name, "source": source.name, "art": source.relative(path),
                     "ground": "plain" if (top == bottom).all() else "gradient"})
 info = [{k: s.info[k] for k in ("name", "version", "licence", "artist")} for s in sources]

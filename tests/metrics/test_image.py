@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from colorize.errors import WeightsUnavailable
-from colorize.metrics.image import LPIPSMetric, delta_e2000, delta_e2000_lab, psnr, ssim, torchvision_problem
+from colorize.metrics.image import (LPIPSMetric, delta_e2000, delta_e2000_lab, delta_e2000_map, psnr, ssim,
+                                    torchvision_problem)
 
 # Sharma, Wu & Dalal (2005), "The CIEDE2000 color-difference formula: implementation notes,
 # supplementary test data, and mathematical observations", Table 1: (Lab1, Lab2, ΔE00).
@@ -82,6 +83,18 @@ def test_delta_e2000_on_rgb_images_per_image_mean():
     assert de.shape == (3,)
     assert de[0] == 0
     assert 1 < de[1] < 30 and de[2] > de[1]
+
+
+def test_delta_e2000_map_is_per_pixel_and_its_mean_is_the_per_image_figure():
+    """The map (B x H x W) is 0 where the images agree, so the mean over a part (a figure without its
+    ground) is that part's difference alone."""
+    gt = torch.rand(2, 3, 16, 16)
+    pred = gt.clone()
+    pred[:, :, :8] = 1 - pred[:, :, :8]    # the top half differs
+    de_map = delta_e2000_map(pred, gt)
+    assert de_map.shape == (2, 16, 16)
+    assert de_map[:, 8:].abs().max() == 0 and (de_map[:, :8] > 0).float().mean() > 0.9
+    assert torch.allclose(de_map.flatten(1).mean(dim=1), delta_e2000(pred, gt))
 
 
 def test_psnr_identical_is_infinite_and_known_noise_matches_formula():
