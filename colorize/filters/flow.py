@@ -164,6 +164,10 @@ def feathered(weight: np.ndarray, feather: float) -> np.ndarray:
     return weight * cv2.GaussianBlur(weight, (0, 0), feather)
 
 
+#: edge_lowpass works at the size where its spatial sigma is this many pixels.
+EDGE_SIGMA = 3.0
+
+
 def lowpass(image: np.ndarray, sigma: float) -> np.ndarray:
     """A Gaussian low-pass of about `sigma` px of `image` (H x W or H x W x C, uint8 or float32; same
     shape and dtype back), for the filters' wide low-passes (the generator's pull, the fill).
@@ -182,6 +186,21 @@ def lowpass(image: np.ndarray, sigma: float) -> np.ndarray:
     left = sigma * sigma - (k * k - 1) / 4
     small = cv2.GaussianBlur(small, (0, 0), math.sqrt(max(left, 0.25)) / k)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def edge_lowpass(image: np.ndarray, sigma: float, edge: float) -> np.ndarray:
+    """An edge-preserving low-pass of about `sigma` px of `image` (H x W x 3 uint8; the same back): a
+    bilateral filter whose colour sigma is `edge` grey levels, so differences well under `edge` (a
+    generator's fine texture) are smoothed and steps well over it (a drawing's outline against its
+    paper) are kept rather than spread across. Made at the size where sigma is EDGE_SIGMA px
+    (area-downscaled, filtered, scaled back bilinearly): at 1280x720 and sigma 12 it costs about what
+    `lowpass` does, where the full-size filter costs ten times as much."""
+    h, w = image.shape[:2]
+    scale = min(1.0, EDGE_SIGMA / sigma)
+    small = image if scale == 1.0 else cv2.resize(
+        image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    small = cv2.bilateralFilter(small, -1, edge, sigma * scale)
+    return small if scale == 1.0 else cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def blend(output: np.ndarray, warped_prev: np.ndarray, mask: np.ndarray, strength: float) -> np.ndarray:

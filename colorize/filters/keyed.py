@@ -65,7 +65,7 @@ from typing import TYPE_CHECKING, Iterable, Iterator
 import cv2
 import numpy as np
 
-from colorize.filters.flow import (consistent_flows, flows_between, inside, line_matches, lowpass, remap,
+from colorize.filters.flow import (consistent_flows, edge_lowpass, flows_between, inside, line_matches, remap,
                                    sample_maps, upscale_flow)
 from colorize.filters.temporal import Carried, Guide, TemporalConfig, TemporalPropagator, carry_frame
 
@@ -107,6 +107,15 @@ KEY_TOLERANCE = 96.0
 #: from the key chain's masks 24.55 / 4.66 / 1.54 (clip 6); and unsure 0.92, fill 12 px
 #: 24.47 / 4.69 / 1.48 (unsure 0.95: clip 6 1.43 but clip 7 1.66-1.79). Chosen on these 8 clips.
 FILL_BLUR = 12.0
+#: The colour sigma (grey levels) of the fill's low-pass (flow.edge_lowpass, a bilateral filter): the
+#: plain Gaussian of FILL_BLUR it replaces spread a moving figure's colour over the paper around it
+#: wherever neither key reached (a grey haze around a door on white paper in the keyed cel clips).
+#: Keys at both ends, Gaussian -> 30 -> 60 (PSNR dB / ΔE / TC): held-out real-art clips
+#: (bench_keys_both.py --suggest 3 --only-main) 25.44 / 4.01 / 0.91 -> 25.80 / 3.79 / 1.01 -> 25.80 /
+#: 3.79 / 0.98 (worst clip TC 1.98 -> 2.47 -> 2.34), with the suggested keys 28.22 / 2.40 / 1.16 ->
+#: 28.43 / 2.34 / 1.23 -> 28.43 / 2.34 / 1.22; keyed cel clips (bench_keyed_lineart.py, free + colour)
+#: 30.58 / 0.69 / 1.44 -> 31.08 / 0.61 / 1.36 -> 31.06 / 0.61 / 1.37.
+FILL_EDGE = 60.0
 #: Grey levels of drift (chain.ChainState.drift: the key's line-art moved as the chain moved it,
 #: against this frame's, both blurred as for the line check, then over 3 px) at which a chain's weight
 #: in the blend between two keys halves: where a chain's key lines no longer lie on this frame's, it has
@@ -382,9 +391,10 @@ def blend_chains(forward: np.ndarray, c_f: np.ndarray | None, backward: np.ndarr
         return blended
     # where neither key reaches (reach ~ 0) both chains carry the generator's guess, whose fine
     # texture it re-guesses every frame: keep only its low frequencies there (the flicker), the
-    # keys' carried detail wherever a key reaches.
+    # keys' carried detail wherever a key reaches; edges kept (FILL_EDGE), so a figure's colour
+    # is not spread over the paper around it.
     fill = np.float32(1.0) - np.maximum(c_f, c_b)
-    return cv2.blendLinear(lowpass(blended, FILL_BLUR), blended, fill, np.float32(1.0) - fill)
+    return cv2.blendLinear(edge_lowpass(blended, FILL_BLUR, FILL_EDGE), blended, fill, np.float32(1.0) - fill)
 
 
 def key_match(cfg: TemporalConfig, cur: Guide, key: Guide, engine: cv2.DISOpticalFlow, size: tuple[int, int]

@@ -1,4 +1,4 @@
-"""The filters' shared helpers (colorize.filters.flow): the fast wide low-pass."""
+"""The filters' shared helpers (colorize.filters.flow): the fast wide low-pass and its edge-preserving kin."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from colorize.data.toon import ToonClip, ToonConfig
-from colorize.filters.flow import lowpass
+from colorize.filters.flow import edge_lowpass, lowpass
 
 
 def _frame(width: int = 250, height: int = 142) -> np.ndarray:
@@ -36,3 +36,30 @@ def test_narrow_lowpass_is_the_gaussian_blur_itself():
     assert np.array_equal(lowpass(image, 3.0), cv2.GaussianBlur(image, (0, 0), 3.0))
     gray = image[..., 0].astype(np.float32)
     assert lowpass(gray, 6.0).shape == gray.shape
+
+
+def _figure_on_paper(size: int = 97) -> np.ndarray:
+    """A dark grey square on white paper, with a faint texture (+-8 levels) all over."""
+    image = np.full((size, size, 3), 255.0, np.float32)
+    image[30:70, 30:70] = 90.0
+    noise = np.random.default_rng(3).uniform(-8, 8, image.shape).astype(np.float32)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+def test_edge_lowpass_smooths_the_texture_but_keeps_a_figure_off_the_paper_around_it():
+    """Where a Gaussian of the same width spreads the figure's grey over the paper next to it,
+    the edge-preserving low-pass leaves that paper near white, and it still smooths the texture."""
+    image = _figure_on_paper()
+    got = edge_lowpass(image, 12.0, 30.0)
+    assert got.shape == image.shape and got.dtype == np.uint8
+    paper_beside = (slice(40, 60), slice(75, 79))  # 5-8 px right of the figure's edge
+    assert got[paper_beside].min() > 240
+    assert lowpass(image, 12.0)[paper_beside].max() < 225
+    inside, paper = (slice(40, 60), slice(40, 60)), (slice(5, 20), slice(5, 90))
+    for part in (inside, paper):
+        assert got[part].astype(float).std() < image[part].astype(float).std() / 3
+
+
+def test_narrow_edge_lowpass_runs_at_full_size():
+    image = _frame()
+    assert np.array_equal(edge_lowpass(image, 3.0, 30.0), cv2.bilateralFilter(image, -1, 30.0, 3.0))

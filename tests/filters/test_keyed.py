@@ -155,6 +155,17 @@ def test_between_keys_only_what_neither_key_reaches_is_low_passed():
     assert np.array_equal(before_first, forward)  # before a shot's first key: as before
 
 
+def test_the_fill_does_not_spread_a_figure_over_the_paper_around_it():
+    """Where neither key reaches, the blend is low-passed, but a dark figure's colour stays off the
+    white paper beside it (a plain Gaussian made a grey haze there)."""
+    image = np.full((64, 64, 3), 255, np.uint8)
+    image[16:48, 16:40] = 80
+    nowhere = np.zeros((64, 64), np.float32)
+    out = blend_chains(image, nowhere, image, nowhere, t=5, a=0, b=10)
+    assert out[20:44, 45:50].min() > 240   # paper 5-9 px right of the figure
+    assert out[20:44, 20:34].max() < 100   # the figure itself keeps its colour
+
+
 def _run_gap(gap: int) -> tuple[int, int]:
     """Colour a still shot of gap + 1 frames (32 x 48) with keys at both ends: (traced bytes held
     just before the later key, after a garbage collection; peak traced bytes of the whole run)."""
