@@ -170,7 +170,8 @@ EDGE_SIGMA = 3.0
 
 def lowpass(image: np.ndarray, sigma: float) -> np.ndarray:
     """A Gaussian low-pass of about `sigma` px of `image` (H x W or H x W x C, uint8 or float32; same
-    shape and dtype back), for the filters' wide low-passes (the generator's pull, the fill).
+    shape and dtype back), for the filters' wide low-passes (the generator's pull; the fill between
+    two keys uses `edge_lowpass`).
 
     From sigma 4 on it is made at 1/k of the size (k = sigma // 2): area-downscaled, blurred, scaled
     back bilinearly, the two resizes' own variance taken off the blur's. On 1280x720 real-art frames

@@ -27,8 +27,9 @@ guess until the later key arrives, then jumps. `carry_both_ways` runs the same c
   (KEY_UNSURE, KEY_TOLERANCE), and take the generator's pull through a low-pass (KEY_DETAIL,
   TemporalConfig.detail: the keys' texture and line colour are kept, only drift in colour is
   corrected). Between two keys, where neither key reaches (1 - max(c_f, c_b)) the blend is
-  low-passed (FILL_BLUR): both chains carry the generator's guess there, whose fine texture changes
-  every frame. The figures that chose them are here and in docs/keyframes.md.
+  low-passed with its edges kept (FILL_BLUR, FILL_EDGE): both chains carry the generator's guess
+  there, whose fine texture changes every frame. The figures that chose them are here and in
+  docs/keyframes.md.
 * re-anchored on their keys: a chain's positions in its key are its flows composed, and a pixel it
   once lost keeps a wrong position from then on (the walker's swinging legs, the paper a moving
   figure drags). Every frame the backward chain reaches (between two keys, or before a shot's first
