@@ -125,7 +125,7 @@ def write_clips(art_dirs: Iterable[str | os.PathLike], out: str | os.PathLike, c
     remove_stale_partials(out, whole_folder=True)
     names = [clip_name(k) for k in range(n_clips)]
     cache = ImageCache()
-    for k in progress(range(n_clips), total=n_clips, desc="clips"):
+    for k in progress(range(n_clips), total=n_clips, desc="clips", unit="clip"):
         folder = out / names[k]
         if folder.exists() and not (folder / SHOTS).is_file():
             raise InputError(f"{folder} exists but has no {SHOTS}, so this run did not write it; "

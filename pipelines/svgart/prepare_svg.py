@@ -118,6 +118,7 @@ def fetch(root: Path, name: str) -> tuple[Path, str]:
     package = SOURCES[name][1]
     dl, target = root / "dl", root / "x" / package
     dl.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True)  # dpkg -x makes the target, not its parents
     if not list(dl.glob(f"{package}_*.deb")):
         subprocess.run(["apt-get", "download", package], cwd=dl, check=True)
     deb = next(dl.glob(f"{package}_*.deb"))
