@@ -68,6 +68,16 @@ class FlowSettings:
         return flows_between(self.prepare(cur), self.prepare(prev), engine)
 
 
+#: Pixels outside the frame within which a flow's target still counts as landing on it, sampled from
+#: the frame's edge (sample_maps): flow on the paper at the rim follows the motion of what is nearest
+#: and often points a few pixels out of the frame; sampled there, the chains carried nothing (outside
+#: reads 0) and the rim and its corners took the generator's colour (the drawings generator's own
+#: corners are dark). Measured against no slack: held-out real-art clips, two keys, 25.82 -> 26.00 dB;
+#: painted keyed clips 21.28 -> 21.57 dB; cel keyed clips within 0.02 dB. (consistent_flows counts
+#: it in the flow's pixels, flow_side; its round trip still reads 0 outside the frame.)
+EDGE_SLACK = 4.0
+
+
 def checked_settings(photometric_tolerance: float, feather: float, flow_side: int, flow_blur: float) -> FlowSettings:
     """The FlowSettings of a filter's config, after checking the fields every filter shares (the
     line check's tolerance in grey levels, 0..255, and the mask's feather, 0..20 px); ValueError
@@ -125,18 +135,27 @@ def consistent_flows(backward: np.ndarray, forward: np.ndarray, size: tuple[int,
 
 
 def _lands_inside(flow: np.ndarray) -> np.ndarray:
-    """H x W float32: 1 where x + flow(x) lies inside the frame, else 0."""
+    """H x W float32: 1 where x + flow(x) lies inside the frame or within EDGE_SLACK of it, else 0."""
     h, w = flow.shape[:2]
     xs = np.arange(w, dtype=np.float32)[None, :] + flow[..., 0]
     ys = np.arange(h, dtype=np.float32)[:, None] + flow[..., 1]
-    return ((xs >= 0) & (xs <= w - 1) & (ys >= 0) & (ys <= h - 1)).astype(np.float32)
+    return ((xs > -EDGE_SLACK) & (xs < w - 1 + EDGE_SLACK) &
+            (ys > -EDGE_SLACK) & (ys < h - 1 + EDGE_SLACK)).astype(np.float32)
 
 
 def sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The absolute positions x + flow(x) (two H x W float32 maps) that cv2.remap samples."""
+    """The absolute positions x + flow(x) (two H x W float32 maps) that cv2.remap samples; a position
+    within EDGE_SLACK outside the frame is moved onto its edge."""
     h, w = flow.shape[:2]
-    return (np.arange(w, dtype=np.float32)[None, :] + flow[..., 0],
-            np.arange(h, dtype=np.float32)[:, None] + flow[..., 1])
+    return (_onto_edge(np.arange(w, dtype=np.float32)[None, :] + flow[..., 0], w),
+            _onto_edge(np.arange(h, dtype=np.float32)[:, None] + flow[..., 1], h))
+
+
+def _onto_edge(positions: np.ndarray, length: int) -> np.ndarray:
+    """`positions` (float32) with those within EDGE_SLACK outside [0, length - 1] moved onto the edge."""
+    low = (positions < 0) & (positions > -EDGE_SLACK)
+    high = (positions > length - 1) & (positions < length - 1 + EDGE_SLACK)
+    return np.where(low, np.float32(0), np.where(high, np.float32(length - 1), positions))
 
 
 def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from colorize.data.toon import ToonClip, ToonConfig
-from colorize.filters.flow import edge_lowpass, lowpass
+from colorize.filters.flow import EDGE_SLACK, edge_lowpass, lowpass, sample_maps
 
 
 def _frame(width: int = 250, height: int = 142) -> np.ndarray:
@@ -63,3 +63,19 @@ def test_edge_lowpass_smooths_the_texture_but_keeps_a_figure_off_the_paper_aroun
 def test_narrow_edge_lowpass_runs_at_full_size():
     image = _frame()
     assert np.array_equal(edge_lowpass(image, 3.0, 30.0), cv2.bilateralFilter(image, -1, 30.0, 3.0))
+
+
+def _uniform_flow(dx: float, width: int = 40, height: int = 30) -> np.ndarray:
+    flow = np.zeros((height, width, 2), np.float32)
+    flow[..., 0] = dx
+    return flow
+
+
+def test_a_flow_pointing_just_out_of_the_frame_samples_its_edge():
+    """At the paper's rim the flow follows a figure moving out; within EDGE_SLACK px it is the edge."""
+    xs, ys = sample_maps(_uniform_flow(-(EDGE_SLACK - 1)))
+    assert np.all(xs[:, 0] == 0) and np.all(xs[:, 10] == 10 - (EDGE_SLACK - 1))
+    assert np.array_equal(ys[:, 0], np.arange(30, dtype=np.float32))
+    far, _ = sample_maps(_uniform_flow(-(EDGE_SLACK + 2)))
+    assert np.all(far[:, 0] == -(EDGE_SLACK + 2))  # beyond the slack: outside, nothing is carried
+

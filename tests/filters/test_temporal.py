@@ -12,6 +12,7 @@ import pytest
 from colorize.data.toon import ToonClip, ToonConfig
 from colorize.errors import InputError
 from colorize.engine.model import ColorizedFrame
+from colorize.filters.flow import EDGE_SLACK
 from colorize.filters.temporal import TemporalConfig, TemporalPropagator, carry_colours, flatten_regions
 from colorize.lineart.recipes import LineArtConfig, lineart_numpy
 from colorize.media.frames import Frame
@@ -68,15 +69,17 @@ def test_the_keyframe_colours_follow_the_moving_drawing(motion):
 
 
 def test_new_content_entering_the_frame_takes_the_generators_colour():
-    """A pan: the strip entering at the right/bottom edges was never seen, so it is the generator's."""
-    scene, _ = _scene(width=W + 40, height=H + 40)
+    """A pan: the strip entering at the right/bottom edges was never seen, so it is the generator's
+    (beyond the EDGE_SLACK px by which a flow may point out of the frame and still be sampled)."""
+    step = 2 * int(EDGE_SLACK)
+    scene, _ = _scene(width=W + 4 * step, height=H + 40)
     propagator = TemporalPropagator()
     red, blue = _flat((220, 30, 30)), _flat((30, 30, 220))
     for k in range(4):
-        frame = np.ascontiguousarray(scene[2 * k:2 * k + H, 3 * k:3 * k + W])
+        frame = np.ascontiguousarray(scene[2 * k:2 * k + H, step * k:step * k + W])
         result = propagator(_lineart(frame), blue, keyframe=red if k == 0 else None)
     entered = np.zeros((H, W), bool)
-    entered[:, -2:] = True   # the last two columns entered in the last frame
+    entered[:, -(step - int(EDGE_SLACK)):] = True  # entered in the last frame, from beyond the slack
     assert np.array_equal(result[entered], blue[entered])
     inside = np.zeros((H, W), bool)
     inside[20:-20, 20:-20] = True

@@ -1,6 +1,7 @@
 """The colour path reproduces, pixel for pixel, what `colorize video` / `colorize frames` wrote before
 the colour-stream refactor (golden.npz, made by make_golden.py at commit 99fba7c; its temporal cases
-remade once when the chains began sampling their start once, make_golden's docstring)."""
+remade when the chains began sampling their start once and when the frame's rim began to be
+sampled from its edge, make_golden's docstring)."""
 
 from __future__ import annotations
 
