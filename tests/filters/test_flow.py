@@ -66,6 +66,7 @@ def test_narrow_edge_lowpass_runs_at_full_size():
 
 
 def _uniform_flow(dx: float, width: int = 40, height: int = 30) -> np.ndarray:
+    """height x width x 2 float32: every pixel moving dx px along x."""
     flow = np.zeros((height, width, 2), np.float32)
     flow[..., 0] = dx
     return flow
@@ -78,4 +79,3 @@ def test_a_flow_pointing_just_out_of_the_frame_samples_its_edge():
     assert np.array_equal(ys[:, 0], np.arange(30, dtype=np.float32))
     far, _ = sample_maps(_uniform_flow(-(EDGE_SLACK + 2)))
     assert np.all(far[:, 0] == -(EDGE_SLACK + 2))  # beyond the slack: outside, nothing is carried
-
