@@ -152,10 +152,16 @@ def sample_maps(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _onto_edge(positions: np.ndarray, length: int) -> np.ndarray:
-    """`positions` (float32) with those within EDGE_SLACK outside [0, length - 1] moved onto the edge."""
-    low = (positions < 0) & (positions > -EDGE_SLACK)
-    high = (positions > length - 1) & (positions < length - 1 + EDGE_SLACK)
-    return np.where(low, np.float32(0), np.where(high, np.float32(length - 1), positions))
+    """`positions` (float32, changed in place and returned) with those within EDGE_SLACK outside
+    [0, length - 1] moved onto the edge. In place: this runs on every chain step's full-size maps
+    (at 720p about 1.4 ms on top of making them, where np.where's copies cost 3)."""
+    low = positions < 0
+    low &= positions > -EDGE_SLACK
+    np.copyto(positions, np.float32(0), where=low)
+    high = positions > length - 1
+    high &= positions < length - 1 + EDGE_SLACK
+    np.copyto(positions, np.float32(length - 1), where=high)
+    return positions
 
 
 def remap(image: np.ndarray, maps: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
